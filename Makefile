@@ -1,0 +1,36 @@
+# Every target does its own set-up: a fresh machine needs only Python 3.11 (and apt for PostgreSQL).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint bench setup clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## demo: validate the bundled corpus, then show a dry-run migration of it to the newest DSL version
+demo: $(STAMP)
+	./scripts/demo.sh
+
+## test: lint, type-check and run the whole test suite (starts its own PostgreSQL)
+test: $(STAMP)
+	./scripts/ensure-postgres.sh
+	$(BIN)/ruff check codeai_lang lsp tests benchmarks
+	$(BIN)/mypy codeai_lang lsp
+	$(BIN)/pytest -n 2 -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check codeai_lang lsp tests benchmarks
+	$(BIN)/mypy codeai_lang lsp
+
+bench: $(STAMP)
+	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache

@@ -1,0 +1,24 @@
+"""The `codeai` command line. Each command group lives in its own module and registers here."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="codeai",
+    help="Toolchain for the CodeAI DSL: validate, migrate and serve .cai files.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register() -> None:
+    # Imported for their side effect of adding commands to `app`.
+    from codeai_lang.cli import language_cmds  # noqa: F401
+
+
+def main() -> None:
+    """Console-script entry point."""
+    _register()
+    app()

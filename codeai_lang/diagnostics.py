@@ -1,0 +1,80 @@
+"""The one diagnostic model. Every output format (text, JSON, SARIF, GitHub, LSP) is a view of it.
+
+Positions are character offsets into the source text; `positions.LineIndex` converts them at
+the edges (1-based line/column and byte offsets for people and JSON, UTF-16 for the LSP).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """Replace text[start:end] with `new_text` (character offsets into the original text)."""
+
+    start: int
+    end: int
+    new_text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """A machine-applicable fix: a description and non-overlapping edits."""
+
+    description: str
+    edits: tuple[Edit, ...]
+
+
+@dataclass(slots=True)
+class Diagnostic:
+    code: str
+    severity: Severity
+    message: str
+    start: int
+    end: int
+    fix: Fix | None = None
+    tags: tuple[str, ...] = field(default=())  # e.g. ("deprecated",)
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def sort_key(self) -> tuple[int, int, str]:
+        return (self.start, self.end, self.code)
+
+
+def apply_edits(text: str, edits: list[Edit] | tuple[Edit, ...]) -> str:
+    """Apply non-overlapping edits to `text`; raises OverlappingEdits if any two overlap."""
+    ordered = sorted(edits, key=lambda e: (e.start, e.end))
+    check_no_overlap(ordered)
+    parts: list[str] = []
+    pos = 0
+    for e in ordered:
+        parts.append(text[pos:e.start])
+        parts.append(e.new_text)
+        pos = e.end
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
+class OverlappingEdits(ValueError):
+    """Two edits touch the same text: a bug in a rule, reported rather than merged."""
+
+    def __init__(self, a: Edit, b: Edit) -> None:
+        super().__init__(f"overlapping edits: [{a.start},{a.end}) and [{b.start},{b.end})")
+        self.a, self.b = a, b
+
+
+def check_no_overlap(ordered: list[Edit]) -> None:
+    """Raise OverlappingEdits when two edits (sorted by start) overlap or insert at one point."""
+    for a, b in zip(ordered, ordered[1:], strict=False):
+        if b.start < a.end or (a.start == a.end == b.start == b.end):
+            raise OverlappingEdits(a, b)

@@ -1,0 +1,364 @@
+"""LALR driver: runs a version's Lark tables over our tokens and builds the AST directly.
+
+Why our own driver rather than `Lark.parse`: tokens stay light (no `lark.Token` per token),
+reductions build typed nodes with positions taken from tokens, keywords are contextual (a NAME
+becomes a keyword only where the grammar accepts one), newlines are significant only where the
+grammar expects them (declarative bodies), and error recovery is ours: delete a stray token,
+close unclosed brackets at end of input, or skip to the next point the parser can resume at.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from codeai_lang import nodes as n
+from codeai_lang.ast_builder import BUILDERS
+from codeai_lang.diagnostics import Diagnostic, Severity
+from codeai_lang.lexer import Token
+from codeai_lang.registry import LIST_EXTEND, LIST_START, PASS, SHIFT, SPLICE, Rule, Tables
+
+MAX_SYNTAX_ERRORS = 100
+_CLOSERS = ("RBRACE", "RPAR", "RSQB")
+_NAMEISH_NEXT = frozenset({"EQUAL", "LPAR"})  # `config = 1`, `event(x)`: a name, not a keyword
+
+
+class _Splice(list):  # type: ignore[type-arg]
+    """Children of a helper rule (`x*`, `x?`), spliced into the parent's children."""
+
+
+@dataclass(slots=True)
+class Unit:
+    """One top-level statement: its token range, its node (None if unparsable), its errors."""
+
+    first: int
+    last: int  # exclusive token index
+    node: n.Node | None
+    errors: list[Diagnostic] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ParseOutput:
+    statements: list[n.Node]
+    units: list[Unit]
+    diagnostics: list[Diagnostic]
+
+
+def parse_tokens(tokens: list[Token], tables: Tables, text: str, *,
+                 unclosed_reported: bool = False, eof: int | None = None) -> ParseOutput:
+    """Parse a token list (one program, or a slice of one) of `text` with `tables`.
+
+    `eof` is where end of input is reported (default: end of text; a slice passes its end).
+    """
+    return _Driver(tokens, tables, text, unclosed_reported, eof).run()
+
+
+def _describe(kind: str, text: str = "") -> str:
+    if kind == "$END":
+        return "end of file"
+    if kind == "NL":
+        return "end of line"
+    if text and kind not in ("STRING", "SHELL"):
+        return f"'{text}'"
+    return _TERMINAL_NAMES.get(kind, kind.lower())
+
+
+_TERMINAL_NAMES = {
+    "NAME": "a name", "STRING": "a string", "NUMBER": "a number", "DURATION": "a duration",
+    "PATH": "a path", "OP": "an operator", "SHELL": "shell text", "LBRACE": "'{'",
+    "RBRACE": "'}'", "LPAR": "'('", "RPAR": "')'", "LSQB": "'['", "RSQB": "']'", "COMMA": "','",
+    "COLON": "':'", "EQUAL": "'='", "DOT": "'.'", "AT": "'@'", "ERROR": "an invalid character",
+}
+
+
+def expected_terminals(tables: Tables, state: int) -> list[str]:
+    """Human names of what the grammar accepts in `state`, for 'expected …' messages."""
+    kws = {v: k for k, v in tables.keywords.items()}
+    names = set()
+    for sym in tables.states[state]:
+        if not sym.isupper() or sym == "$END":
+            continue
+        names.add(f"'{kws[sym]}'" if sym in kws else _TERMINAL_NAMES.get(sym, sym.lower()))
+    if "$END" in tables.states[state]:
+        names.add("end of file")
+    return sorted(names)
+
+
+class _Driver:
+    def __init__(self, tokens: list[Token], tables: Tables, text: str,
+                 unclosed_reported: bool, eof: int | None) -> None:
+        self.tokens = tokens
+        self.text = text
+        eof = len(text) if eof is None else eof
+        self.tables = tables
+        self.states = tables.states
+        self.eof = Token("$END", "", eof, eof)
+        self.unclosed_reported = unclosed_reported
+        self.diags: list[Diagnostic] = []
+        self.units: list[Unit] = []
+        self.unit_first = -1
+        self.unit_errors: list[Diagnostic] = []
+
+    # -- main loop -------------------------------------------------------------------------
+    def run(self) -> ParseOutput:
+        """Shift/reduce until end of input. Hot path: keep it flat, locals only."""
+        states, tokens = self.states, self.tokens
+        keywords = self.tables.keywords
+        sstack: list[int] = [self.tables.start]
+        vstack: list[Any] = []
+        self.sstack, self.vstack = sstack, vstack
+        reduce = self._reduce
+        ntok = len(tokens)
+        i = 0
+        while True:
+            tok = tokens[i] if i < ntok else self.eof
+            kind = tok.kind
+            actions = states[sstack[-1]]
+            if kind == "NAME":
+                kw = keywords.get(tok.text)
+                if kw is not None and kw in actions and not (
+                    "NAME" in actions and i + 1 < ntok and tokens[i + 1].kind in _NAMEISH_NEXT
+                ):
+                    kind = kw
+            action = actions.get(kind)
+            if action is None:
+                if kind == "NL":  # a newline where the grammar does not care
+                    i += 1
+                    continue
+                i = self._recover(i, tok, kind)
+                continue
+            if action[0] == SHIFT:
+                if len(sstack) <= 2 and self._at_top():
+                    self._start_unit(i)
+                sstack.append(action[1])
+                vstack.append(tok)
+                i += 1
+                continue
+            value = reduce(action[1])
+            if kind == "$END" and sstack[-1] == self.tables.end:
+                return self._finish(value, ntok)
+
+    def _reduce(self, rule: Rule) -> Any:
+        sstack, vstack = self.sstack, self.vstack
+        mode, size = rule.mode, rule.size
+        if mode == PASS:
+            del sstack[-1]
+            sstack.append(self.states[sstack[-1]][rule.origin][1])
+            return vstack[-1]
+        if mode == LIST_EXTEND:
+            lst = vstack[-size]
+            lst.extend(vstack[-size + 1:])
+            del vstack[-size + 1:]
+            del sstack[-size:]
+            sstack.append(self.states[sstack[-1]][rule.origin][1])
+            return lst
+        if mode == LIST_START:
+            value: Any = _Splice((vstack[-1],))
+            vstack[-1] = value
+            del sstack[-1]
+            sstack.append(self.states[sstack[-1]][rule.origin][1])
+            return value
+        if size:
+            children = vstack[-size:]
+            del vstack[-size:]
+            del sstack[-size:]
+        else:
+            children = []
+        if rule.has_helpers:
+            flat: list[Any] = []
+            for c in children:
+                if type(c) is _Splice:
+                    flat.extend(c)
+                else:
+                    flat.append(c)
+            children = flat
+        if mode == SPLICE:
+            value = _Splice(children)
+        elif rule.expand1 and len(children) == 1:
+            value = children[0]
+        else:
+            value = BUILDERS[rule.name](children)
+            if rule.name in _STATEMENT_RULES and len(sstack) <= 2 and self._at_top():
+                self._end_unit(value)
+        sstack.append(self.states[sstack[-1]][rule.origin][1])
+        vstack.append(value)
+        return value
+
+    def _at_top(self) -> bool:
+        """True when the stack holds only the program level (start state [+ statement list])."""
+        s = self.sstack
+        if len(s) == 1:
+            return True
+        return len(s) == 2 and type(self.vstack[0]) is _Splice
+
+    def _finish(self, value: Any, ntok: int) -> ParseOutput:
+        self._close_unit(ntok)
+        program = value if isinstance(value, n.Program) else None
+        statements = list(program.statements) if program is not None else []
+        return ParseOutput(statements, self.units, self.diags)
+
+    # -- top-level units ------------------------------------------------------------------
+    def _start_unit(self, i: int) -> None:
+        if self.unit_first < 0:
+            self.unit_first = i
+
+    def _end_unit(self, node: n.Node) -> None:
+        nxt = self._token_index_after(node.end)
+        self.units.append(Unit(self.unit_first, nxt, node, self.unit_errors))
+        self.unit_first, self.unit_errors = -1, []
+
+    def _close_unit(self, i: int) -> None:
+        """Close a unit that recovery abandoned (its node is lost)."""
+        if self.unit_first >= 0 and self.unit_errors:
+            self.units.append(Unit(self.unit_first, i, None, self.unit_errors))
+        elif self.unit_errors and self.units:
+            self.units[-1].errors.extend(self.unit_errors)
+        self.unit_first, self.unit_errors = -1, []
+
+    def _token_index_after(self, offset: int) -> int:
+        tokens = self.tokens
+        lo, hi = 0, len(tokens)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if tokens[mid].start < offset:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+    # -- error recovery ------------------------------------------------------------------
+    def _accepts(self, kind: str, depth: int | None = None) -> bool:
+        """Would the parser shift `kind` from the current stack (cut to `depth`)?"""
+        states = self.states
+        st = self.sstack[:depth] if depth is not None else list(self.sstack)
+        while True:
+            action = states[st[-1]].get(kind)
+            if action is None:
+                return False
+            if action[0] == SHIFT:
+                return True
+            rule: Rule = action[1]
+            if rule.size:
+                del st[-rule.size:]
+            goto = states[st[-1]].get(rule.origin)
+            if goto is None:
+                return False
+            st.append(goto[1])
+            if kind == "$END" and st[-1] == self.tables.end:
+                return True
+
+    def _kinds(self, tok: Token) -> tuple[str, ...]:
+        kw = self.tables.keywords.get(tok.text) if tok.kind == "NAME" else None
+        return (tok.kind, kw) if kw else (tok.kind,)
+
+    def _error(self, tok: Token, kind: str) -> None:
+        if len(self.diags) >= MAX_SYNTAX_ERRORS:
+            return
+        expected = expected_terminals(self.tables, self.sstack[-1])
+        shown = ", ".join(expected[:8]) + (", …" if len(expected) > 8 else "")
+        what = _describe(kind, tok.text)
+        message = f"unexpected {what}; expected {shown}" if shown else f"unexpected {what}"
+        end = tok.end if tok.end > tok.start else tok.start
+        diag = Diagnostic("CAI001", Severity.ERROR, message, tok.start, end)
+        self.diags.append(diag)
+        self.unit_errors.append(diag)
+        if self.unit_first < 0 and self._at_top():
+            self.unit_first = self._token_index_after(tok.start)
+
+    def _recover(self, i: int, tok: Token, kind: str) -> int:
+        """Report the error at token i and return where to continue (-1 to stop)."""
+        if kind == "$END":
+            return self._recover_at_end(i, tok)
+        if kind != "ERROR":  # the lexer already reported invalid characters
+            self._error(tok, kind)
+        elif self.unit_first < 0 and self._at_top():
+            self.unit_first = i
+        nxt = self.tokens[i + 1] if i + 1 < len(self.tokens) else self.eof
+        if any(self._accepts(k) for k in self._kinds(nxt) if k != "NL"):
+            return i + 1  # a stray token: drop it
+        return self._panic(i + 1)
+
+    def _recover_at_end(self, i: int, tok: Token) -> int:
+        """At end of input, close what is open with zero-width closers; else drop the partial."""
+        for _ in range(10_000):
+            if self._accepts("$END"):
+                return i
+            closer = next((c for c in _CLOSERS if self._accepts(c)), None)
+            if closer is None:
+                break
+            if not self.unclosed_reported:
+                self._error(tok, "$END")
+                self.unclosed_reported = True
+            self._feed_virtual(closer, tok.start)
+        if not self._accepts("$END"):
+            if not self.unit_errors:
+                self._error(tok, "$END")
+            self._discard_to_top()
+            self._close_unit(len(self.tokens))
+        return i
+
+    def _feed_virtual(self, kind: str, at: int) -> None:
+        tok = Token(kind, "", at, at)
+        while True:
+            action = self.states[self.sstack[-1]][kind]
+            if action[0] == SHIFT:
+                self.sstack.append(action[1])
+                self.vstack.append(tok)
+                return
+            self._reduce(action[1])
+
+    def _panic(self, j: int) -> int:
+        """Skip tokens until one the parser can resume with, popping the stack to fit it."""
+        tokens = self.tokens
+        while j < len(tokens):
+            tok = tokens[j]
+            if tok.kind in _SYNC_KINDS or tok.kind == "NAME":
+                depth = self._resume_depth(tok)
+                if depth:
+                    self._pop_to(depth, j)
+                    return j
+            j += 1
+        self._discard_to_top()
+        self._close_unit(j)
+        return j
+
+    def _resume_depth(self, tok: Token) -> int:
+        """The deepest stack depth at which `tok` can resume parsing (0 if none).
+
+        A plain NAME resumes only as a keyword, or where a statement or entry may start.
+        """
+        kinds = self._kinds(tok)
+        for depth in range(len(self.sstack), 0, -1):
+            for k in kinds:
+                if not self._accepts(k, depth):
+                    continue
+                if k != "NAME" or depth < len(self.sstack) or self._starts_line(tok):
+                    return depth
+        return 0
+
+    def _starts_line(self, tok: Token) -> bool:
+        """True if only whitespace/comments precede `tok` on its line (a likely new start)."""
+        idx = self._token_index_after(tok.start)
+        if idx == 0:
+            return True
+        return "\n" in self.text[self.tokens[idx - 1].end:tok.start]
+
+    def _pop_to(self, depth: int, j: int) -> None:
+        if depth < len(self.sstack):
+            del self.sstack[depth:]
+            del self.vstack[depth - 1:]
+        if self._at_top():
+            self._close_unit(j)
+
+    def _discard_to_top(self) -> None:
+        """Drop partial values so the stack is at program level."""
+        keep = 2 if len(self.sstack) >= 2 and type(self.vstack[0]) is _Splice else 1
+        del self.sstack[keep:]
+        del self.vstack[keep - 1:]
+
+
+_SYNC_KINDS = frozenset({"RBRACE", "NL", "AT", "EXEC"})
+_STATEMENT_RULES = frozenset({
+    "var_decl", "assignment", "if_stmt", "for_stmt", "function_decl", "exec_block", "call_stmt",
+    "declaration", "on_handler",
+})

@@ -1,0 +1,81 @@
+"""Offset ↔ line/column conversion, done once per text and only at the edges."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """1-based line and column (columns count code points), plus the 0-based byte offset."""
+
+    line: int
+    column: int
+    offset: int
+
+
+class LineIndex:
+    """Maps character offsets of one text to lines, columns, byte offsets and UTF-16 columns."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        starts = [0]
+        find = text.find
+        i = find("\n")
+        while i != -1:
+            starts.append(i + 1)
+            i = find("\n", i + 1)
+        self.line_starts = starts
+        self._ascii = text.isascii()
+        self._byte_starts: list[int] | None = None
+
+    def line_of(self, offset: int) -> int:
+        """0-based line containing character offset `offset`."""
+        return bisect_right(self.line_starts, offset) - 1
+
+    def position(self, offset: int) -> Position:
+        offset = max(0, min(offset, len(self.text)))
+        line = self.line_of(offset)
+        col = offset - self.line_starts[line]
+        return Position(line + 1, col + 1, self.byte_offset(offset))
+
+    def byte_offset(self, offset: int) -> int:
+        if self._ascii:
+            return offset
+        if self._byte_starts is None:
+            acc, starts = 0, []
+            for i, s in enumerate(self.line_starts):
+                starts.append(acc)
+                nxt = self.line_starts[i + 1] if i + 1 < len(self.line_starts) else len(self.text)
+                acc += len(self.text[s:nxt].encode("utf-8", "surrogatepass"))
+            self._byte_starts = starts
+        line = self.line_of(offset)
+        ls = self.line_starts[line]
+        return self._byte_starts[line] + len(self.text[ls:offset].encode("utf-8", "surrogatepass"))
+
+    def utf16(self, offset: int) -> tuple[int, int]:
+        """0-based (line, UTF-16 column) for the LSP."""
+        offset = max(0, min(offset, len(self.text)))
+        line = self.line_of(offset)
+        ls = self.line_starts[line]
+        seg = self.text[ls:offset]
+        if seg.isascii():
+            return line, len(seg)
+        return line, len(seg.encode("utf-16-le", "surrogatepass")) // 2
+
+    def offset_from_utf16(self, line: int, character: int) -> int:
+        """Character offset for a 0-based LSP position (clamped to the text)."""
+        if line >= len(self.line_starts):
+            return len(self.text)
+        ls = self.line_starts[max(line, 0)]
+        le = self.line_starts[line + 1] - 1 if line + 1 < len(self.line_starts) else len(self.text)
+        seg = self.text[ls:le]
+        if seg.isascii():
+            return ls + min(character, len(seg))
+        units = 0
+        for i, ch in enumerate(seg):
+            if units >= character:
+                return ls + i
+            units += 2 if ord(ch) > 0xFFFF else 1
+        return le
