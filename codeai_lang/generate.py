@@ -8,7 +8,7 @@ import random
 def program_1_0(lines: int, seed: int = 0) -> str:
     """A valid DSL 1.0 program of about `lines` lines mixing every construct, names unique."""
     rng = random.Random(seed)
-    out: list[str] = ["#version 1.0", "// generated program", ""]
+    out: list[str] = ["#version 1.0", "// generated program", *_PRELUDE]
     i = 0
     while len(out) < lines:
         i += 1
@@ -16,11 +16,19 @@ def program_1_0(lines: int, seed: int = 0) -> str:
     return "\n".join(out) + "\n"
 
 
+_PRELUDE = [
+    "database postgres {", "    model User {", "        id: uuid, primary_key", "    }", "}",
+    "middleware auth { type jwt }", "role admin { permissions [\"all\"] }",
+    "event user.created { schema { id string } }",
+    "workflow fulfil {", "    trigger manual", "    steps { ship { activity \"ship\" } }", "}", "",
+]
+
+
 def _chunk(rng: random.Random, i: int) -> list[str]:
     kind = rng.randrange(8)
     if kind == 0:
         return [f"var items{i} = [1, 2, {i}]", f"function step{i}(a, b) {{",
-                f"    var total{i} = a", "    for item in items%d {" % i,
+                f"    var total{i} = a", f"    for item in items{i} {{",
                 f"        total{i} = item", "    }", f"    if b {{ log(total{i}) }} else {{",
                 f"        log(\"none {i}\")", "    }", "}", f"step{i}(1, true)", ""]
     if kind == 1:
@@ -46,6 +54,7 @@ def _chunk(rng: random.Random, i: int) -> list[str]:
                 "    circuit_breaker { threshold 5 timeout \"30s\" max_concurrent 10 }", "}", ""]
     if kind == 5:
         return ["config {", f"    app_name: \"svc{i}\"", "    port: 8080", "}",
+                f"event order{i}.paid {{ schema {{ id string }} }}",
                 f"on \"order{i}.paid\" do workflow \"fulfil\" async", ""]
     if kind == 6:
         return [f"job cleanup{i} {{", "    schedule \"0 3 * * *\"", "    task \"purge\"",

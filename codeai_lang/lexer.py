@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from codeai_lang.diagnostics import Diagnostic, Severity
 
-MAX_NESTING = 256
+MAX_NESTING = 128
 HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 
 _MASTER = re.compile(

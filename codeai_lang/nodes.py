@@ -20,12 +20,18 @@ class Node:
 
     def children(self) -> Iterator[Node]:
         """Direct child nodes, in source order."""
-        for f in fields(self):
-            value = getattr(self, f.name)
+        names = _FIELD_NAMES.get(type(self))
+        if names is None:
+            names = _FIELD_NAMES[type(self)] = tuple(
+                f.name for f in fields(self) if f.name not in ("start", "end"))
+        for name in names:
+            value = getattr(self, name)
             if isinstance(value, Node):
                 yield value
             elif isinstance(value, list):
-                yield from (v for v in value if isinstance(v, Node))
+                for v in value:
+                    if isinstance(v, Node):
+                        yield v
 
     def walk(self) -> Iterator[Node]:
         """This node and all its descendants, pre-order, without recursion."""
@@ -44,6 +50,26 @@ class Node:
             out[f.name] = _json_value(getattr(self, f.name))
         out["range"] = [self.start, self.end]
         return out
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def iter_statements(statements: list[Node]) -> Iterator[Node]:
+    """Every statement, including those nested in blocks (not descending into expressions)."""
+    stack = list(reversed(statements))
+    while stack:
+        stmt = stack.pop()
+        yield stmt
+        if isinstance(stmt, IfStmt):
+            nested = list(stmt.then.statements)
+            if isinstance(stmt.orelse, Block):
+                nested += stmt.orelse.statements
+            elif stmt.orelse is not None:
+                nested.append(stmt.orelse)
+            stack.extend(reversed(nested))
+        elif isinstance(stmt, ForStmt | FunctionDecl):
+            stack.extend(reversed(stmt.body.statements))
 
 
 def _json_value(value: Any) -> Any:

@@ -20,10 +20,11 @@ from codeai_lang.registry import LIST_EXTEND, LIST_START, PASS, SHIFT, SPLICE, R
 
 MAX_SYNTAX_ERRORS = 100
 _CLOSERS = ("RBRACE", "RPAR", "RSQB")
+_OPENERS = ("LBRACE", "LPAR", "LSQB")
 _NAMEISH_NEXT = frozenset({"EQUAL", "LPAR"})  # `config = 1`, `event(x)`: a name, not a keyword
 
 
-class _Splice(list):  # type: ignore[type-arg]
+class _Splice(list[Any]):
     """Children of a helper rule (`x*`, `x?`), spliced into the parent's children."""
 
 
@@ -310,13 +311,19 @@ class _Driver:
     def _panic(self, j: int) -> int:
         """Skip tokens until one the parser can resume with, popping the stack to fit it."""
         tokens = self.tokens
+        nesting = 0  # brackets opened while skipping: never resync inside a skipped group
         while j < len(tokens):
             tok = tokens[j]
-            if tok.kind in _SYNC_KINDS or tok.kind == "NAME":
+            kind = tok.kind
+            if nesting <= 0 and (kind in _SYNC_KINDS or kind == "NAME"):
                 depth = self._resume_depth(tok)
                 if depth:
                     self._pop_to(depth, j)
                     return j
+            if kind in _OPENERS:
+                nesting += 1
+            elif kind in _CLOSERS:
+                nesting -= 1
             j += 1
         self._discard_to_top()
         self._close_unit(j)
@@ -325,15 +332,14 @@ class _Driver:
     def _resume_depth(self, tok: Token) -> int:
         """The deepest stack depth at which `tok` can resume parsing (0 if none).
 
-        A plain NAME resumes only as a keyword, or where a statement or entry may start.
+        Names, keywords and `@` resume only at the start of a line, where statements start.
         """
+        if tok.kind in ("NAME", "AT", "EXEC") and not self._starts_line(tok):
+            return 0
         kinds = self._kinds(tok)
         for depth in range(len(self.sstack), 0, -1):
-            for k in kinds:
-                if not self._accepts(k, depth):
-                    continue
-                if k != "NAME" or depth < len(self.sstack) or self._starts_line(tok):
-                    return depth
+            if any(self._accepts(k, depth) for k in kinds):
+                return depth
         return 0
 
     def _starts_line(self, tok: Token) -> bool:

@@ -212,7 +212,7 @@ def compile_grammar(grammar_text: str) -> Tables:
             return iter(())
 
     lark = Lark(grammar_text, parser="lalr", lexer=_NoLexer, start="program")
-    parse_table = lark.parser.parser._parse_table  # type: ignore[union-attr]
+    parse_table = lark.parser.parser._parse_table
     n_states = max(parse_table.states) + 1
     states: list[dict[str, tuple[int, Any]]] = [{} for _ in range(n_states)]
     rules: dict[int, Rule] = {}

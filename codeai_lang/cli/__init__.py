@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
 app = typer.Typer(
@@ -20,5 +22,7 @@ def _register() -> None:
 
 def main() -> None:
     """Console-script entry point."""
+    # Deeply nested input is bounded by the lexer; give the AST walkers room for it.
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 20_000))
     _register()
     app()

@@ -1,0 +1,3 @@
+from codeai_lang.cli import main
+
+main()

@@ -1,0 +1,154 @@
+"""`codeai version`, `codeai parse`, `codeai validate`."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from enum import Enum
+from typing import Annotated, Any
+
+import typer
+
+from codeai_lang import __version__
+from codeai_lang.cli import app
+from codeai_lang.document import parse_document
+from codeai_lang.output import RENDERERS, FileReport, diagnostic_json, render_text
+from codeai_lang.positions import LineIndex
+from codeai_lang.registry import default_registry
+from codeai_lang.sources import SourceError, discover, read_source
+from codeai_lang.validator import validate as validate_text
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+
+class OutputFormat(str, Enum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    github = "github"
+
+
+class SimpleFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
+    """Print `codeai: error: …` to stderr and return the Exit to raise."""
+    typer.echo(f"codeai: error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def check_dsl_version(version: str | None) -> None:
+    if version is not None and default_registry().get(version) is None:
+        known = ", ".join(default_registry().names)
+        raise fail(f"unknown DSL version '{version}' (known: {known})")
+
+
+@app.command()
+def version(
+    output: Annotated[SimpleFormat, typer.Option("--output", "-o", help="text or json")] = SimpleFormat.text,
+) -> None:
+    """Print the toolchain version and the DSL versions it supports."""
+    reg = default_registry()
+    if output is SimpleFormat.json:
+        typer.echo(json.dumps({"version": __version__, "dsl_versions": reg.names,
+                               "latest_dsl": reg.latest}))
+        return
+    typer.echo(f"codeai {__version__}")
+    typer.echo(f"DSL versions: {', '.join(reg.names)} (latest {reg.latest})")
+
+
+@app.command()
+def parse(
+    file: Annotated[str, typer.Argument(help="A .cai file, or - for stdin")],
+    dsl_version: Annotated[str | None, typer.Option("--dsl-version", help="Parse as this DSL version")] = None,
+) -> None:
+    """Print the AST of FILE as JSON (node kinds, fields and ranges)."""
+    check_dsl_version(dsl_version)
+    try:
+        source = read_source(file)
+    except SourceError as exc:
+        raise fail(str(exc)) from exc
+    index = LineIndex(source.text)
+    if source.decode_error is not None:
+        report = FileReport(file, source.text, [source.decode_error], None, None)
+        _echo_json({"path": file, "ast": None, "diagnostics": [diagnostic_json(report, source.decode_error)]})
+        raise typer.Exit(EXIT_INVALID)
+    doc = parse_document(source.text, version=dsl_version)
+    report = FileReport(file, source.text, doc.diagnostics, doc.version, doc.version_source)
+    _echo_json({
+        "path": file, "dsl_version": doc.version, "version_source": doc.version_source,
+        "ast": _with_positions(doc.program.to_json(), index),
+        "diagnostics": [diagnostic_json(report, d) for d in doc.diagnostics],
+    })
+    if any(d.is_error for d in doc.diagnostics):
+        raise typer.Exit(EXIT_INVALID)
+
+
+def _with_positions(node: Any, index: LineIndex) -> Any:
+    """Replace offset pairs `range: [s, e]` by line/column/offset positions, iteratively."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            rng = item.get("range")
+            if isinstance(rng, list) and len(rng) == 2:
+                item["range"] = {"start": _pos(index, rng[0]), "end": _pos(index, rng[1])}
+            stack.extend(v for k, v in item.items() if k != "range")
+        elif isinstance(item, list):
+            stack.extend(item)
+    return node
+
+
+def _pos(index: LineIndex, offset: int) -> dict[str, int]:
+    p = index.position(offset)
+    return {"line": p.line, "column": p.column, "offset": p.offset}
+
+
+def _echo_json(doc: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
+
+
+@app.command()
+def validate(
+    paths: Annotated[list[str], typer.Argument(help="Files or directories (recursed for *.cai); - for stdin")],
+    output: Annotated[OutputFormat, typer.Option("--output", "-o", help="text, json, sarif or github")] = OutputFormat.text,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Version per file, timing, source snippets")] = False,
+    dsl_version: Annotated[str | None, typer.Option("--dsl-version", help="Check as this DSL version, overriding #version")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 on warnings too")] = False,
+) -> None:
+    """Check .cai files for syntax errors, semantic errors and deprecations."""
+    check_dsl_version(dsl_version)
+    try:
+        files = list(discover(paths))
+    except SourceError as exc:
+        raise fail(str(exc)) from exc
+    if not files:
+        raise fail(f"no .cai files found in {', '.join(paths)}")
+    reports = []
+    for path in files:
+        try:
+            reports.append(validate_file(path, dsl_version))
+        except SourceError as exc:
+            raise fail(str(exc)) from exc
+    if output is OutputFormat.text:
+        sys.stdout.write(render_text(reports, verbose=verbose))
+    else:
+        sys.stdout.write(RENDERERS[output.value](reports))
+    errors = any(not r.valid for r in reports)
+    warnings = any(r.diagnostics for r in reports)
+    raise typer.Exit(EXIT_INVALID if errors or (strict and warnings) else EXIT_OK)
+
+
+def validate_file(path: str, dsl_version: str | None) -> FileReport:
+    """Read and validate one file (a decoding problem is reported as its only diagnostic)."""
+    source = read_source(path)
+    if source.decode_error is not None:
+        return FileReport(path, source.text, [source.decode_error], None, None)
+    started = time.perf_counter()
+    result = validate_text(source.text, version=dsl_version)
+    elapsed = (time.perf_counter() - started) * 1000
+    doc = result.document
+    return FileReport(path, source.text, result.diagnostics, doc.version, doc.version_source, elapsed)
