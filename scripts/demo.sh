@@ -1,0 +1,38 @@
+#!/bin/sh
+# The main job on the bundled corpus: validate every file, then migrate a copy of the
+# 1.x files to the newest DSL version and validate the result.
+set -u
+cd "$(dirname "$0")/.."
+CODEAI=.venv/bin/codeai
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "codeai version"
+$CODEAI version
+
+step "validate the valid corpus (expect exit 0)"
+$CODEAI validate corpus/v1.0/valid corpus/v1.1/valid corpus/v2.0/valid
+valid_rc=$?
+
+step "validate the invalid corpus (expect exit 1: these files are broken on purpose)"
+$CODEAI validate --verbose corpus/v1.0/invalid | tail -n 25
+$CODEAI validate corpus/v1.0/invalid corpus/v1.1/invalid corpus/v2.0/invalid >/dev/null
+invalid_rc=$?
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cp -r corpus/v1.0/valid "$work/v1.0"
+cp -r corpus/v1.1/valid "$work/v1.1"
+
+step "migrate-dsl --check on a copy of the 1.x corpus (expect exit 1: files need migrating)"
+$CODEAI migrate-dsl --check "$work"
+step "migrate-dsl --to 2.0 (in place, on the copy)"
+$CODEAI migrate-dsl --to 2.0 "$work"
+migrate_rc=$?
+step "validate the migrated copy as 2.0"
+$CODEAI validate "$work"
+migrated_rc=$?
+
+step "summary"
+echo "valid corpus: exit $valid_rc (want 0); invalid corpus: exit $invalid_rc (want 1);"
+echo "migration: exit $migrate_rc (want 0); migrated files: exit $migrated_rc (want 0)"
+[ "$valid_rc" -eq 0 ] && [ "$invalid_rc" -eq 1 ] && [ "$migrate_rc" -eq 0 ] && [ "$migrated_rc" -eq 0 ]
