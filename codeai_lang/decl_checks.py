@@ -105,11 +105,14 @@ class _DeclChecker:
         self._known_keys(decl.kind, decl.body)
         for _, _, body in _type_blocks(decl):
             self._fields(body)
+        for body in _field_blocks(decl):
+            self._fields(body, container=True)
+        self._property_style(decl)
         if decl.kind == "config":
             self._config(decl)
         if decl.kind == "endpoint":
             self._endpoint(decl)
-        if decl.kind in ("workflow", "webhook", "integration", "job"):
+        if decl.kind in ("workflow", "webhook", "integration", "job", "endpoint"):
             self._values(decl.body)
 
     def _known_keys(self, kind: str, body: n.Body) -> None:
@@ -128,24 +131,29 @@ class _DeclChecker:
     def _nested_keys(self, name: str, body: n.Body) -> None:
         known = schema.NESTED_KEYS[name]
         for entry in body.entries:
-            if entry.key_name not in known:
+            if entry.key_name and entry.key_name not in known:
                 self.report("CAI206", f"unknown property '{entry.key_name}' in {name} "
                             f"(expected one of: {', '.join(sorted(known))})", entry.key,
                             Severity.WARNING)
 
     # -- fields ----------------------------------------------------------------------------
-    def _fields(self, body: n.Body) -> None:
+    def _fields(self, body: n.Body, *, container: bool = False) -> None:
+        """Fields of an entity/model/collection, or of a payload/body/query/returns block.
+
+        In those blocks (`container`) a clause without a colon (`id string`, 1.0 schema
+        style) is a field too, so its type is checked as well.
+        """
         seen: dict[str, n.Node] = {}
         for entry in body.entries:
             name = entry.key_name
-            if not entry.colon or name in schema.NON_FIELD_KEYS:
+            if name in schema.NON_FIELD_KEYS or not (entry.colon or container):
                 continue
             if name in seen:
                 self.report("CAI101", f"duplicate field '{name}'", entry.key)
             seen[name] = entry
             self._field(entry)
             if entry.body is not None:
-                self._fields(entry.body)
+                self._fields(entry.body, container=container)
 
     def _field(self, entry: n.Entry) -> None:
         parts = entry.value
@@ -159,6 +167,18 @@ class _DeclChecker:
             modifier = part.callee if isinstance(part, n.Call) else part
             if isinstance(modifier, n.Ident) and modifier.name not in schema.FIELD_MODIFIERS:
                 self.report("CAI201", f"unknown field modifier '{modifier.name}'", modifier)
+            elif isinstance(part, n.Call) and part.callee.name == "default":
+                self._enum_default(type_node, part)
+
+    def _enum_default(self, type_node: n.Node, default: n.Call) -> None:
+        """`enum(a, b), default(c)`: the default must be one of the values (CAI203)."""
+        if not (isinstance(type_node, n.Call) and type_node.callee.name == "enum"):
+            return
+        allowed = {_name_of(a) for a in type_node.args}
+        for arg in default.args:
+            if _name_of(arg) and _name_of(arg) not in allowed:
+                self.report("CAI203", f"default '{_name_of(arg)}' is not one of the enum values "
+                            f"({', '.join(sorted(allowed))})", arg)
 
     def _field_type(self, node: n.Node) -> None:
         name_node = node.callee if isinstance(node, n.Call) else node
@@ -178,6 +198,25 @@ class _DeclChecker:
         if isinstance(node, n.Call) and type_name in ("list", "array"):
             for arg in node.args:
                 self._field_type(arg)
+        if isinstance(node, n.Call):
+            self._type_arguments(type_name, node)
+
+    def _type_arguments(self, type_name: str, node: n.Call) -> None:
+        """Arity and shape of `decimal(p, s)`, `list(T)`, `ref(E)`, `enum(a, …)` (CAI201)."""
+        args = node.args
+        problem = ""
+        if type_name == "decimal":
+            nums = [a.text for a in args if isinstance(a, n.NumberLit) and a.text.isdigit()]
+            if not 1 <= len(args) <= 2 or len(nums) != len(args):
+                problem = "decimal takes a precision and an optional scale: decimal(10, 2)"
+            elif len(nums) == 2 and int(nums[1]) > int(nums[0]):
+                problem = f"decimal scale {nums[1]} is larger than its precision {nums[0]}"
+        elif type_name in ("list", "array", "ref") and len(args) != 1:
+            problem = f"{type_name} takes exactly one type: {type_name}(T)"
+        elif type_name == "enum" and (not args or not all(_name_of(a) for a in args)):
+            problem = "enum takes one or more names: enum(a, b)"
+        if problem:
+            self.report("CAI201", f"invalid field type '{type_name}(…)': {problem}", node)
 
     # -- config, endpoints, values --------------------------------------------------------
     def _config(self, decl: n.Declaration) -> None:
@@ -197,11 +236,15 @@ class _DeclChecker:
             key = entry.key_name
             values = entry.value
             if key == "middleware":
-                for v in values:
+                for v in _flatten(values):
                     self._ref("middleware", v)
-            elif key == "require_role":
-                for v in values:
+            elif key in ("require_role", "roles"):
+                for v in _flatten(values):
                     self._ref("role", v)
+            elif key == "status" and entry.colon:
+                self._status([entry.key, *values])
+            elif key in ("body", "query", "returns") and entry.colon and values:
+                self._field_type(values[0])
             elif key in ("request", "response") and values:
                 self._type_ref(values[0])
                 if key == "response":
@@ -251,6 +294,10 @@ class _DeclChecker:
 
     def _values(self, body: n.Body) -> None:
         for entry in _walk_entries(body):
+            if entry.colon and entry.key_name in schema.DURATION_KEYS:
+                self._duration_property(entry)
+            if entry.colon and entry.key_name in ("trigger", "event", "emit"):
+                self._trigger(entry)
             seq = [entry.key, *entry.value]
             for key, value in zip(seq, seq[1:], strict=False):
                 if not isinstance(key, n.Ident):
@@ -264,6 +311,39 @@ class _DeclChecker:
                 elif key.name == "event" and isinstance(value, n.StringLit) and \
                         entry.key_name in ("trigger", "event"):
                     self._ref("event", value)
+
+    def _duration_property(self, entry: n.Entry) -> None:
+        """`timeout: 30s`: a property-style duration is one literal (or a duration string)."""
+        values = entry.value
+        if len(values) == 1 and isinstance(values[0], n.DurationLit | n.StringLit | n.Call):
+            return  # strings are checked (and migrated, D4) elsewhere; calls are computed
+        if not values:
+            return
+        shown = "".join((" " if a is not None and a.end < b.start else "") + _source_text(b)
+                        for a, b in zip([None, *values], values, strict=False))
+        self.report("CAI203", f"malformed duration '{shown}' for {entry.key_name} (expected a "
+                    "duration literal such as 30s, 10m, 24h)", _span(values))
+
+    def _trigger(self, entry: n.Entry) -> None:
+        """`trigger: order.placed` / `event: order.placed` name an event (CAI202)."""
+        values = entry.value
+        if len(values) == 1 and isinstance(values[0], n.Ident | n.DottedName | n.StringLit) and \
+                _name_of(values[0]) not in schema.TRIGGER_WORDS:
+            self._ref("event", values[0])
+        elif len(values) == 2 and _name_of(values[0]) == "event" and \
+                isinstance(values[1], n.Ident | n.DottedName):
+            self._ref("event", values[1])
+
+    def _property_style(self, decl: n.Declaration) -> None:
+        """CAI403: `key: value` properties in event/integration/job/workflow/endpoint are 1.1."""
+        if version_key(self.version) >= (1, 1) or decl.kind not in schema.PROPERTY_STYLE_KINDS:
+            return
+        first = next((e for e in decl.body.entries if e.colon or e.key_name in ("payload",
+                                                                                  "operation")),
+                     None)
+        if first is not None:
+            self.report("CAI403", f"property-style {decl.kind} bodies (`{first.key_name}: …`) "
+                        f"require DSL 1.1, but the file declares {self.version}", first.key)
 
     def _cron(self, value: n.StringLit) -> None:
         text = value.value.strip()
@@ -290,6 +370,35 @@ class _DeclChecker:
                         "webhook": "webhook"}.get(entry.key_name)
                 if kind and entry.value:
                     self._ref(kind, entry.value[0])
+
+
+def _field_blocks(decl: n.Declaration) -> Iterator[n.Body]:
+    """`payload`/`body`/`query`/`returns`/`params` blocks: their lines are fields."""
+    if decl.kind not in schema.FIELD_BLOCK_KINDS:
+        return
+    for entry in _walk_entries(decl.body):
+        if entry.body is not None and entry.key_name in schema.FIELD_BLOCKS:
+            yield entry.body
+
+
+def _flatten(values: list[n.Node]) -> Iterator[n.Node]:
+    for v in values:
+        if isinstance(v, n.ArrayLit):
+            yield from v.items
+        else:
+            yield v
+
+
+def _source_text(node: n.Node) -> str:
+    for attr in ("raw", "text", "name"):
+        value = getattr(node, attr, None)
+        if isinstance(value, str):
+            return value
+    return _name_of(node) or "…"
+
+
+def _span(nodes: list[n.Node]) -> n.Node:
+    return n.Node(nodes[0].start, nodes[-1].end)
 
 
 def _walk_entries(body: n.Body) -> Iterator[n.Entry]:

@@ -32,7 +32,8 @@ KNOWN_KEYS: dict[str, frozenset[str] | None] = {
                            "on_success", "compensate", "input", "output", "schedule", "version",
                            "concurrency"}),
     "job": frozenset({"schedule", "task", "queue", "retry", "timeout", "description",
-                      "concurrency", "handler", "steps", "priority", "input", "enabled"}),
+                      "concurrency", "handler", "steps", "priority", "input", "enabled",
+                      "on_failure", "emit"}),
     "entity": None,  # fields are free names; checked as fields
     "collection": None,
 }
@@ -43,7 +44,20 @@ NESTED_KEYS: dict[str, frozenset[str]] = {
                                   "half_open_requests"}),
     "retry": frozenset({"max_attempts", "initial_interval", "backoff_multiplier", "backoff",
                         "max_interval", "attempts", "on"}),
+    "operation": frozenset({"method", "path", "body", "query", "returns", "headers", "timeout",
+                            "retry", "description", "idempotent", "params"}),
 }
+
+# 1.1 (§5): kinds whose bodies may be property-style (`key: value`); before 1.1 that is CAI403.
+PROPERTY_STYLE_KINDS = frozenset({"event", "integration", "job", "workflow", "endpoint"})
+# Blocks whose lines are fields (`name: type, modifier…`), in the kinds that may hold them.
+FIELD_BLOCKS = frozenset({"payload", "body", "query", "returns", "params"})
+FIELD_BLOCK_KINDS = frozenset({"event", "endpoint", "integration", "webhook"})
+# Property-style keys whose value must be one duration literal (CAI203 otherwise).
+DURATION_KEYS = frozenset({"timeout", "initial_interval", "max_interval", "interval",
+                           "reset_after", "ttl", "delay"})
+# `trigger: X` words that are not event names.
+TRIGGER_WORDS = frozenset({"manual", "schedule", "event", "webhook", "api"})
 
 FIELD_CONTAINERS = frozenset({"model", "collection", "entity", "embedded", "payload", "body",
                               "query", "returns", "schema", "params", "path", "input", "output"})
