@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
+from urllib.parse import quote
 
 from codeai_lang import __version__
 from codeai_lang.diagnostics import Diagnostic, Fix, Severity
@@ -28,6 +30,9 @@ RULE_DESCRIPTIONS = {
     "CAI401": "Unknown DSL version", "CAI402": "Misplaced or repeated #version",
     "CAI403": "Construct newer than the declared version",
 }
+# Default severity of each code (language.md §7), shown as the rule's default level.
+WARNING_CODES = frozenset({"CAI206", "CAI301"})
+HELP_BASE = "https://github.com/codeai-lang/codeai-lang/blob/main/docs/diagnostics.md#"
 
 
 @dataclass(slots=True)
@@ -130,13 +135,19 @@ def render_json(reports: list[FileReport]) -> str:
 _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
 
+def _sarif_rule(code: str) -> dict[str, Any]:
+    """A reportingDescriptor; code scanning shows its default level and links its help."""
+    level = "warning" if code in WARNING_CODES else "error"
+    return {"id": code, "name": RULE_DESCRIPTIONS[code].title().replace(" ", "").replace("#", ""),
+            "shortDescription": {"text": RULE_DESCRIPTIONS[code]},
+            "helpUri": HELP_BASE + code.lower(),
+            "help": {"text": f"{code}: {RULE_DESCRIPTIONS[code]}. See docs/diagnostics.md#{code.lower()}."},
+            "defaultConfiguration": {"level": level}}
+
+
 def render_sarif(reports: list[FileReport]) -> str:
     codes = sorted(RULE_DESCRIPTIONS)
-    rules = [{"id": code, "name": RULE_DESCRIPTIONS[code].title().replace(" ", "").replace("#", ""),
-              "shortDescription": {"text": RULE_DESCRIPTIONS[code]},
-              "helpUri": "https://github.com/codeai-lang/codeai-lang/blob/main/docs/diagnostics.md#"
-                         + code.lower()}
-             for code in codes]
+    rules = [_sarif_rule(code) for code in codes]
     results = [_sarif_result(r, d, codes) for r in reports for d in r.diagnostics]
     reg = default_registry()
     sarif = {
@@ -148,6 +159,7 @@ def render_sarif(reports: list[FileReport]) -> str:
                                 "informationUri": "https://github.com/codeai-lang/codeai-lang",
                                 "rules": rules}},
             "results": results,
+            "columnKind": "unicodeCodePoints",
             "properties": {"dsl_versions": reg.names},
         }],
     }
@@ -184,9 +196,15 @@ def _sarif_replacement(report: FileReport, edit: Any) -> dict[str, Any]:
 
 
 def _uri(path: str) -> str:
+    """A URI reference for `path`: relative paths stay relative (code scanning resolves them
+    against the checkout), absolute ones become file: URIs; both are percent-encoded."""
     if path == "-":
         return "stdin"
-    return path.replace("\\", "/").removeprefix("./")
+    if PureWindowsPath(path).is_absolute() and not path.startswith("/"):
+        return PureWindowsPath(path).as_uri()
+    if path.startswith("/"):
+        return PurePosixPath(path).as_uri()
+    return quote(path.replace("\\", "/").removeprefix("./"), safe="/")
 
 
 # -- GitHub workflow commands -----------------------------------------------------------------
