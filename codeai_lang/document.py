@@ -84,7 +84,7 @@ def _read_directive(lexed: Lexed, reg: Registry,
 def _directive_version(tok: Token, reg: Registry, diags: list[Diagnostic]) -> str | None:
     m = _DIRECTIVE.match(tok.text)
     name = m.group(1) if m else ""
-    trailing = m.group(2) if m else ""
+    trailing = m.group(2).rstrip() if m else ""  # a CRLF file leaves "\r" at the end
     if trailing and not trailing.startswith("//"):
         diags.append(Diagnostic("CAI001", Severity.ERROR,
                                 f"unexpected text after '#version {name}'", tok.start, tok.end))
