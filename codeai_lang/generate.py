@@ -61,3 +61,100 @@ def _chunk(rng: random.Random, i: int) -> list[str]:
                 "    queue \"low\"", "}", f"role admin{i} {{ permissions [\"read\", \"write\"] }}", ""]
     return [f"var count{i} = {i}", f"count{i} = {i + 1}", f"exec {{ echo $count{i} }}",
             f"auth jwt{i} {{", "    method jwt", "    issuer \"https://id.example.com\"", "}", ""]
+
+
+def program_1_1(lines: int, seed: int = 0) -> str:
+    """A valid DSL 1.1 program in the business style (§5), about `lines` lines long.
+
+    About one chunk in eight still uses a deprecated 1.x form (D1, D4, D5, D6), as real 1.1
+    files do: they parse only under 1.1, so inference has to fall back from 2.0.
+    """
+    return _business_program("1.1", lines, seed, deprecated=True)
+
+
+def program_2_0(lines: int, seed: int = 0) -> str:
+    """A valid DSL 2.0 program: the 1.1 business style with no deprecated form."""
+    return _business_program("2.0", lines, seed, deprecated=False)
+
+
+def _business_program(version: str, lines: int, seed: int, *, deprecated: bool) -> str:
+    rng = random.Random(seed)
+    out: list[str] = [f"#version {version}", "// generated business-style program",
+                      *_BUSINESS_PRELUDE]
+    i = 0
+    while len(out) < lines:
+        i += 1
+        kind = rng.randrange(8)
+        if deprecated and kind == 7:
+            out.extend(_deprecated_chunk(rng, i))
+        else:
+            out.extend(_BUSINESS_CHUNKS[kind % 7](i))
+    return "\n".join(out) + "\n"
+
+
+_BUSINESS_PRELUDE = [
+    "config {", '    app_name: "shop"', "    port: 8080",
+    "    database: postgres {", '        host: env("DB_HOST")', "        pool_size: 20", "    }",
+    "}", "",
+    "entity Customer {", "    id: uuid, primary, auto", "    email: string, required, unique",
+    "    created_at: timestamp, auto", "}", "",
+    "event order.placed {", "    payload {", "        order_id: uuid, required", "    }", "}", "",
+    "middleware auth { type jwt }", "role admin { permissions [\"all\"] }",
+    "workflow legacy_flow {", "    trigger: manual", "    steps { run }", "}", "",
+]
+
+
+def _entity_chunk(i: int) -> list[str]:
+    return [f"entity Order{i} {{", "    id: uuid, primary, auto",
+            "    customer: ref(Customer), required", "    total: decimal(12, 2), default(0)",
+            "    status: enum(pending, paid, shipped), default(pending)",
+            "    tags: list(string), optional", "    notes: text, searchable",
+            "    updated_at: timestamp, auto_update", "    index: [customer, status]", "}", ""]
+
+
+def _event_chunk(i: int) -> list[str]:
+    return [f"event invoice{i}.sent {{", '    description: "An invoice was sent"',
+            "    payload {", "        invoice_id: uuid, required", "        amount: decimal(10, 2)",
+            "    }", "}", ""]
+
+
+def _integration_chunk(i: int) -> list[str]:
+    return [f"integration payments{i} {{", "    type: rest",
+            '    base_url: "https://api.example.com"', "    auth: bearer(env(PAY_KEY))",
+            "    timeout: 30s", "    retry: 3 times with exponential_backoff",
+            "    circuit_breaker: 5 failures in 1m", "    operation charge {",
+            "        method: POST", '        path: "/v1/charges"', "    }", "}", ""]
+
+
+def _endpoint_chunk(i: int) -> list[str]:
+    return [f"endpoint POST /orders{i}/:id {{", "    middleware auth", "    require_role admin",
+            "    body {", "        total: decimal(12, 2), required", "        note: text, optional",
+            "    }", "    query {", "        dry_run: boolean, default(false)", "    }",
+            "    returns {", "        id: uuid", "    }", "    status: 201", "}", ""]
+
+
+def _workflow_chunk(i: int) -> list[str]:
+    return [f"workflow fulfil{i} {{", "    trigger: order.placed", "    timeout: 1h",
+            "    steps {", "        reserve_stock", "        charge_card", "        ship {",
+            '            activity "ship"', "        }", "    }", "}", ""]
+
+
+def _job_chunk(i: int) -> list[str]:
+    return [f"job cleanup{i} {{", '    schedule: "0 3 * * *"', "    timeout: 10m",
+            "    retry: 2 times", '    queue: "low"', "}", ""]
+
+
+_BUSINESS_CHUNKS = [_entity_chunk, _event_chunk, _integration_chunk, _endpoint_chunk,
+                    _workflow_chunk, _job_chunk, _event_chunk]
+
+
+def _deprecated_chunk(rng: random.Random, i: int) -> list[str]:
+    kind = rng.randrange(3)
+    if kind == 0:
+        return ["database postgres {", f"    model Legacy{i} {{", "        id: uuid, primary_key",
+                "        name: string, not_null", "    }", "}", ""]
+    if kind == 1:
+        return [f"workflow legacy{i} {{", "    trigger manual", '    timeout "30s"',
+                '    steps { run { activity "run" } }', "}", ""]
+    return [f"event legacy{i}.done {{ }}", f'on "legacy{i}.done" do workflow "legacy_flow" async',
+            ""]
