@@ -1,0 +1,265 @@
+"""`codeai migrate …` (SQL schema migrations) and `codeai config …` (layered configuration).
+
+Exit codes: 0 success; 1 a migration failed, was refused (modified file) or the migration set is
+invalid; 2 usage, I/O, configuration or connection problems and lock timeouts (nothing was tried).
+Messages for people go to stderr; status tables, JSON, dry-run SQL and created paths to stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from codeai_lang.cli import app
+from codeai_lang.config import Config, ConfigError, load_config, migrate_config
+from codeai_lang.dbmigrate import MigrateError, Options, Runner, create_pair, discover, open_backend
+from codeai_lang.dbmigrate.runner import StatusEntry
+from codeai_lang.dbmigrate.target import target_from_config
+from codeai_lang.dbmigrate.timing import parse_duration
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+migrate_app = typer.Typer(name="migrate", no_args_is_help=True,
+                          help="SQL schema migrations on SQLite (default) or PostgreSQL.")
+config_app = typer.Typer(name="config", no_args_is_help=True,
+                         help="Show the effective configuration or rewrite an old config file.")
+app.add_typer(migrate_app, name="migrate")
+app.add_typer(config_app, name="config")
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+
+
+DirOpt = Annotated[Path | None, typer.Option("--dir", help="Read migrations from DIR instead of the embedded set")]
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Print the SQL that would run; change nothing")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Print each statement and its timing")]
+TimeoutOpt = Annotated[str | None, typer.Option("--timeout", help="Bound the lock wait and the run (30s, 5m, 1h)")]
+AllowModOpt = Annotated[bool, typer.Option("--allow-modified", help="Apply even if applied files changed")]
+UrlOpt = Annotated[str | None, typer.Option("--database-url", help="postgresql://… or sqlite:PATH")]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Read only this config file")]
+
+
+@dataclass(frozen=True)
+class Common:
+    directory: Path | None
+    dry_run: bool
+    verbose: bool
+    timeout: str | None
+    allow_modified: bool
+    database_url: str | None
+    config_file: Path | None
+
+
+def say(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def emit(text: str) -> None:
+    typer.echo(text)
+
+
+def fail(message: str, code: int) -> typer.Exit:
+    say(f"codeai: error: {message}")
+    return typer.Exit(code)
+
+
+def load_effective_config(config_file: Path | None, database_url: str | None) -> Config:
+    """The real layers: system, home and working-directory files, the environment and flags."""
+    try:
+        cfg = load_config(config_file=config_file, env=os.environ,
+                          flags={"database.url": (database_url, "--database-url")})
+    except ConfigError as exc:
+        raise fail(str(exc), EXIT_USAGE) from exc
+    for warning in cfg.warnings:
+        say(f"codeai: warning: {warning}")
+    return cfg
+
+
+@contextmanager
+def open_runner(common: Common, readonly: bool = False) -> Iterator[Runner]:
+    """Config → target → migration files → connection; every failure becomes a clean exit."""
+    try:
+        timeout = parse_duration(common.timeout) if common.timeout else None
+    except ValueError as exc:
+        raise fail(f"--timeout: {exc}", EXIT_USAGE) from exc
+    cfg = load_effective_config(common.config_file, common.database_url)
+    options = Options(common.dry_run, common.verbose, common.allow_modified, timeout)
+    backend = open_backend(target_from_config(cfg))
+    try:
+        migrations = discover(common.directory)
+        runner = Runner(backend, migrations, options, say=say, emit=emit)
+        backend.connect(runner.deadline, readonly=readonly or common.dry_run)
+        yield runner
+    except MigrateError as exc:
+        raise fail(str(exc), exc.exit_code) from exc
+    finally:
+        backend.close()
+
+
+def parse_version(text: str) -> int:
+    if text.lower() in ("0", "none"):
+        return 0
+    if len(text) != 14 or not text.isdigit():
+        raise fail(f"invalid version {text!r}: expected YYYYMMDDHHMMSS (or 0 / none)", EXIT_USAGE)
+    return int(text)
+
+
+@migrate_app.command("up")
+def up(count: Annotated[int | None, typer.Argument(min=1, help="Apply at most N pending migrations")] = None,
+       directory: DirOpt = None, dry_run: DryRunOpt = False, verbose: VerboseOpt = False,
+       timeout: TimeoutOpt = None, allow_modified: AllowModOpt = False, database_url: UrlOpt = None,
+       config: ConfigOpt = None) -> None:
+    """Apply all pending migrations (or the next N), each in its own transaction."""
+    with open_runner(Common(directory, dry_run, verbose, timeout, allow_modified, database_url, config)) as r:
+        r.up(count)
+
+
+@migrate_app.command("down")
+def down(count: Annotated[int, typer.Argument(min=1, help="Revert the last N applied migrations")] = 1,
+         directory: DirOpt = None, dry_run: DryRunOpt = False, verbose: VerboseOpt = False,
+         timeout: TimeoutOpt = None, allow_modified: AllowModOpt = False, database_url: UrlOpt = None,
+         config: ConfigOpt = None) -> None:
+    """Revert the last applied migration (or the last N)."""
+    with open_runner(Common(directory, dry_run, verbose, timeout, allow_modified, database_url, config)) as r:
+        r.down(count)
+
+
+@migrate_app.command("reset")
+def reset(directory: DirOpt = None, dry_run: DryRunOpt = False, verbose: VerboseOpt = False,
+          timeout: TimeoutOpt = None, allow_modified: AllowModOpt = False, database_url: UrlOpt = None,
+          config: ConfigOpt = None) -> None:
+    """Revert every applied migration, newest first."""
+    with open_runner(Common(directory, dry_run, verbose, timeout, allow_modified, database_url, config)) as r:
+        r.reset()
+
+
+@migrate_app.command("goto")
+def goto(version: Annotated[str, typer.Argument(help="Target version (YYYYMMDDHHMMSS, or 0)")],
+         directory: DirOpt = None, dry_run: DryRunOpt = False, verbose: VerboseOpt = False,
+         timeout: TimeoutOpt = None, allow_modified: AllowModOpt = False, database_url: UrlOpt = None,
+         config: ConfigOpt = None) -> None:
+    """Migrate up or down until VERSION is the newest applied migration."""
+    target = parse_version(version)
+    with open_runner(Common(directory, dry_run, verbose, timeout, allow_modified, database_url, config)) as r:
+        r.goto(target)
+
+
+@migrate_app.command("force")
+def force(version: Annotated[str, typer.Argument(help="Version to record as current (or 0)")],
+          directory: DirOpt = None, dry_run: DryRunOpt = False, verbose: VerboseOpt = False,
+          timeout: TimeoutOpt = None, allow_modified: AllowModOpt = False, database_url: UrlOpt = None,
+          config: ConfigOpt = None) -> None:
+    """Rewrite the tracking table after a manual fix: VERSION and older applied, newer not. Runs no SQL."""
+    target = parse_version(version)
+    with open_runner(Common(directory, dry_run, verbose, timeout, allow_modified, database_url, config)) as r:
+        r.force(target)
+
+
+@migrate_app.command("status")
+def status(output: Annotated[Format, typer.Option("--output", "-o", help="text or json")] = Format.text,
+           directory: DirOpt = None, verbose: VerboseOpt = False, timeout: TimeoutOpt = None,
+           database_url: UrlOpt = None, config: ConfigOpt = None) -> None:
+    """List every migration as applied, pending, modified or missing, then `latest <version>`."""
+    common = Common(directory, False, verbose, timeout, False, database_url, config)
+    with open_runner(common, readonly=True) as runner:
+        try:
+            entries = runner.status()
+        except MigrateError as exc:
+            raise fail(str(exc), exc.exit_code) from exc
+        except Exception as exc:  # a broken tracking table or a lost connection
+            raise fail(f"cannot read the tracking table: {exc}", EXIT_USAGE) from exc
+        print_status(entries, output, runner.backend.target.describe())
+
+
+def print_status(entries: list[StatusEntry], output: Format, database: str) -> None:
+    applied = [e.version for e in entries if e.state in ("applied", "modified", "missing")]
+    latest = str(max(applied)) if applied else None
+    if output is Format.json:
+        emit(json.dumps({"database": database, "migrations": [e.as_json() for e in entries],
+                         "latest": latest, "pending": sum(e.state == "pending" for e in entries)}, indent=2))
+        return
+    width = max([len(e.name) for e in entries] + [4])
+    for e in entries:
+        when = f"  {e.applied_at}" if e.applied_at else ""
+        emit(f"{e.version}  {e.name:<{width}}  {e.state:<8}{when}".rstrip())
+    emit(f"latest {latest or 'none'}")
+
+
+@migrate_app.command("create")
+def create(name: Annotated[str, typer.Argument(help="snake_case description, e.g. add_orders_table")],
+           directory: Annotated[Path, typer.Option("--dir", help="Where to write the pair")] = Path("migrations"),
+           ) -> None:
+    """Write an empty, timestamped up/down pair into --dir (default ./migrations)."""
+    try:
+        up_file, down_file = create_pair(directory, name)
+    except MigrateError as exc:
+        raise fail(str(exc), exc.exit_code) from exc
+    except OSError as exc:
+        raise fail(f"cannot write into {directory}: {exc}", EXIT_USAGE) from exc
+    emit(str(up_file))
+    emit(str(down_file))
+
+
+@config_app.command("show")
+def config_show(output: Annotated[Format, typer.Option("--output", "-o", help="text or json")] = Format.text,
+                database_url: UrlOpt = None, config: ConfigOpt = None) -> None:
+    """Print the effective configuration and where each value came from (secrets masked)."""
+    cfg = load_effective_config(config, database_url)
+    if output is Format.json:
+        emit(json.dumps(cfg.as_json(), indent=2))
+        return
+    keys = list(cfg.values)
+    width = max(len(k) for k in keys)
+    for key in keys:
+        emit(f"{key:<{width}}  {cfg.masked(key)!s:<24}  ({cfg.sources[key]})")
+
+
+@config_app.command("migrate")
+def config_migrate(
+    old: Annotated[Path, typer.Argument(help="Old config file")] = Path("config.yaml"),
+    new: Annotated[str | None, typer.Argument(help="Where to write (default: OLD in place; - for stdout)")] = None,
+) -> None:
+    """Rewrite top-level db_host/db_port/db_name into `database:`, keeping comments and other keys."""
+    try:
+        result = migrate_config(old.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise fail(f"cannot read {old}: {exc.strerror or exc}", EXIT_USAGE) from exc
+    except ConfigError as exc:
+        raise fail(f"{old}: {exc}", EXIT_USAGE) from exc
+    for note in result.notes:
+        say(f"config migrate: {note}")
+    if new == "-":
+        emit(result.text.rstrip("\n"))
+        return
+    target = Path(new) if new else old
+    if not result.changed and target == old:
+        return
+    try:
+        write_atomic(target, result.text, like=old)
+    except OSError as exc:
+        raise fail(f"cannot write {target}: {exc.strerror or exc}", EXIT_USAGE) from exc
+    say(f"config migrate: wrote {target}")
+
+
+def write_atomic(path: Path, text: str, like: Path) -> None:
+    """Replace ``path`` in one step, with the permissions of ``like``, so a crash never leaves half a file."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent if str(path.parent) else ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(tmp, (path if path.exists() else like).stat().st_mode & 0o7777)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
