@@ -17,9 +17,14 @@ from codeai_lang.diagnostics import Diagnostic, Severity
 from codeai_lang.registry import Registry, version_key
 from codeai_lang.rules import DURATION_TEXT
 
-_CRON_FIELD = re.compile(r"(\*|[0-9]+(-[0-9]+)?|[A-Za-z]{3})(/[0-9]+)?(,(\*|[0-9]+(-[0-9]+)?|[A-Za-z]{3})(/[0-9]+)?)*|\?|L|[0-9]+W|[0-9]+#[0-9]")
+_CRON_ATOM = r"(?:[0-9]+|[A-Za-z]{3})"
+_CRON_ITEM = rf"(?:\*|{_CRON_ATOM}(?:-{_CRON_ATOM})?)(?:/[0-9]+)?"
+_CRON_FIELD = re.compile(rf"{_CRON_ITEM}(?:,{_CRON_ITEM})*|\?|L|[0-9]+W|[0-9]+#[0-9]")
 _CRON_MACROS = frozenset({"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight",
                           "@hourly"})
+# (name, min, max) per cron field; a 6-field expression starts with seconds.
+_CRON_BOUNDS = (("second", 0, 59), ("minute", 0, 59), ("hour", 0, 23), ("day-of-month", 1, 31),
+                ("month", 1, 12), ("day-of-week", 0, 7))
 _PATH_PARAM = re.compile(r":([A-Za-z_][A-Za-z0-9_]*)|\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _NAMED_KINDS = ("auth", "role", "middleware", "event", "integration", "webhook", "workflow", "job")
 
@@ -161,6 +166,7 @@ class _DeclChecker:
             return
         type_node = parts[0]
         self._field_type(type_node)
+        self._modifier_commas(parts)
         for part in parts[1:]:
             if isinstance(part, n.Operator) and part.text == ",":
                 continue
@@ -169,6 +175,14 @@ class _DeclChecker:
                 self.report("CAI201", f"unknown field modifier '{modifier.name}'", modifier)
             elif isinstance(part, n.Call) and part.callee.name == "default":
                 self._enum_default(type_node, part)
+
+    def _modifier_commas(self, parts: list[n.Node]) -> None:
+        """`string,, required` or `string,` parse as a phrase; as a field they are a slip."""
+        for prev, part in zip(parts, [*parts[1:], None], strict=False):
+            is_comma = isinstance(prev, n.Operator) and prev.text == ","
+            if is_comma and (part is None or isinstance(part, n.Operator) and part.text == ","):
+                self.report("CAI001", "expected a field modifier after ','", prev)
+                return
 
     def _enum_default(self, type_node: n.Node, default: n.Call) -> None:
         """`enum(a, b), default(c)`: the default must be one of the values (CAI203)."""
@@ -188,7 +202,10 @@ class _DeclChecker:
         if type_name not in schema.FIELD_TYPES:
             if type_name in self.symbols.types:
                 return  # a field typed by another entity (e.g. `author: User`)
-            self.report("CAI201", f"unknown field type '{type_name}'", name_node)
+            if type_name[:1].isupper():  # capitalised: meant as an entity, like `author: User`
+                self.report("CAI202", f"reference to undeclared entity '{type_name}'", name_node)
+            else:
+                self.report("CAI201", f"unknown field type '{type_name}'", name_node)
             return
         if isinstance(node, n.Call) and type_name == "ref":
             for arg in node.args:
@@ -353,6 +370,14 @@ class _DeclChecker:
         if len(fields) not in (5, 6) or not all(_CRON_FIELD.fullmatch(f) for f in fields):
             self.report("CAI203", f"malformed cron expression {value.raw} (expected 5 fields: "
                         "minute hour day-of-month month day-of-week)", value)
+            return
+        bounds = _CRON_BOUNDS[-len(fields):]
+        for field_text, (name, lo, hi) in zip(fields, bounds, strict=True):
+            bad = [x for x in re.findall(r"(?<![/#])\b[0-9]+\b", field_text) if not lo <= int(x) <= hi]
+            if bad:
+                self.report("CAI203", f"malformed cron expression {value.raw}: {name} {bad[0]} is "
+                            f"outside {lo}–{hi}", value)
+                return
 
     def _check_on(self, on: n.OnHandler) -> None:
         self._ref("event", on.event)
