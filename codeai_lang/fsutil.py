@@ -10,12 +10,14 @@ and the temporary file is removed.
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import stat
 import tempfile
 from pathlib import Path
 
 _UMASK: int | None = None
+_TMP_SUFFIX = ".tmp"
 
 
 def atomic_write(path: str | os.PathLike[str], data: str | bytes, *,
@@ -27,7 +29,7 @@ def atomic_write(path: str | os.PathLike[str], data: str | bytes, *,
     target = Path(os.path.realpath(path))
     payload = data.encode("utf-8") if isinstance(data, str) else data
     mode = _mode_of(Path(mode_from) if mode_from is not None else target)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=_TMP_SUFFIX, dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
@@ -70,3 +72,15 @@ def fsync_directory(directory: str | os.PathLike[str]) -> None:
             os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def remove_stale_temp_files(path: str | os.PathLike[str]) -> list[Path]:
+    """Remove temporary files an interrupted `atomic_write(path, …)` left behind (a killed
+    process cannot clean up). Only call it when no write to `path` is in progress."""
+    target = Path(os.path.realpath(path))
+    removed = []
+    for tmp in target.parent.glob(f".{glob.escape(target.name)}.*{_TMP_SUFFIX}"):
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+            removed.append(tmp)
+    return removed

@@ -65,6 +65,14 @@ class Manual(NamedTuple):
     message: str
 
 
+class Problem(NamedTuple):
+    """An error in the rejected migrated text, placed on its line in the ORIGINAL text."""
+
+    code: str
+    line: int
+    message: str
+
+
 @dataclass(frozen=True, slots=True)
 class RewriteRule:
     """One rule of a version step: finds its sites in a parsed document and returns edits.
@@ -105,6 +113,7 @@ class MigrationResult:
     edits: list[Edit] = field(default_factory=list)  # against the original text
     version_source: str = "directive"  # or "inferred"
     attempted: str = ""  # the rejected migrated text when the migration failed
+    problems: list[Problem] = field(default_factory=list)  # `diagnostics` on original lines
 
     @property
     def ok(self) -> bool:
@@ -220,6 +229,8 @@ def _finish(text: str, cur: str, log: _EditLog, base: MigrationResult, applied: 
     base.manual = _manual_items(manual, errors, log, index)
     if errors or manual:
         base.attempted, base.diagnostics = cur, errors
+        base.problems = [Problem(d.code, index.line_of(log.to_original(d.start)) + 1, d.message)
+                         for d in errors]
         return _failed(base, _failure_message(text, base, len(errors), reg))
     base.text, base.changed, base.rules_applied = cur, cur != text, applied
     base.edits = log.edits(cur)

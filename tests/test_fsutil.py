@@ -71,3 +71,13 @@ def test_failure_leaves_the_original_and_no_temp_file(tmp_path: Path, monkeypatc
     monkeypatch.undo()
     assert target.read_bytes() == b"old\r\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.cai"]
+
+
+def test_remove_stale_temp_files(tmp_path: Path) -> None:
+    target = tmp_path / "a[1].cai"
+    target.write_text("x")
+    (tmp_path / ".a[1].cai.abcd1234.tmp").write_text("half")
+    (tmp_path / ".other.cai.abcd1234.tmp").write_text("keep")
+    removed = fsutil.remove_stale_temp_files(target)
+    assert [p.name for p in removed] == [".a[1].cai.abcd1234.tmp"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.cai.abcd1234.tmp", "a[1].cai"]

@@ -1,0 +1,318 @@
+"""`codeai migrate-dsl`: migrate .cai files to a newer DSL version, in place and in parallel.
+
+The work per file is `migrate_file` (read, `rewrite.migrate_text`, write atomically); it never
+raises, so one bad file (or a bug) is reported for that file and the others still migrate.
+`run_migration` spreads files over worker processes in batches (pickling one path at a time
+would cost more than migrating a small file) and is the library entry the benchmark uses.
+
+Safety: a file is written only when its migrated text validates under the target, with
+`fsutil.atomic_write` (temp file, fsync, rename, permissions kept), so whatever happens to a
+run — an exception, a killed worker — every file is either fully old or fully new. Files
+already at the target are not written at all.
+
+Fault injection for tests: `CODEAI_MIGRATE_FAULT=raise:TEXT` makes the worker raise on files
+whose path contains TEXT; `exit:TEXT` kills the worker process there.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from codeai_lang.cli import app
+from codeai_lang.cli.language_cmds import EXIT_INVALID, EXIT_OK, EXIT_USAGE, SimpleFormat, fail
+from codeai_lang.fsutil import atomic_write, remove_stale_temp_files
+from codeai_lang.registry import default_registry
+from codeai_lang.rewrite import migrate_text
+from codeai_lang.sources import STDIN, SourceError, discover
+
+FAULT_ENV = "CODEAI_MIGRATE_FAULT"
+TABLE_ROWS = 200  # the summary table lists at most this many changed/failed files
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """What to do with each migrated file: `write` in place, `check`, `diff`, or `output`."""
+
+    target: str
+    mode: str = "write"
+    output: str | None = None
+
+
+@dataclass(slots=True)
+class FileOutcome:
+    """One file's result, as reported (and sent back from worker processes)."""
+
+    path: str
+    source: str | None
+    target: str
+    changed: bool = False
+    rules_applied: list[str] = field(default_factory=list)
+    manual: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+    version_source: str | None = None
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    written: bool = False
+    io_error: bool = False
+    diff: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["from"], out["to"] = out.pop("source"), out.pop("target")
+        del out["diff"], out["io_error"]
+        return out
+
+
+# -- one file -------------------------------------------------------------------------------
+
+
+def migrate_file(path: str, opts: Options) -> FileOutcome:
+    """Migrate one file as `opts` says. Never raises: every failure is in the outcome."""
+    try:
+        return _migrate_file(path, opts)
+    except OSError as exc:
+        return FileOutcome(path, None, opts.target, error=f"I/O error: {exc.strerror or exc}", io_error=True)
+    except Exception as exc:  # a bug must not stop the run; the file is left untouched
+        return FileOutcome(path, None, opts.target,
+                           error=f"internal error: {type(exc).__name__}: {exc}; file left untouched")
+
+
+def _migrate_file(path: str, opts: Options) -> FileOutcome:
+    _inject_fault(path)
+    data = sys.stdin.buffer.read() if path == STDIN else Path(path).read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return FileOutcome(path, None, opts.target, error=f"not valid UTF-8 (byte {exc.start}); file left untouched")
+    result = migrate_text(text, opts.target)
+    out = FileOutcome(path, result.source_version, opts.target, result.changed, result.rules_applied,
+                      [m._asdict() for m in result.manual], result.error, result.version_source,
+                      [p._asdict() for p in result.problems])
+    if result.ok:
+        if opts.mode == "diff" and result.changed:
+            out.diff = unified_diff(path, text, result.text)
+        elif opts.mode == "write" and result.changed:
+            _write(path, result.text)
+            out.written = True
+        elif opts.mode == "output" and opts.output is not None:
+            _write_output(path, opts.output, result.text, result.changed)
+            out.written = True
+    return out
+
+
+def _write(path: str, text: str) -> None:
+    if path == STDIN:
+        sys.stdout.write(text)
+    else:
+        atomic_write(path, text)
+
+
+def _write_output(path: str, output: str, text: str, changed: bool) -> None:
+    """--output: always write the result there (unless it is the input and nothing changed)."""
+    same = path != STDIN and os.path.realpath(path) == os.path.realpath(output)
+    if same and not changed:
+        return
+    atomic_write(output, text, mode_from=None if path == STDIN or os.path.exists(output) else path)
+
+
+def _inject_fault(path: str) -> None:
+    spec = os.environ.get(FAULT_ENV, "")
+    kind, _, needle = spec.partition(":")
+    if needle and needle in path:
+        if kind == "exit":
+            os._exit(70)
+        if kind == "raise":
+            raise RuntimeError(f"injected fault on {path}")
+
+
+def unified_diff(path: str, old: str, new: str) -> str:
+    """A git-style unified diff (`a/` and `b/` prefixes, no-newline-at-end markers)."""
+    lines = difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
+                                 fromfile=f"a/{path.lstrip('/')}", tofile=f"b/{path.lstrip('/')}")
+    out = []
+    for line in lines:
+        out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return "".join(out)
+
+
+# -- many files -----------------------------------------------------------------------------
+
+
+def migrate_batch(paths: list[str], opts: Options) -> list[FileOutcome]:
+    """Worker entry: migrate a batch of files (one task per batch keeps IPC small)."""
+    return [migrate_file(p, opts) for p in paths]
+
+
+def run_migration(files: list[str], opts: Options, jobs: int,
+                  advance: Callable[[int], None] | None = None) -> list[FileOutcome]:
+    """Migrate `files` with `jobs` worker processes (1: in this process); results in order."""
+    tick = advance or (lambda _n: None)
+    if jobs <= 1 or len(files) <= 1:
+        outcomes = []
+        for path in files:
+            outcomes.append(migrate_file(path, opts))
+            tick(1)
+        return outcomes
+    _warm_up(opts.target)
+    batches = _batches(files, jobs)
+    done: dict[int, list[FileOutcome]] = {}
+    with ProcessPoolExecutor(max_workers=min(jobs, len(batches))) as pool:
+        futures = {pool.submit(migrate_batch, batch, opts): i for i, batch in enumerate(batches)}
+        for future in as_completed(futures):
+            i = futures[future]
+            try:
+                done[i] = future.result()
+            except Exception as exc:  # a worker died (BrokenProcessPool) or could not pickle
+                done[i] = [_lost(p, opts, exc) for p in batches[i]]
+            tick(len(batches[i]))
+    return [o for i in range(len(batches)) for o in done[i]]
+
+
+def _batches(files: list[str], jobs: int) -> list[list[str]]:
+    size = max(1, min(100, len(files) // (jobs * 8)))
+    return [files[i:i + size] for i in range(0, len(files), size)]
+
+
+def _warm_up(target: str) -> None:
+    """Load the grammar tables before forking so every worker inherits them."""
+    reg = default_registry()
+    for version in reg.names:
+        reg.tables(version)
+
+
+def _lost(path: str, opts: Options, exc: BaseException) -> FileOutcome:
+    """A file whose worker died: atomic writes make it old or new; drop any temp file left."""
+    if path != STDIN:
+        remove_stale_temp_files(path)
+    return FileOutcome(path, None, opts.target,
+                       error=(f"worker failed ({type(exc).__name__}: {exc}); the file is either "
+                              "untouched or fully migrated — run again to finish"))
+
+
+# -- the command ----------------------------------------------------------------------------
+
+
+@app.command("migrate-dsl")
+def migrate_dsl(
+    paths: Annotated[list[str], typer.Argument(help="Files or directories (recursed for *.cai); - for stdin")],
+    to: Annotated[str | None, typer.Option("--to", help="Target DSL version (default: newest)")] = None,
+    output: Annotated[str | None, typer.Option("--output", help="Write the result here (single input file only)")] = None,
+    check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if any file would change")] = False,
+    diff: Annotated[bool, typer.Option("--diff", help="Write nothing; print unified diffs")] = False,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes (default: CPU count)")] = None,
+    report: Annotated[SimpleFormat, typer.Option("--report", help="text (summary table) or json (to stdout)")] = SimpleFormat.text,
+) -> None:
+    """Migrate .cai files to a newer DSL version, keeping every byte the rewrite does not need."""
+    reg = default_registry()
+    target = to or reg.latest
+    if reg.get(target) is None:
+        raise fail(f"unknown DSL version '{target}' (known: {', '.join(reg.names)})")
+    if diff and report is SimpleFormat.json:
+        raise fail("--diff and --report json both write to stdout; choose one")
+    files = _discover(paths)
+    if output is not None and (len(files) != 1 or len(paths) != 1 or Path(paths[0]).is_dir()):
+        raise fail("--output needs exactly one input file")
+    mode = "check" if check else "diff" if diff else "output" if output is not None else "write"
+    opts = Options(target, mode, output)
+    started = time.perf_counter()
+    outcomes = _run_with_progress(files, opts, jobs or os.cpu_count() or 1)
+    elapsed = time.perf_counter() - started
+    _emit(outcomes, opts, report, elapsed)
+    raise typer.Exit(_exit_code(outcomes, opts))
+
+
+def _discover(paths: list[str]) -> list[str]:
+    try:
+        files = list(discover(paths))
+    except SourceError as exc:
+        raise fail(str(exc)) from exc
+    if not files:
+        raise fail(f"no .cai files found in {', '.join(paths)}")
+    if STDIN in files and len(files) > 1:
+        raise fail("'-' (stdin) cannot be combined with other paths")
+    return files
+
+
+def _run_with_progress(files: list[str], opts: Options, jobs: int) -> list[FileOutcome]:
+    """A progress bar only when stderr is a terminal and there is more than one file."""
+    if not sys.stderr.isatty() or len(files) < 2:
+        return run_migration(files, opts, jobs)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (TextColumn("migrating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("migrate", total=len(files))
+        return run_migration(files, opts, jobs, lambda k: progress.advance(task, k))
+
+
+def _exit_code(outcomes: list[FileOutcome], opts: Options) -> int:
+    if any(o.io_error for o in outcomes):
+        return EXIT_USAGE
+    if any(o.error for o in outcomes):
+        return EXIT_INVALID
+    if opts.mode == "check" and any(o.changed for o in outcomes):
+        return EXIT_INVALID
+    return EXIT_OK
+
+
+def summary(outcomes: list[FileOutcome], opts: Options, elapsed: float) -> dict[str, Any]:
+    return {
+        "files": len(outcomes), "target": opts.target, "mode": opts.mode,
+        "changed": sum(1 for o in outcomes if o.changed),
+        "unchanged": sum(1 for o in outcomes if not o.changed and not o.error),
+        "failed": sum(1 for o in outcomes if o.error),
+        "written": sum(1 for o in outcomes if o.written),
+        "seconds": round(elapsed, 3),
+    }
+
+
+def _emit(outcomes: list[FileOutcome], opts: Options, report: SimpleFormat, elapsed: float) -> None:
+    totals = summary(outcomes, opts, elapsed)
+    if report is SimpleFormat.json:
+        doc = {"files": [o.to_json() for o in outcomes], "summary": totals}
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
+    elif opts.mode == "diff":
+        sys.stdout.write("".join(o.diff for o in outcomes))
+    _print_table(outcomes, opts, totals)
+
+
+def _print_table(outcomes: list[FileOutcome], opts: Options, totals: dict[str, Any]) -> None:
+    """Changed and failed files (the others are only counted), then the totals, to stderr."""
+    console = Console(stderr=True, highlight=False, soft_wrap=False)
+    shown = [o for o in outcomes if o.error] + [o for o in outcomes if o.changed and not o.error]
+    if shown:
+        table = Table(title=f"migrate-dsl → {opts.target}", title_justify="left")
+        for column in ("file", "from", "status", "rules", "notes"):
+            table.add_column(column, overflow="fold")
+        for o in shown[:TABLE_ROWS]:
+            table.add_row(o.path, o.source or "?", _status(o, opts), ", ".join(o.rules_applied), _notes(o))
+        console.print(table)
+        if len(shown) > TABLE_ROWS:
+            console.print(f"… and {len(shown) - TABLE_ROWS} more (use --report json for all)")
+    verb = "would change" if opts.mode in ("check", "diff") else "migrated"
+    console.print(f"{totals['files']} file(s): {totals['changed']} {verb}, {totals['unchanged']} "
+                  f"already at {opts.target}, {totals['failed']} failed ({totals['seconds']:.2f} s)")
+
+
+def _status(o: FileOutcome, opts: Options) -> str:
+    if o.error:
+        return "failed"
+    return "migrated" if o.written else "would change"
+
+
+def _notes(o: FileOutcome) -> str:
+    notes = [o.error] if o.error else []
+    notes += [f"line {m['line']}: {m['rule']} needs a human: {m['message']}" for m in o.manual]
+    return "\n".join(n for n in notes if n)
