@@ -145,15 +145,46 @@ def _reparse_units(text: str, lexed: Lexed, reg: Registry, cand: Version, units:
     Units that parsed under the newest grammar are reused as they are: the grammars only
     grow going back from the newest (removed forms) — see docs/decisions.md.
     """
+    failing_ids = {id(u) for u in failing}
     replaced: dict[int, list[n.Node]] = {}
-    for unit in failing:
+    idx = 0
+    while idx < len(units):
+        unit = units[idx]
+        if id(unit) not in failing_ids:
+            idx += 1
+            continue
         if lexed.diagnostics and _has_lexical_error(lexed, unit):
             return None
-        sub = _parse_unit(text, lexed, reg, cand.name, unit)
-        if sub.diagnostics:
+        found = _parse_group(text, lexed, reg, cand.name, units, idx)
+        if found is None:
             return None
-        replaced[id(unit)] = sub.statements
+        size, statements = found
+        replaced[id(unit)] = statements
+        replaced.update((id(u), []) for u in units[idx + 1:idx + size])
+        idx += size
     return _merge(units, replaced)
+
+
+# A statement the newest grammar rejects may have been split by error recovery (e.g.
+# `on "e" do` / `workflow "w"` on two lines: the second line looks like a statement), so a
+# failing unit is retried together with up to this many following units.
+_MAX_GROUP = 4
+
+
+def _parse_group(text: str, lexed: Lexed, reg: Registry, version: str, units: list[Unit],
+                 idx: int) -> tuple[int, list[n.Node]] | None:
+    """(units consumed, statements) of the shortest run of units from `idx` that parses
+    cleanly under `version`, or None."""
+    for size in range(1, _MAX_GROUP + 1):
+        if idx + size > len(units):
+            return None
+        group = units[idx:idx + size]
+        if size > 1 and not group[-1].errors:
+            return None  # only units that failed too can be pieces of the same statement
+        sub = _parse_span(text, lexed, reg, version, group[0].first, group[-1].last)
+        if not sub.diagnostics:
+            return size, sub.statements
+    return None
 
 
 def _has_lexical_error(lexed: Lexed, unit: Unit) -> bool:
@@ -163,7 +194,12 @@ def _has_lexical_error(lexed: Lexed, unit: Unit) -> bool:
 
 
 def _parse_unit(text: str, lexed: Lexed, reg: Registry, version: str, unit: Unit) -> ParseOutput:
-    tokens = lexed.tokens[unit.first:unit.last]
+    return _parse_span(text, lexed, reg, version, unit.first, unit.last)
+
+
+def _parse_span(text: str, lexed: Lexed, reg: Registry, version: str, first: int,
+                last: int) -> ParseOutput:
+    tokens = lexed.tokens[first:last]
     eof = tokens[-1].end if tokens else len(text)
     return parse_tokens(tokens, reg.tables(version), text, unclosed_reported=True, eof=eof)
 
@@ -184,31 +220,45 @@ def _explain_failures(text: str, lexed: Lexed, reg: Registry, version: str, out:
     syntax = list(out.diagnostics)
     replaced: dict[int, list[n.Node]] = {}
     older: list[Unit] = []
-    for unit in out.units:
+    units = out.units
+    idx = 0
+    while idx < len(units):
+        unit = units[idx]
+        idx += 1
         if not unit.errors or _has_lexical_error(lexed, unit):
             continue
-        found = _first_accepting(text, lexed, reg, version, unit)
+        found = _first_accepting(text, lexed, reg, version, units, idx - 1)
         if found is None:
             continue
-        other, statements = found
+        other, size, statements = found
+        group = _joined(units[idx - 1:idx - 1 + size])
         replaced[id(unit)] = statements
+        replaced.update((id(u), []) for u in units[idx:idx - 1 + size])
+        idx += size - 1
         if other.key > reg.versions[version].key:
-            syntax = [d for d in syntax if all(d is not e for e in unit.errors)]
-            syntax.append(_too_new(lexed, reg, version, other, unit))
+            syntax = [d for d in syntax if all(d is not e for e in group.errors)]
+            syntax.append(_too_new(lexed, reg, version, other, group))
         else:
-            older.append(unit)
-    return _merge(out.units, replaced), syntax, older
+            older.append(group)
+    return _merge(units, replaced), syntax, older
 
 
-def _first_accepting(text: str, lexed: Lexed, reg: Registry, version: str,
-                     unit: Unit) -> tuple[Version, list[n.Node]] | None:
+def _joined(group: list[Unit]) -> Unit:
+    """One unit spanning a run of units (a statement that error recovery split)."""
+    if len(group) == 1:
+        return group[0]
+    return Unit(group[0].first, group[-1].last, None, [e for u in group for e in u.errors])
+
+
+def _first_accepting(text: str, lexed: Lexed, reg: Registry, version: str, units: list[Unit],
+                     idx: int) -> tuple[Version, int, list[n.Node]] | None:
     key = reg.versions[version].key
     newer = [v for v in reg.ordered if v.key > key]
     older = [v for v in reversed(reg.ordered) if v.key < key]
     for other in newer + older:
-        sub = _parse_unit(text, lexed, reg, other.name, unit)
-        if not sub.diagnostics:
-            return other, sub.statements
+        found = _parse_group(text, lexed, reg, other.name, units, idx)
+        if found is not None:
+            return other, found[0], found[1]
     return None
 
 
