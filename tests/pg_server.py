@@ -133,9 +133,9 @@ def write_migrations(directory: Path, files: dict[str, str]) -> Path:
     return directory
 
 
-def slow_sql(seconds: int) -> str:
+def slow_sql(seconds: float) -> str:
     """A statement that takes about ``seconds`` on either dialect (dialect sections pick one)."""
-    rows = seconds * 6_000_000
+    rows = int(seconds * 6_000_000)
     return ("-- codeai:dialect postgres\n"
             f"SELECT pg_sleep({seconds});\n"
             "-- codeai:dialect sqlite\n"

@@ -1,0 +1,149 @@
+"""Real processes: concurrent runners, kill -9 mid-migration, unreachable servers, bad files."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from pg_server import Db, db, db_factory, isolated_env, slow_sql, unused_port, write_migrations  # noqa: F401
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def spawn(db: Db, tmp_path: Path, *args: str) -> subprocess.Popen[str]:
+    """`python -m codeai_lang.cli migrate …` with a clean config (empty HOME, cwd, no CODEAI_*)."""
+    env = {k: v for k, v in os.environ.items() if k not in isolated_env()}
+    env.update(HOME=str(tmp_path), PYTHONPATH=str(ROOT))
+    config = tmp_path / "empty.yaml"
+    config.touch()
+    return subprocess.Popen([sys.executable, "-m", "codeai_lang.cli", "migrate", *args, "--database-url", db.url,
+                             "--config", str(config)], cwd=tmp_path, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def finish(proc: subprocess.Popen[str]) -> tuple[int, str, str]:
+    out, err = proc.communicate(timeout=120)
+    return proc.returncode, out, err
+
+
+def many_migrations(directory: Path, count: int) -> Path:
+    """Non-idempotent migrations: applying any of them twice would fail (CREATE TABLE again)."""
+    files = {}
+    for i in range(count):
+        version = f"202601010000{i:02d}"
+        files[f"{version}_table_{i}.up.sql"] = (f"CREATE TABLE t{i} (id INTEGER);\n" + slow_sql(0.1)
+                                                + f"INSERT INTO t{i} VALUES ({i});\n")
+        files[f"{version}_table_{i}.down.sql"] = f"DROP TABLE t{i};\n"
+    return write_migrations(directory, files)
+
+
+def test_two_runners_at_once_apply_each_migration_exactly_once(db: Db, tmp_path: Path) -> None:
+    migrations = many_migrations(tmp_path / "m", 12)
+    barrier = threading.Barrier(2)
+    procs: list[subprocess.Popen[str]] = []
+    lock = threading.Lock()
+
+    def start() -> None:
+        barrier.wait()
+        proc = spawn(db, tmp_path, "up", "--timeout", "60s", "--dir", str(migrations))
+        with lock:
+            procs.append(proc)
+
+    threads = [threading.Thread(target=start) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    results = [finish(p) for p in procs]
+    assert [code for code, _, _ in results] == [0, 0], results
+    applied_lines = sum(err.count("\napplied 2026") + err.startswith("applied 2026") for _, _, err in results)
+    assert applied_lines == 12, results
+    assert any("waiting for the migration lock" in err for _, _, err in results), "the runs did not overlap"
+    assert [v for v, _, _ in db.tracking()] == [int(f"202601010000{i:02d}") for i in range(12)]
+    assert db.query("SELECT count(*) FROM t11") == [(1,)]
+
+
+def test_kill_9_mid_migration_then_status_and_up(db: Db, db_factory, tmp_path: Path) -> None:  # noqa: F811
+    migrations = write_migrations(tmp_path / "m", {
+        "20260101000000_one.up.sql": "CREATE TABLE one_t (id INTEGER);\nINSERT INTO one_t VALUES (1);\n",
+        "20260101000000_one.down.sql": "DROP TABLE one_t;\n",
+        "20260102000000_two.up.sql": "CREATE TABLE two_t (id INTEGER);\nINSERT INTO two_t VALUES (2);\n"
+                                     + slow_sql(2) + "INSERT INTO two_t VALUES (3);\n",
+        "20260102000000_two.down.sql": "DROP TABLE two_t;\n",
+        "20260103000000_three.up.sql": "CREATE TABLE three_t (id INTEGER);\n",
+        "20260103000000_three.down.sql": "DROP TABLE three_t;\n",
+    })
+    proc = spawn(db, tmp_path, "up", "--verbose", "--dir", str(migrations))
+    assert proc.stderr is not None
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        if "20260102000000_two.up.sql: statement 3/4" in line:
+            break
+    else:
+        pytest.fail("runner never reached the slow statement:\n" + "".join(seen))
+    time.sleep(0.5)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    proc.stdout.close() if proc.stdout else None
+    proc.stderr.close()
+
+    code, out, err = finish(spawn(db, tmp_path, "status", "--dir", str(migrations)))
+    assert code == 0, err
+    assert [line.split()[2] for line in out.splitlines()[:3]] == ["applied", "pending", "pending"]
+    assert out.splitlines()[-1] == "latest 20260101000000"
+
+    code, _, err = finish(spawn(db, tmp_path, "up", "--timeout", "60s", "--dir", str(migrations)))
+    assert code == 0, err
+    reference = db_factory(db.kind)
+    assert finish(spawn(reference, tmp_path, "up", "--dir", str(migrations)))[0] == 0
+    assert db.snapshot() == reference.snapshot()
+    assert db.query("SELECT id FROM two_t ORDER BY id") == [(2,), (3,)]
+    versions = [v for v, _, _ in db.tracking()]
+    assert versions == sorted(set(versions)) == [20260101000000, 20260102000000, 20260103000000]
+
+
+def test_unreachable_postgres_server_exits_2(tmp_path: Path) -> None:
+    port = unused_port()
+    unreachable = Db("postgres", f"postgresql://postgres@127.0.0.1:{port}/codeai", None)  # type: ignore[arg-type]
+    code, out, err = finish(spawn(unreachable, tmp_path, "up", "--timeout", "5s"))
+    assert code == 2
+    assert f"cannot connect to PostgreSQL postgresql://postgres@127.0.0.1:{port}/codeai" in err
+    assert "Traceback" not in err and out == ""
+
+
+def test_unopenable_sqlite_file_exits_2(tmp_path: Path) -> None:
+    missing_dir = Db("sqlite", f"sqlite:{tmp_path}/no/such/dir/x.db", None)  # type: ignore[arg-type]
+    code, _, err = finish(spawn(missing_dir, tmp_path, "up"))
+    assert code == 2 and "cannot open SQLite database" in err
+
+
+@pytest.mark.parametrize(("files", "message"), [
+    ({"2026_bad.up.sql": "SELECT 1;", "2026_bad.down.sql": "SELECT 1;"},
+     "2026_bad.up.sql: malformed migration file name (expected YYYYMMDDHHMMSS_snake_name.up.sql"),
+    ({"20260101000000_CamelCase.up.sql": "SELECT 1;"}, "20260101000000_CamelCase.up.sql: malformed"),
+    ({"20260101000000_only_up.up.sql": "SELECT 1;"},
+     "20260101000000_only_up.up.sql: missing down file (expected"),
+    ({"20261301000000_bad_month.up.sql": "", "20261301000000_bad_month.down.sql": ""},
+     "'20261301000000' is not a valid YYYYMMDDHHMMSS timestamp"),
+])
+def test_invalid_migration_sets_exit_1_before_touching_the_database(
+        tmp_path: Path, files: dict[str, str], message: str) -> None:
+    migrations = write_migrations(tmp_path / "m", files)
+    target = Db("sqlite", f"sqlite:{tmp_path}/x.db", None)  # type: ignore[arg-type]
+    code, _, err = finish(spawn(target, tmp_path, "up", "--dir", str(migrations)))
+    assert code == 1 and message in err, err
+    assert not (tmp_path / "x.db").exists()
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    target = Db("sqlite", f"sqlite:{tmp_path}/x.db", None)  # type: ignore[arg-type]
+    assert finish(spawn(target, tmp_path, "up", "--dir", str(tmp_path / "nope")))[0] == 2
+    code, _, err = finish(spawn(target, tmp_path, "up", "--timeout", "soon"))
+    assert code == 2 and "invalid duration 'soon'" in err
