@@ -24,6 +24,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import CommentMark
 from ruamel.yaml.tokens import CommentToken
+from ruamel.yaml.util import load_yaml_guess_indent
 
 SYSTEM_CONFIG = Path("/etc/codeai/config.yaml")
 MASK = "****"
@@ -284,8 +285,11 @@ def migrate_config(old: str) -> ConfigMigration:
     yml.preserve_quotes = True
     try:
         doc = yml.load(old)
+        _, _, seq_offset = load_yaml_guess_indent(old)
     except Exception as exc:  # ruamel raises several unrelated error classes
         raise ConfigError(f"invalid YAML: {exc}") from exc
+    offset = seq_offset or 0
+    yml.indent(mapping=_mapping_indent(old), sequence=offset + 2, offset=offset)
     if not isinstance(doc, CommentedMap):
         return ConfigMigration(old, False, ["nothing to migrate: the document is not a mapping"])
     present = [k for k in doc if k in DEPRECATED]
@@ -295,6 +299,13 @@ def migrate_config(old: str) -> ConfigMigration:
     out = io.StringIO()
     yml.dump(doc, out)
     return ConfigMigration(out.getvalue(), True, notes)
+
+
+def _mapping_indent(text: str) -> int:
+    """The file's own nesting width (ruamel re-indents to its default otherwise)."""
+    widths = [len(line) - len(line.lstrip(" ")) for line in text.splitlines()
+              if line.startswith(" ") and line.strip() and not line.lstrip().startswith(("-", "#"))]
+    return min(widths, default=2)
 
 
 def _move_deprecated(doc: CommentedMap, present: list[str]) -> list[str]:
@@ -344,7 +355,7 @@ def _detach_comments(doc: CommentedMap, present: list[str], moved: list[str],
             name = DEPRECATED[old].split(".", 1)[1]
             body = eol + "\n" + (_indent(rest, 2) if follows_moved else "")
             if body.strip():
-                database.ca.items[name] = [None, None, CommentToken(body, CommentMark(0)), None]
+                database.ca.items[name] = [None, None, CommentToken(body, CommentMark(token.column or 0)), None]
         if rest and not follows_moved:
             trailing.append((order[nxt] if nxt < len(order) else None, rest))
     return trailing

@@ -105,14 +105,14 @@ def make_db(kind: str, directory: Path) -> Db:
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
-@pytest.fixture(params=BACKENDS)
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Db]:
+@pytest.fixture(name="db", params=BACKENDS)
+def db_fixture(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Db]:
     """A fresh, empty database: SQLite and, in a second run of the test, PostgreSQL."""
     yield make_db(request.param, tmp_path)
 
 
-@pytest.fixture
-def db_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+@pytest.fixture(name="db_factory")
+def db_factory_fixture(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     """Make more databases of the same kind as ``db`` (for reference runs)."""
     def factory(kind: str) -> Db:
         return make_db(kind, tmp_path)

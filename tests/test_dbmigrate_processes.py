@@ -8,10 +8,19 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from pg_server import Db, db, db_factory, isolated_env, slow_sql, unused_port, write_migrations  # noqa: F401
+from pg_server import (  # noqa: F401
+    Db,
+    db_factory_fixture,
+    db_fixture,
+    isolated_env,
+    slow_sql,
+    unused_port,
+    write_migrations,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,7 +78,7 @@ def test_two_runners_at_once_apply_each_migration_exactly_once(db: Db, tmp_path:
     assert db.query("SELECT count(*) FROM t11") == [(1,)]
 
 
-def test_kill_9_mid_migration_then_status_and_up(db: Db, db_factory, tmp_path: Path) -> None:  # noqa: F811
+def test_kill_9_mid_migration_then_status_and_up(db: Db, db_factory: Callable[[str], Db], tmp_path: Path) -> None:
     migrations = write_migrations(tmp_path / "m", {
         "20260101000000_one.up.sql": "CREATE TABLE one_t (id INTEGER);\nINSERT INTO one_t VALUES (1);\n",
         "20260101000000_one.down.sql": "DROP TABLE one_t;\n",
