@@ -36,8 +36,13 @@ class LockTimeout(MigrateError):
 class DiscoveryError(MigrateError):
     """The migration set breaks the naming convention or lacks a down file."""
 
+    SHOWN = 50  # a directory of wrongly named files should not flood the terminal
+
     def __init__(self, problems: list[str]) -> None:
-        super().__init__("invalid migration set:\n" + "\n".join(f"  {p}" for p in problems))
+        lines = [f"  {p}" for p in problems[: self.SHOWN]]
+        if len(problems) > self.SHOWN:
+            lines.append(f"  … and {len(problems) - self.SHOWN} more")
+        super().__init__("invalid migration set:\n" + "\n".join(lines))
         self.problems = problems
 
 
