@@ -248,10 +248,14 @@ def _apply(cfg: Config, layer: dict[str, tuple[Any, str]], rank: int) -> None:
 
 
 def _derive_driver(cfg: Config) -> None:
-    """Without an explicit driver, any PostgreSQL setting (or a postgres URL) selects PostgreSQL."""
-    if cfg.ranks["database.driver"] != RANK_DEFAULT:
-        return
+    """Without an explicit driver, any PostgreSQL setting (or a postgres URL) selects PostgreSQL.
+
+    A URL from a higher layer than an explicit driver wins too: `--database-url` must not be
+    ignored because ``~/.cai.yaml`` says ``driver: sqlite``.
+    """
     url = str(cfg.values["database.url"])
+    if cfg.ranks["database.driver"] >= max(cfg.ranks["database.url"], RANK_DEFAULT + 1):
+        return
     if url:
         scheme = url.split(":", 1)[0].lower()
         driver = "postgres" if scheme in ("postgres", "postgresql") else "sqlite"

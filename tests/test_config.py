@@ -172,6 +172,9 @@ def test_driver_and_target_selection(tmp_path: Path) -> None:
     f = tmp_path / "c.yaml"
     f.write_text("database: {driver: sqlite, host: ignored, path: app.db}\n")
     assert target_from_config(load_config([f], env={})).sqlite_path == "app.db"
+    flag_wins = load_config([f], env={}, flags={"database.url": ("postgresql://h/d", "--database-url")})
+    assert target_from_config(flag_wins).driver == "postgres"
+    assert flag_wins.sources["database.driver"] == "derived from database.url (flag --database-url)"
 
 
 def test_config_show_json_has_sources_and_masks_secrets(tmp_path: Path) -> None:
