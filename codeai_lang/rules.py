@@ -16,12 +16,12 @@ Layout conventions the fixes follow (so migrated files look hand-written):
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from codeai_lang import nodes as n
 from codeai_lang.diagnostics import Edit, Fix
-from codeai_lang.lexer import lex
+from codeai_lang.lexer import Token, lex
 
 DURATION_TEXT = re.compile(r"[0-9]+(?:\.[0-9]+)?(?:ms|s|m|h|d)")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -31,6 +31,8 @@ _D5_REPLACEMENTS = {"primary_key": "primary", "not_null": "required"}
 _FIELD_CONTAINERS = frozenset({"model", "collection", "entity", "embedded"})
 _D3_KEYS = {"db_host": "host", "db_port": "port", "db_name": "name", "db_user": "user"}
 _BLANK = " \t\r\f\v"
+_TRIGGER_WORDS = frozenset({"database_type", *_D3_KEYS, *_D5_REPLACEMENTS})
+_DATABASE_ENGINES = frozenset({"postgres", "mongodb"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,28 @@ def find_sites(statements: list[n.Node], text: str, rules: tuple[str, ...] | Non
     return sites
 
 
+def may_have_sites(tokens: Sequence[Token]) -> bool:
+    """A cheap, conservative pre-check on the tokens: False means no rule can find a site.
+
+    Each rule needs a telltale token sequence (D1/D2 `database postgres|mongodb`, D3 a flat
+    key, D4 `timeout`/`initial_interval` before a string, D5 an old modifier, D6 `on "e" do`),
+    so a file without any skips parsing for sites (the `--check` fast path on migrated trees).
+    Keep it in step with the rules below.
+    """
+    last = len(tokens) - 1
+    for i, tok in enumerate(tokens):
+        word = tok.text
+        if word in _TRIGGER_WORDS:
+            return True
+        if word == "database" and i < last and tokens[i + 1].text in _DATABASE_ENGINES:
+            return True
+        if word in _D4_KEYS and i < last and tokens[i + 1].kind == "STRING":
+            return True
+        if word == "do" and i >= 2 and tokens[i - 1].kind == "STRING" and tokens[i - 2].text == "on":
+            return True
+    return False
+
+
 def _declarations(statements: list[n.Node]) -> Iterator[n.Declaration]:
     for stmt in n.iter_statements(statements):
         if isinstance(stmt, n.Declaration):
@@ -73,7 +97,9 @@ def newline_of(text: str, offset: int = -1) -> str:
 
 
 def _line_start(text: str, offset: int) -> int:
-    return text.rfind("\n", 0, offset) + 1
+    """Start of the line holding `offset`; the first line starts after a BOM (kept)."""
+    start = text.rfind("\n", 0, offset) + 1
+    return 1 if start == 0 and offset > 0 and text.startswith("\ufeff") else start
 
 
 def _line_end(text: str, offset: int) -> int:

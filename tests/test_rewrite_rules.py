@@ -144,3 +144,24 @@ def test_overlapping_edits_are_reported_not_merged(monkeypatch: pytest.MonkeyPat
     result = migrate_text(text, "2.0")
     assert not result.ok and result.text == text
     assert "overlapping edits" in (result.error or "") and "D4 and D5" in (result.error or "")
+
+
+def test_bom_is_kept_when_the_first_line_goes() -> None:
+    text = "\ufeffdatabase postgres {\n    model A {\n        id: uuid, primary\n    }\n}\n"
+    result = migrate_text(text)
+    assert result.ok and result.text == "\ufeff#version 2.0\nentity A {\n    id: uuid, primary\n}\n"
+
+
+def test_fast_path_agrees_with_the_full_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The token-only shortcut for files at the target must never change an answer."""
+    from codeai_lang import rewrite
+    from codeai_lang.generate import program_1_0
+
+    texts = [read(p) for p in sorted(MIGRATIONS.glob("*/*.cai"))]
+    texts += [migrate_text(program_1_0(60, seed)).text for seed in range(5)]
+    texts += ['#version 2.0\non "e" do workflow "w"\n', '#version 2.0\nvar x = "30s"\nvar timeout = 1\n']
+    fast = [migrate_text(t) for t in texts]
+    monkeypatch.setattr(rewrite, "_declares_target_without_sites", lambda text, target: False)
+    for text, quick in zip(texts, fast, strict=True):
+        full = migrate_text(text)
+        assert (quick.text, quick.changed, quick.ok) == (full.text, full.changed, full.ok), text[:60]
