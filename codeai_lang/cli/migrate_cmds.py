@@ -103,6 +103,12 @@ def open_runner(common: Common, readonly: bool = False) -> Iterator[Runner]:
         yield runner
     except MigrateError as exc:
         raise fail(str(exc), exc.exit_code) from exc
+    except KeyboardInterrupt as exc:
+        raise fail("interrupted; the migration in progress was rolled back", EXIT_FAILED) from exc
+    except Exception as exc:
+        if not type(exc).__module__.startswith(("sqlite3", "psycopg")):
+            raise
+        raise fail(f"database error on {backend.target.describe()}: {str(exc).strip()}", EXIT_USAGE) from exc
     finally:
         backend.close()
 

@@ -266,7 +266,8 @@ class PostgresBackend(Backend):
 
     def unlock(self) -> None:
         if self.locked and not self.conn.closed:
-            self.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
+            with contextlib.suppress(Exception):  # a lost connection has released the lock already
+                self.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
         self.locked = False
 
     def begin(self, deadline: Deadline, on_wait: Callable[[], None]) -> None:
