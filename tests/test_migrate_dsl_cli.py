@@ -154,3 +154,9 @@ def test_killed_worker_leaves_every_file_old_or_new(tree: Path) -> None:
         new = expected_after(Path(name).name) if Path(name).stem.startswith("D") else old[name]
         assert data in (old[name], new), name
     assert [p.name for p in tree.rglob("*") if p.name.endswith(".tmp")] == []
+
+
+def test_stdin_to_stdout() -> None:
+    proc = run_codeai("migrate-dsl", "-", input=BEFORE.read_bytes())
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == AFTER.read_bytes().decode()

@@ -103,9 +103,9 @@ def _migrate_file(path: str, opts: Options) -> FileOutcome:
     if result.ok:
         if opts.mode == "diff" and result.changed:
             out.diff = unified_diff(path, text, result.text)
-        elif opts.mode == "write" and result.changed:
-            _write(path, result.text)
-            out.written = True
+        elif opts.mode == "write" and (result.changed or path == STDIN):
+            _write(path, result.text)  # stdin: the result always goes to stdout
+            out.written = result.changed
         elif opts.mode == "output" and opts.output is not None:
             _write_output(path, opts.output, result.text, result.changed)
             out.written = True
@@ -222,6 +222,8 @@ def migrate_dsl(
     if diff and report is SimpleFormat.json:
         raise fail("--diff and --report json both write to stdout; choose one")
     files = _discover(paths)
+    if files == [STDIN] and report is SimpleFormat.json and not (check or diff or output):
+        raise fail("'-' writes the migrated text to stdout; --report json cannot share it")
     if output is not None and (len(files) != 1 or len(paths) != 1 or Path(paths[0]).is_dir()):
         raise fail("--output needs exactly one input file")
     mode = "check" if check else "diff" if diff else "output" if output is not None else "write"
