@@ -1,0 +1,101 @@
+"""Incremental analysis gives exactly the diagnostics of a full `validate` after every edit.
+
+Edits are random insertions and deletions of characters that stress the lexer and the
+parser (braces, quotes, comment openers, newlines, keywords, `#version`), applied to
+corpus-like programs of every DSL version, with and without a directive.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from codeai_lang.generate import program_1_0, program_1_1, program_2_0
+from codeai_lang.incremental import IncrementalDocument
+from codeai_lang.validator import Result, validate
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+PIECES = ["{", "}", "(", ")", "[", "]", '"', "/*", "*/", "//", "\n", "\r\n", " ", "x", "1",
+          "30s", ",", ":", "=", "var a = 1\n", "entity ", "model", "primary_key", "not_null",
+          "#version 1.1\n", "#version 2.0\n", "exec { echo $x }", "GET /a", "@", "é", "\t"]
+
+
+def _key(result: Result) -> tuple[object, ...]:
+    doc = result.document
+    diags = [(d.code, d.severity, d.message, d.start, d.end, d.fix, d.tags) for d in result.diagnostics]
+    sites = [(s.rule, s.start, s.end, s.fix, s.manual) for s in doc.sites]
+    return diags, doc.version, doc.version_source, sites, len(doc.statements)
+
+
+def _program(kind: int, seed: int, directive: bool) -> str:
+    gen = (program_1_0, program_1_1, program_2_0)[kind]
+    text = gen(45, seed=seed)
+    if not directive:
+        text = "\n".join(line for line in text.split("\n") if not line.startswith("#version"))
+    return text
+
+
+edits = st.lists(st.tuples(st.floats(0, 1), st.integers(0, 6), st.sampled_from(PIECES + [""])),
+                 min_size=1, max_size=12)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(kind=st.integers(0, 2), seed=st.integers(0, 50), directive=st.booleans(), steps=edits)
+def test_incremental_equals_full_after_every_edit(kind: int, seed: int, directive: bool,
+                                                  steps: list[tuple[float, int, str]]) -> None:
+    doc = IncrementalDocument(_program(kind, seed, directive), min_incremental=0)
+    for where, length, piece in steps:
+        start = int(where * len(doc.text))
+        doc.apply_edit(start, start + length, piece)
+        assert _key(doc.result) == _key(validate(doc.text)), (doc.text, start, length, piece)
+    assert doc.stats.internal_errors == 0
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 50), steps=edits)
+def test_default_version_matches_validate_with_that_version(seed: int,
+                                                            steps: list[tuple[float, int, str]]) -> None:
+    """With `default_version` and no directive, results equal `validate(version=…)`."""
+    doc = IncrementalDocument(_program(0, seed, False), default_version="1.1", min_incremental=0)
+    for where, length, piece in steps:
+        if "#version" in piece:
+            continue
+        start = int(where * len(doc.text))
+        doc.apply_edit(start, start + length, piece)
+        assert _key(doc.result) == _key(validate(doc.text, version="1.1"))
+
+
+def test_typing_in_a_large_file_stays_incremental() -> None:
+    """Ordinary typing (in names, strings, comments) never falls back to a full analysis."""
+    text = program_1_1(3000)
+    doc = IncrementalDocument(text)
+    full_before = doc.stats.full
+    at = text.index("activity") + 3
+    for i, ch in enumerate("abc"):
+        doc.apply_edit(at + i, at + i, ch)
+    doc.apply_edit(at, at + 3, "")
+    mid = text.index('"https://api.example.com"') + 5
+    doc.apply_edit(mid, mid, "z")
+    assert doc.stats.full == full_before
+    assert doc.stats.incremental == 5
+    assert _key(doc.result) == _key(validate(doc.text))
+
+
+def test_corpus_files_with_edits() -> None:
+    """Every corpus file: delete and re-insert each line's first character, a few lines apart."""
+    for path in sorted(CORPUS.rglob("*.cai"))[:40]:
+        text = path.read_text(encoding="utf-8")
+        doc = IncrementalDocument(text, min_incremental=0)
+        assert _key(doc.result) == _key(validate(text)), path
+        offsets = [i + 1 for i, ch in enumerate(text) if ch == "\n"][::7]
+        for off in offsets:
+            if off >= len(doc.text):
+                continue
+            ch = doc.text[off]
+            doc.apply_edit(off, off + 1, "")
+            assert _key(doc.result) == _key(validate(doc.text)), (path, off)
+            doc.apply_edit(off, off, ch)
+        assert doc.text == text
+        assert _key(doc.result) == _key(validate(text)), path
