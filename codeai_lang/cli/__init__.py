@@ -18,6 +18,7 @@ app = typer.Typer(
 def _register() -> None:
     # Imported for their side effect of adding commands to `app`.
     from codeai_lang.cli import language_cmds  # noqa: F401
+    from codeai_lang.cli import lsp_cmd  # noqa: F401
     from codeai_lang.cli import migrate_cmds  # noqa: F401
     from codeai_lang.cli import migrate_dsl_cmd  # noqa: F401
 

@@ -1,0 +1,3 @@
+from codeai_lsp.server import main
+
+main()
