@@ -41,7 +41,7 @@ edits = st.lists(st.tuples(st.floats(0, 1), st.integers(0, 6), st.sampled_from(P
                  min_size=1, max_size=12)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(kind=st.integers(0, 2), seed=st.integers(0, 50), directive=st.booleans(), steps=edits)
 def test_incremental_equals_full_after_every_edit(kind: int, seed: int, directive: bool,
                                                   steps: list[tuple[float, int, str]]) -> None:
