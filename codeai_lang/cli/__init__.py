@@ -17,10 +17,12 @@ app = typer.Typer(
 
 def _register() -> None:
     # Imported for their side effect of adding commands to `app`.
-    from codeai_lang.cli import language_cmds  # noqa: F401
-    from codeai_lang.cli import lsp_cmd  # noqa: F401
-    from codeai_lang.cli import migrate_cmds  # noqa: F401
-    from codeai_lang.cli import migrate_dsl_cmd  # noqa: F401
+    from codeai_lang.cli import (
+        language_cmds,  # noqa: F401
+        lsp_cmd,  # noqa: F401
+        migrate_cmds,  # noqa: F401
+        migrate_dsl_cmd,  # noqa: F401
+    )
 
 
 def main() -> None:
