@@ -9,7 +9,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from conftest import run_codeai
+from cli_runner import run_codeai
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "corpus" / "migrations"
 BEFORE = MIGRATIONS / "mixed" / "all_rules.before.cai"
