@@ -23,7 +23,7 @@ _MASTER = re.compile(
     r"""
     (?P<WS>[ \t\r\f\v\ufeff]+)
   | (?P<NEWLINE>\n)
-  | (?P<LINE_COMMENT>//[^\n]*)
+  | (?P<LINE_COMMENT>//[^\r\n]*)
   | (?P<BLOCK_COMMENT>/\*[\s\S]*?(?:\*/|\Z))
   | (?P<DIRECTIVE>\#version\b[^\n]*)
   | (?P<STRING>"(?:[^"\\\n]|\\[^\n])*"?)
@@ -42,7 +42,8 @@ _PUNCT_KINDS = {
 }
 _CLOSER_OF = {"{": "}", "(": ")", "[": "]"}
 _PATH = re.compile(r"/[A-Za-z0-9_\-.~:/*{}]*")
-_EXEC_OPEN = re.compile(r"[ \t\r\n]*\{")
+_EXEC_LOOKAHEAD = 4096  # bounds the search for `{` after `exec` (no quadratic rescans)
+_EXEC_OPEN = re.compile(r"(?:[ \t\r\n\f\v]|//[^\r\n]*|/\*[\s\S]*?\*/)*\{")
 _TRIVIA_KINDS = frozenset({"WS", "NEWLINE", "LINE_COMMENT", "BLOCK_COMMENT"})
 
 
@@ -110,7 +111,7 @@ class _Lexer:
                 continue
             if kind == "NAME":
                 word = m.group()
-                if word == "exec" and _EXEC_OPEN.match(text, end):
+                if word == "exec" and _EXEC_OPEN.match(text, end, end + _EXEC_LOOKAHEAD):
                     pos = self._exec(pos, end)
                     last_nl = False
                     continue
@@ -192,7 +193,12 @@ class _Lexer:
         """Lex `exec { shell text }`: the braces nest, everything inside is one SHELL token."""
         text, append = self.text, self.out.tokens.append
         append(Token("EXEC", "exec", start, name_end))
-        brace = text.index("{", name_end)
+        opener = _EXEC_OPEN.match(text, name_end, name_end + _EXEC_LOOKAHEAD)
+        assert opener is not None
+        brace = opener.end() - 1
+        for m in _MASTER.finditer(text, name_end, brace):
+            if m.lastgroup in ("LINE_COMMENT", "BLOCK_COMMENT"):
+                self._comment(m.group(), m.start(), m.end())
         append(Token("LBRACE", "{", brace, brace + 1))
         depth, i, n = 1, brace + 1, len(text)
         while i < n:

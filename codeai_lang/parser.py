@@ -9,6 +9,7 @@ close unclosed brackets at end of input, or skip to the next point the parser ca
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,7 @@ from codeai_lang.lexer import Token
 from codeai_lang.registry import LIST_EXTEND, LIST_START, PASS, SHIFT, SPLICE, Rule, Tables
 
 MAX_SYNTAX_ERRORS = 100
+_BLOCK_COMMENT = re.compile(r"/\*[\s\S]*?(?:\*/|\Z)")
 _CLOSERS = ("RBRACE", "RPAR", "RSQB")
 _OPENERS = ("LBRACE", "LPAR", "LSQB")
 _NAMEISH_NEXT = frozenset({"EQUAL", "LPAR"})  # `config = 1`, `event(x)`: a name, not a keyword
@@ -347,7 +349,8 @@ class _Driver:
         idx = self._token_index_after(tok.start)
         if idx == 0:
             return True
-        return "\n" in self.text[self.tokens[idx - 1].end:tok.start]
+        gap = self.text[self.tokens[idx - 1].end:tok.start]
+        return "\n" in _BLOCK_COMMENT.sub(" ", gap)  # a newline inside /* */ does not count
 
     def _pop_to(self, depth: int, j: int) -> None:
         if depth < len(self.sstack):
