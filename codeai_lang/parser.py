@@ -114,6 +114,7 @@ class _Driver:
         ntok = len(tokens)
         i = 0
         while True:
+            self.pos = i
             tok = tokens[i] if i < ntok else self.eof
             kind = tok.kind
             actions = states[sstack[-1]]
@@ -206,7 +207,8 @@ class _Driver:
             self.unit_first = i
 
     def _end_unit(self, node: n.Node) -> None:
-        nxt = self._token_index_after(node.end)
+        # The unit ends at the lookahead token, so tokens dropped by recovery stay inside it.
+        nxt = self.pos if self.unit_errors else self._token_index_after(node.end)
         self.units.append(Unit(self.unit_first, nxt, node, self.unit_errors))
         self.unit_first, self.unit_errors = -1, []
 
@@ -338,10 +340,12 @@ class _Driver:
         """
         if tok.kind in ("NAME", "AT", "EXEC") and not self._starts_line(tok):
             return 0
-        kinds = self._kinds(tok)
-        for depth in range(len(self.sstack), 0, -1):
-            if any(self._accepts(k, depth) for k in kinds):
-                return depth
+        # A word that can be a keyword resumes as one where some level accepts it
+        # (`var` after a broken `var 7 = 1` starts a new statement, it is not a name).
+        for kinds in (self._kinds(tok)[1:], self._kinds(tok)[:1]):
+            for depth in range(len(self.sstack), 0, -1):
+                if any(self._accepts(k, depth) for k in kinds):
+                    return depth
         return 0
 
     def _starts_line(self, tok: Token) -> bool:
@@ -349,7 +353,10 @@ class _Driver:
         idx = self._token_index_after(tok.start)
         if idx == 0:
             return True
-        gap = self.text[self.tokens[idx - 1].end:tok.start]
+        prev = self.tokens[idx - 1]
+        if prev.kind == "NL":
+            return True
+        gap = self.text[prev.end:tok.start]
         return "\n" in _BLOCK_COMMENT.sub(" ", gap)  # a newline inside /* */ does not count
 
     def _pop_to(self, depth: int, j: int) -> None:

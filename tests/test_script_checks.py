@@ -1,0 +1,123 @@
+"""Semantic checks of the scripting core (CAI101–CAI108) and its scoping rules (§3)."""
+
+from __future__ import annotations
+
+import pytest
+
+from codeai_lang.positions import LineIndex
+from codeai_lang.validator import validate
+
+
+def located(text: str) -> list[tuple[str, int, int]]:
+    index = LineIndex(text)
+    return [(d.code, index.position(d.start).line, index.position(d.start).column)
+            for d in validate(text).diagnostics]
+
+
+def codes(text: str) -> list[str]:
+    return [d.code for d in validate(text).diagnostics]
+
+
+def test_clean_program() -> None:
+    text = (
+        "var items = [1, 2, 3]\n"
+        "function total(xs, factor) {\n"
+        "    var sum = 0\n"
+        "    for x in xs { sum = x }\n"
+        "    if factor { return_value(sum) } else { log(sum) }\n"
+        "}\n"
+        "function return_value(v) { print(v) }\n"
+    )
+    # return_value is called inside total before it is declared: CAI103 (declared before use).
+    assert located(text) == [("CAI103", 5, 17)]
+    assert codes(text.replace("function return_value(v) { print(v) }\n", "")
+                 .replace("function total", "function return_value(v) { print(v) }\nfunction total")) == []
+
+
+def test_duplicates_in_the_same_scope_only() -> None:
+    assert located("var a = 1\nvar a = 2\n") == [("CAI101", 2, 5)]
+    assert located("function f() { }\nfunction f() { }\n") == [("CAI101", 2, 10)]
+    assert located("var a = 1\nfunction f() { var a = 2 }\n") == []  # shadowing in an inner scope
+    assert located("var f = 1\nfunction f() { }\n") == [("CAI101", 2, 10)]
+
+
+def test_undefined_variable_and_assignment_to_undeclared() -> None:
+    assert located("var a = b\n") == [("CAI102", 1, 9)]
+    assert located("c = 1\n") == [("CAI102", 1, 1)]
+    assert "assignment to undeclared" in validate("c = 1\n").diagnostics[0].message
+
+
+def test_block_scope_ends_with_the_block() -> None:
+    text = "var c = true\nif c { var inner = 1 }\nvar after = inner\n"
+    assert located(text) == [("CAI102", 3, 13)]
+
+
+def test_loop_variable_lives_in_the_body_only() -> None:
+    text = "for item in [1, 2] { log(item) }\nlog(item)\n"
+    assert located(text) == [("CAI102", 2, 5)]
+
+
+def test_parameters_live_in_the_body_only() -> None:
+    assert located("function f(p) { log(p) }\nlog(p)\n") == [("CAI102", 2, 5)]
+
+
+def test_names_are_visible_only_after_their_declaration() -> None:
+    assert located("var a = b\nvar b = 1\n") == [("CAI102", 1, 9)]
+
+
+def test_call_before_declaration_is_undefined_function() -> None:
+    assert located("greet()\nfunction greet() { }\n") == [("CAI103", 1, 1)]
+    assert located("function greet() { }\ngreet()\n") == []
+
+
+def test_recursion_is_allowed() -> None:
+    assert located("function loop(n) { loop(n) }\n") == []
+
+
+def test_call_of_a_non_function() -> None:
+    assert located("var x = 1\nx()\n") == [("CAI104", 2, 1)]
+    assert located("function f(p) { p(1) }\n") == [("CAI104", 1, 17)]
+
+
+def test_wrong_number_of_arguments() -> None:
+    text = "function two(a, b) { }\ntwo(1)\ntwo(1, 2)\ntwo(1, 2, 3)\n"
+    assert located(text) == [("CAI105", 2, 1), ("CAI105", 4, 1)]
+    assert "takes 2 arguments, but 1 was given" in validate(text).diagnostics[0].message
+    assert located("len()\nlen(1, 2)\nenv(\"A\", \"d\")\n") == [("CAI105", 1, 1), ("CAI105", 2, 1)]
+
+
+@pytest.mark.parametrize("iterable", ['"text"', "42", "true", "s"])
+def test_for_over_a_non_array(iterable: str) -> None:
+    text = f'var s = "str"\nfor x in {iterable} {{ }}\n'
+    assert located(text) == [("CAI106", 2, 10)]
+
+
+def test_for_over_unknowns_and_arrays_is_fine() -> None:
+    assert located("var a = [1]\nfor x in a { }\nfunction f(p) { for y in p { } }\n") == []
+
+
+def test_reassignment_changes_what_the_variable_holds() -> None:
+    assert located("var a = [1]\na = 5\nfor x in a { }\n") == [("CAI106", 3, 10)]
+
+
+def test_duplicate_parameter() -> None:
+    assert located("function f(a, b, a) { }\n") == [("CAI107", 1, 18)]
+
+
+def test_assignment_to_a_function() -> None:
+    assert located("function f() { }\nf = 1\n") == [("CAI108", 2, 1)]
+    assert located("print = 1\n") == [("CAI108", 1, 1)]
+
+
+def test_exec_interpolations_are_checked() -> None:
+    text = 'var name = "x"\nexec { echo $name ${name} $missing {braces} }\n'
+    assert located(text) == [("CAI102", 2, 27)]
+
+
+def test_keywords_are_contextual() -> None:
+    text = "var type = 1\nvar config = [type]\nfor entity in config { log(entity) }\nfunction in(event) { log(event) }\n"
+    assert located(text) == []
+
+
+def test_declarations_inside_functions_are_still_declarations() -> None:
+    assert codes("function f() {\n  role admin { permissions [\"x\"] }\n}\n") == []

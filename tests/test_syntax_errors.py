@@ -1,0 +1,89 @@
+"""Syntax errors: precise ranges, 'expected …' messages, recovery that keeps checking."""
+
+from __future__ import annotations
+
+from codeai_lang.positions import LineIndex
+from codeai_lang.validator import validate
+
+
+def _located(text: str) -> list[tuple[str, int, int]]:
+    index = LineIndex(text)
+    out = []
+    for d in validate(text).diagnostics:
+        pos = index.position(d.start)
+        out.append((d.code, pos.line, pos.column))
+    return out
+
+
+def test_one_stray_token_is_one_diagnostic() -> None:
+    text = "var a = 1 2\nvar b = a\n"
+    diags = validate(text).diagnostics
+    assert [(d.code, text[d.start:d.end]) for d in diags] == [("CAI001", "2")]
+    assert "expected" in diags[0].message
+
+
+def test_several_independent_errors_are_all_reported_and_the_rest_is_checked() -> None:
+    text = (
+        "var 7 = 1\n"               # 1: a number is not a name
+        "var ok = 2\n"
+        "function f(a b) { }\n"     # 3: missing comma
+        "var x = ok\n"
+        "if ok { var y = ] }\n"     # 5: bad expression
+        "var z = nope\n"            # 6: semantic error after the syntax errors
+    )
+    assert _located(text) == [
+        ("CAI001", 1, 5),
+        ("CAI001", 3, 14),
+        ("CAI001", 5, 17),
+        ("CAI102", 6, 9),
+    ]
+
+
+def test_messages_name_what_was_expected() -> None:
+    diags = validate("var 5 = 1\n").diagnostics
+    assert diags[0].message.startswith("unexpected '5'; expected a name")
+    diags = validate("for x [1] { }\n").diagnostics
+    assert diags[0].message == "unexpected '['; expected 'in'"
+
+
+def test_error_inside_a_block_keeps_the_block() -> None:
+    text = "function f(a) {\n  var 1 = 1\n  var b = a\n  log(b, c)\n}\nf(1)\n"
+    assert _located(text) == [("CAI001", 2, 7), ("CAI102", 4, 10)]
+
+
+def test_error_in_a_declaration_body_resyncs_at_the_next_line() -> None:
+    text = "#version 1.0\nauth a {\n  method jwt\n  issuer ) \"x\"\n  audience \"y\"\n}\nvar q = r\n"
+    assert _located(text) == [("CAI001", 4, 10), ("CAI102", 7, 9)]
+
+
+def test_unclosed_brace_points_at_the_opener_and_checks_inside() -> None:
+    text = "function f(a) {\n  var b = nope\n"
+    located = _located(text)
+    assert ("CAI003", 1, 15) in located
+    assert ("CAI102", 2, 11) in located
+    assert [c for c, _, _ in located].count("CAI001") == 0
+
+
+def test_unterminated_string_and_comment() -> None:
+    assert _located('var s = "abc\nvar t = 1\n') == [("CAI002", 1, 9)]
+    assert _located("var t = 1\n/* never closed\nvar u = 2\n") == [("CAI004", 2, 1)]
+
+
+def test_unknown_character() -> None:
+    assert _located("var a = 1\nvar b = a ~ 2\n")[0] == ("CAI001", 2, 11)
+
+
+def test_error_ranges_use_code_points_and_bytes() -> None:
+    text = 'var s = "héllo" 5\n'
+    result = validate(text)
+    d = result.diagnostics[0]
+    index = LineIndex(text)
+    pos = index.position(d.start)
+    assert (pos.line, pos.column) == (1, 17)
+    assert pos.offset == len('var s = "héllo" '.encode())
+
+
+def test_declarations_after_a_broken_statement_are_still_checked() -> None:
+    text = "#version 1.1\nvar x = = 1\nentity User {\n  id: uuid, primary\n  owner: ref(Nobody)\n}\n"
+    codes = [c for c, _, _ in _located(text)]
+    assert "CAI202" in codes
