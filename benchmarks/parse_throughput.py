@@ -1,0 +1,165 @@
+"""Parse and parse+validate throughput on generated 10k- and 100k-line DSL 1.0 programs.
+
+Prints lines/s and MB/s (best of N runs, garbage collector paused around each measured call),
+peak memory of a fresh process parsing+validating the 100k-line file, and a baseline measured
+in the same run: Lark's own LALR parser with its default tree building and positions
+(`propagate_positions=True`) over the same grammar and tokens. Bars (issue 2): parse+validate
+≥ 50,000 lines/s on the 100k-line file, peak memory < 300 MB.
+
+    python benchmarks/parse_throughput.py [--runs 3] [--lines 10000,100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from codeai_lang.document import parse_document
+from codeai_lang.generate import program_1_0
+from codeai_lang.lexer import lex
+from codeai_lang.registry import default_registry
+from codeai_lang.validator import validate
+
+BAR_LINES_PER_S = 50_000
+BAR_PEAK_MB = 300
+
+
+def best_of(runs: int, fn: Callable[[], Any]) -> float:
+    """Fastest wall time of `runs` calls, with the collector paused during each call."""
+    best = float("inf")
+    for _ in range(runs):
+        gc.collect()
+        gc.disable()
+        try:
+            started = time.perf_counter()
+            fn()
+            best = min(best, time.perf_counter() - started)
+        finally:
+            gc.enable()
+    return best
+
+
+def lark_baseline(version: str) -> Callable[[str], Any]:
+    """Plain Lark: its LALR parser, Tree building and propagated positions, our tokens."""
+    from lark import Lark
+    from lark import Token as LarkToken
+    from lark.lexer import Lexer
+
+    reg = default_registry()
+    grammar = (reg.grammar_dir / reg.versions[version].grammar_file).read_text()
+    keywords = reg.tables(version).keywords
+
+    class Adapter(Lexer):
+        __future_interface__ = 1  # receive the parser state, like Lark's contextual lexer
+
+        def __init__(self, conf: Any) -> None:
+            pass
+
+        def lex(self, lexer_state: Any, parser_state: Any) -> Iterator[LarkToken]:
+            text = lexer_state.text.text if hasattr(lexer_state.text, "is_complete_text") else lexer_state.text
+            tokens = text.tokens
+            for i, tok in enumerate(tokens):  # our lexer's output, passed through
+                accepted = parser_state.parse_conf.states[parser_state.position]
+                kind = tok.kind
+                if kind == "NAME" and keywords.get(tok.text) in accepted and not (
+                        "NAME" in accepted and i + 1 < len(tokens)
+                        and tokens[i + 1].kind in ("EQUAL", "LPAR")):
+                    kind = keywords[tok.text]
+                if kind == "NL" and not _accepts(parser_state, "NL"):
+                    continue
+                yield LarkToken(kind, tok.text, tok.start, 0, 0, end_pos=tok.end)
+
+    parser = Lark(grammar, parser="lalr", lexer=Adapter, start="program", propagate_positions=True)
+
+    class Text(str):
+        tokens: list[Any]
+
+    def run(text: str) -> Any:
+        wrapped = Text(text)
+        wrapped.tokens = lex(text).tokens
+        return parser.parse(wrapped)
+
+    return run
+
+
+def _accepts(parser_state: Any, kind: str) -> bool:
+    """Would Lark shift `kind` after the reductions it triggers? (what our driver checks)"""
+    from lark.parsers.lalr_analysis import Shift
+
+    states = parser_state.parse_conf.states
+    stack = list(parser_state.state_stack)
+    while True:
+        action = states[stack[-1]].get(kind)
+        if action is None:
+            return False
+        if action[0] is Shift:
+            return True
+        rule = action[1]
+        if rule.expansion:
+            del stack[-len(rule.expansion):]
+        stack.append(states[stack[-1]][rule.origin.name][1])
+
+
+def measure(lines: int, runs: int) -> dict[str, float]:
+    text = program_1_0(lines, seed=lines)
+    nlines = text.count("\n")
+    size_mb = len(text.encode()) / 1e6
+    validate("var warm = 1\n")
+    baseline = lark_baseline("1.0")
+    results = {
+        "parse": best_of(runs, lambda: parse_document(text)),
+        "parse+validate": best_of(runs, lambda: validate(text)),
+        "lark baseline parse": best_of(runs, lambda: baseline(text)),
+    }
+    print(f"\n{nlines:,} lines, {size_mb:.2f} MB")
+    for name, seconds in results.items():
+        print(f"  {name:<22} {seconds * 1000:8.1f} ms  {nlines / seconds:>10,.0f} lines/s  "
+              f"{size_mb / seconds:6.2f} MB/s")
+    speedup = results["lark baseline parse"] / results["parse"]
+    print(f"  speed-up of our parse over the Lark baseline: {speedup:.2f}x")
+    return {name: nlines / s for name, s in results.items()}
+
+
+def peak_memory_mb(lines: int) -> float:
+    """Peak RSS of a fresh interpreter that generates, parses and validates `lines` lines."""
+    # VmHWM, not ru_maxrss: ru_maxrss survives exec and would count this (large) parent's
+    # pages that the child shared between fork and exec.
+    code = ("from codeai_lang.generate import program_1_0\n"
+            "from codeai_lang.validator import validate\n"
+            f"validate(program_1_0({lines}, seed={lines}))\n"
+            "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
+            "print(hwm.split()[1])\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return int(out.stdout.strip()) / 1024  # VmHWM is in kB
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--lines", default="10000,100000")
+    ap.add_argument("--json", action="store_true", help="also print the figures as JSON")
+    args = ap.parse_args()
+    figures: dict[str, Any] = {}
+    for lines in (int(x) for x in args.lines.split(",")):
+        figures[str(lines)] = measure(lines, args.runs)
+    largest = str(max(int(k) for k in figures))
+    rate = figures[largest]["parse+validate"]
+    peak = peak_memory_mb(int(largest))
+    print(f"\npeak memory, {int(largest):,}-line parse+validate: {peak:.0f} MB")
+    ok_rate, ok_mem = rate >= BAR_LINES_PER_S, peak < BAR_PEAK_MB
+    print(f"bar parse+validate >= {BAR_LINES_PER_S:,} lines/s: {rate:,.0f}  "
+          f"{'PASS' if ok_rate else 'FAIL'}")
+    print(f"bar peak memory < {BAR_PEAK_MB} MB: {peak:.0f} MB  {'PASS' if ok_mem else 'FAIL'}")
+    if args.json:
+        print(json.dumps({"figures": figures, "peak_mb": peak}))
+    return 0 if ok_rate and ok_mem else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
