@@ -264,16 +264,17 @@ def _first_accepting(text: str, lexed: Lexed, reg: Registry, version: str, units
 
 def _too_new(lexed: Lexed, reg: Registry, version: str, newer: Version, unit: Unit) -> Diagnostic:
     first = min(unit.errors, key=lambda d: d.start)
-    what = _construct_description(lexed, reg, version, newer, unit, first.start)
+    what, tok = _construct_description(lexed, reg, version, newer, unit, first.start)
+    start, end = (tok.start, tok.end) if tok is not None else (first.start, first.end)
     return Diagnostic("CAI403", Severity.ERROR,
                       f"{what} require DSL {newer.name}, but the file declares {version}; "
-                      f"change '#version' to {newer.name} or newer",
-                      first.start, first.end)
+                      f"change '#version' to {newer.name} or newer", start, end)
 
 
 def _construct_description(lexed: Lexed, reg: Registry, version: str, newer: Version,
-                           unit: Unit, offset: int) -> str:
-    """Name the newer construct: the manifest addition matching a token up to the error."""
+                           unit: Unit, offset: int) -> tuple[str, Token | None]:
+    """Name the newer construct — the manifest addition matching a token up to the error —
+    and return that token, where the diagnostic points."""
     tokens = lexed.tokens
     adds = [a for v in reg.chain(version, newer.name) for a in v.adds]
     for idx in range(unit.first, min(unit.last, len(tokens))):
@@ -285,8 +286,8 @@ def _construct_description(lexed: Lexed, reg: Registry, version: str, newer: Ver
             if add.terminal in (tok.kind, tok.text.upper()) and (
                 not add.after or (prev is not None and prev.kind == add.after)
             ):
-                return add.description
-    return "these constructs"
+                return add.description, tok
+    return "these constructs", None
 
 
 def _drop_errors_explained_by_removals(syntax: list[Diagnostic], older: list[Unit],

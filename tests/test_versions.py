@@ -31,7 +31,7 @@ def _key(diags: list[Diagnostic], shift: int = 0, at: int = 0) -> list[tuple[str
 def compare_declared_and_inferred(text: str) -> str | None:
     """Assert the bar for one text; return why it does not apply (None when compared)."""
     doc = parse_document(text)
-    if doc.directive is None:
+    if not doc.lexed.directives:
         inferred = validate(text)
         at = 1 if text.startswith("\ufeff") else 0
         line = f"#version {inferred.document.version}\n"
@@ -39,6 +39,8 @@ def compare_declared_and_inferred(text: str) -> str | None:
         assert declared.document.version_source == "directive"
         assert _key(declared.diagnostics, -len(line), at) == _key(inferred.diagnostics)
         return None
+    if doc.directive is None:
+        return "the only directive is misplaced"
     if doc.declared is None:
         return "the directive names no known version"
     if len(parse_document(text).lexed.directives) > 1:
@@ -61,9 +63,9 @@ def _bar_applies(path: Path) -> bool:
     inference finds (a 1.1 file that 2.0 accepts is legitimately inferred as 2.0)."""
     text = path.read_text(encoding="utf-8")
     doc = parse_document(text)
-    if doc.directive is None:
+    if not doc.lexed.directives:
         return True
-    if doc.declared is None or len(doc.lexed.directives) > 1:
+    if doc.directive is None or doc.declared is None or len(doc.lexed.directives) > 1:
         return False
     tok = doc.directive
     return parse_document(text[:tok.start] + text[tok.end:]).version == doc.declared
