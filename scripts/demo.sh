@@ -3,7 +3,7 @@
 # 1.x files to the newest DSL version and validate the result.
 set -u
 cd "$(dirname "$0")/.."
-CODEAI=.venv/bin/codeai
+CODEAI="$(pwd)/.venv/bin/codeai"
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 step "codeai version"
@@ -24,12 +24,14 @@ cp -r corpus/v1.0/valid "$work/v1.0"
 cp -r corpus/v1.1/valid "$work/v1.1"
 
 step "migrate-dsl --check on a copy of the 1.x corpus (expect exit 1: files need migrating)"
-$CODEAI migrate-dsl --check "$work"
+(cd "$work" && $CODEAI migrate-dsl --check .)
 step "migrate-dsl --to 2.0 (in place, on the copy)"
-$CODEAI migrate-dsl --to 2.0 "$work"
+(cd "$work" && $CODEAI migrate-dsl --to 2.0 .)
 migrate_rc=$?
+step "one migrated file, as it now reads"
+sed -n '1,30p' "$work/v1.0/user_service.cai"
 step "validate the migrated copy as 2.0"
-$CODEAI validate "$work"
+(cd "$work" && $CODEAI validate .)
 migrated_rc=$?
 
 step "summary"
