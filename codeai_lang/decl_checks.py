@@ -49,14 +49,7 @@ def check_declarations(statements: list[n.Node], version: str, registry: Registr
     return checker.diags
 
 
-def _name_of(node: n.Node | None) -> str:
-    if isinstance(node, n.Ident):
-        return node.name
-    if isinstance(node, n.DottedName):
-        return node.dotted
-    if isinstance(node, n.StringLit):
-        return node.value
-    return ""
+_name_of = n.name_text
 
 
 def _type_blocks(decl: n.Declaration) -> Iterator[tuple[str, n.Node, n.Body]]:

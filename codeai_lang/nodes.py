@@ -55,6 +55,17 @@ class Node:
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
+def name_text(node: Node | None) -> str:
+    """The name a node spells: an identifier, a dotted name or a string's value ("" if none)."""
+    if isinstance(node, Ident):
+        return node.name
+    if isinstance(node, DottedName):
+        return node.dotted
+    if isinstance(node, StringLit):
+        return node.value
+    return ""
+
+
 def iter_statements(statements: list[Node]) -> Iterator[Node]:
     """Every statement, including those nested in blocks (not descending into expressions)."""
     stack = list(reversed(statements))

@@ -286,15 +286,7 @@ def _names_in_scope(snap: Snapshot, offset: int) -> list[t.CompletionItem]:
     """Variables and functions visible at `offset`: top-level ones declared before it, and
     those of the enclosing blocks of the statement holding it; then the builtins."""
     seen: dict[str, t.CompletionItemKind] = {}
-    for stmt in snap.statements:
-        if stmt.start >= offset:
-            break
-        if stmt.end >= offset:
-            _local_names(stmt, offset, seen)
-        elif isinstance(stmt, n.VarDecl):
-            seen.setdefault(stmt.name.name, t.CompletionItemKind.Variable)
-        elif isinstance(stmt, n.FunctionDecl):
-            seen.setdefault(stmt.name.name, t.CompletionItemKind.Function)
+    _statement_names(snap.statements, offset, seen)
     for name in sorted(_builtins()):
         seen.setdefault(name, t.CompletionItemKind.Function)
     return [t.CompletionItem(label=k, kind=v, detail="function" if v == t.CompletionItemKind.Function
@@ -319,7 +311,13 @@ def _local_names(stmt: n.Node, offset: int, seen: dict[str, t.CompletionItemKind
 
 
 def _block_names(block: n.Block, offset: int, seen: dict[str, t.CompletionItemKind]) -> None:
-    for stmt in block.statements:
+    _statement_names(block.statements, offset, seen)
+
+
+def _statement_names(statements: list[n.Node], offset: int,
+                     seen: dict[str, t.CompletionItemKind]) -> None:
+    """Names declared by `statements` before `offset`, descending into the one holding it."""
+    for stmt in statements:
         if stmt.start >= offset:
             break
         if stmt.end >= offset:

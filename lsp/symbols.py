@@ -180,14 +180,7 @@ def declared_names(decl: n.Declaration) -> list[tuple[str, n.Node, n.Node]]:
     return out
 
 
-def node_name(node: n.Node | None) -> str:
-    if isinstance(node, n.Ident):
-        return node.name
-    if isinstance(node, n.DottedName):
-        return node.dotted
-    if isinstance(node, n.StringLit):
-        return node.value
-    return ""
+node_name = n.name_text
 
 
 def name_span(node: n.Node) -> tuple[int, int]:

@@ -40,6 +40,17 @@ def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
     return typer.Exit(code)
 
 
+def discover_or_fail(paths: list[str]) -> list[str]:
+    """The .cai files under PATHs; a missing path or no files at all is a usage error."""
+    try:
+        files = list(discover(paths))
+    except SourceError as exc:
+        raise fail(str(exc)) from exc
+    if not files:
+        raise fail(f"no .cai files found in {', '.join(paths)}")
+    return files
+
+
 def check_dsl_version(version: str | None) -> None:
     if version is not None and default_registry().get(version) is None:
         known = ", ".join(default_registry().names)
@@ -121,12 +132,7 @@ def validate(
 ) -> None:
     """Check .cai files for syntax errors, semantic errors and deprecations."""
     check_dsl_version(dsl_version)
-    try:
-        files = list(discover(paths))
-    except SourceError as exc:
-        raise fail(str(exc)) from exc
-    if not files:
-        raise fail(f"no .cai files found in {', '.join(paths)}")
+    files = discover_or_fail(paths)
     reports = []
     for path in files:
         try:

@@ -32,11 +32,18 @@ from rich.console import Console
 from rich.table import Table
 
 from codeai_lang.cli import app
-from codeai_lang.cli.language_cmds import EXIT_INVALID, EXIT_OK, EXIT_USAGE, SimpleFormat, fail
+from codeai_lang.cli.language_cmds import (
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_USAGE,
+    SimpleFormat,
+    discover_or_fail,
+    fail,
+)
 from codeai_lang.fsutil import atomic_write, remove_stale_temp_files
 from codeai_lang.registry import default_registry
 from codeai_lang.rewrite import migrate_text
-from codeai_lang.sources import STDIN, SourceError, discover
+from codeai_lang.sources import STDIN
 
 FAULT_ENV = "CODEAI_MIGRATE_FAULT"
 TABLE_ROWS = 200  # the summary table lists at most this many changed/failed files
@@ -236,12 +243,7 @@ def migrate_dsl(
 
 
 def _discover(paths: list[str]) -> list[str]:
-    try:
-        files = list(discover(paths))
-    except SourceError as exc:
-        raise fail(str(exc)) from exc
-    if not files:
-        raise fail(f"no .cai files found in {', '.join(paths)}")
+    files = discover_or_fail(paths)
     if STDIN in files and len(files) > 1:
         raise fail("'-' (stdin) cannot be combined with other paths")
     return files
