@@ -13,7 +13,7 @@ import os
 import pickle
 import tomllib
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +93,9 @@ class Version:
         return version_key(self.name)
 
 
+@cache
 def version_key(name: str) -> tuple[int, ...]:
+    """`"1.10"` → `(1, 10)`: versions compare numerically (cached: checks call it per site)."""
     return tuple(int(p) for p in name.split("."))
 
 
