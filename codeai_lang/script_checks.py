@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from codeai_lang import nodes as n
 from codeai_lang.diagnostics import Diagnostic, Severity
 
+_LITERALS = frozenset({n.StringLit, n.NumberLit, n.BoolLit, n.DurationLit})
 _INTERPOLATION = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
 
 # Built-in functions every program may call: name → (min args, max args or None).
@@ -88,9 +90,9 @@ class _ScriptChecker:
             self.statement(stmt, scope)
 
     def statement(self, stmt: n.Node, scope: Scope) -> None:
-        handler = getattr(self, "_" + type(stmt).__name__, None)
+        handler = _HANDLERS.get(type(stmt))
         if handler is not None:
-            handler(stmt, scope)
+            handler(self, stmt, scope)
 
     def declare(self, sym: Symbol, ident: n.Ident, scope: Scope) -> None:
         prev = scope.symbols.get(sym.name)
@@ -160,7 +162,11 @@ class _ScriptChecker:
 
     # -- expressions --------------------------------------------------------------------
     def expr(self, expr: n.Node, scope: Scope) -> None:
-        if isinstance(expr, n.Ident):
+        kind = type(expr)
+        if kind in _LITERALS:
+            return
+        if kind is n.Ident:
+            assert isinstance(expr, n.Ident)
             if scope.lookup(expr.name) is None:
                 self.error("CAI102", f"undefined variable '{expr.name}'", expr)
         elif isinstance(expr, n.ArrayLit):
@@ -185,6 +191,12 @@ class _ScriptChecker:
         if count < sym.min_args or (sym.max_args is not None and count > sym.max_args):
             self.error("CAI105", f"'{name}' takes {_arity_text(sym)}, but {count} "
                        f"{'was' if count == 1 else 'were'} given", call)
+
+
+_HANDLERS: dict[type, Any] = {
+    cls: getattr(_ScriptChecker, "_" + cls.__name__)
+    for cls in (n.VarDecl, n.Assignment, n.IfStmt, n.ForStmt, n.FunctionDecl, n.ExecBlock, n.CallStmt)
+}
 
 
 def _arity_text(sym: Symbol) -> str:

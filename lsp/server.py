@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import logging
 import os
 import traceback
@@ -91,12 +92,15 @@ class CodeAIServer(LanguageServer):
         doc = IncrementalDocument(text, default_version=self.settings.default_dsl_version, registry=self.reg)
         state = DocState(uri, version, text, doc)
         self.docs[uri] = state
+        # The analysis of a large file is hundreds of thousands of long-lived objects: keep
+        # them out of the cyclic collector, whose full passes would stall later edits.
+        gc.freeze()
         return state
 
     def change(self, state: DocState, version: int, changes: list[t.TextDocumentContentChangeEvent]) -> None:
         for change in changes:
             if isinstance(change, t.TextDocumentContentChangePartial):
-                index = LineIndex(state.text)
+                index = _line_index(state)
                 start = to_offset(index, change.range.start)
                 end = max(start, to_offset(index, change.range.end))
                 state.text = state.text[:start] + change.text + state.text[end:]
@@ -163,6 +167,14 @@ class CodeAIServer(LanguageServer):
         if state is not None and state.task is not None:
             state.task.cancel()
         self.text_document_publish_diagnostics(t.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+
+def _line_index(state: DocState) -> LineIndex:
+    """The line index of the document's current text, reusing the last snapshot's."""
+    snap = state.snapshot
+    if snap is not None and snap.text is state.text:
+        return snap.lines
+    return LineIndex(state.text)
 
 
 def guarded(default: Any = None) -> Callable[[F], F]:
