@@ -93,7 +93,9 @@ class CodeAIServer(LanguageServer):
         state = DocState(uri, version, text, doc)
         self.docs[uri] = state
         # The analysis of a large file is hundreds of thousands of long-lived objects: keep
-        # them out of the cyclic collector, whose full passes would stall later edits.
+        # them out of the cyclic collector, whose full passes would stall later edits
+        # (collect first, so that no garbage is frozen with them).
+        gc.collect()
         gc.freeze()
         return state
 
