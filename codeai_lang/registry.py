@@ -21,6 +21,7 @@ from codeai_grammar import GRAMMAR_DIR
 
 SHIFT = 0
 REDUCE = 1
+_TABLES_FORMAT = 1  # bump when Tables/Rule change shape, so cached pickles are not reused
 
 # Terminals the driver may turn a NAME into, by spelling (only where the grammar accepts it).
 _KEYWORD_TERMINALS = {
@@ -173,7 +174,8 @@ class Registry:
 def _cache_path(grammar_text: str) -> Path:
     import lark
 
-    digest = hashlib.sha256((lark.__version__ + "\0" + grammar_text).encode()).hexdigest()[:24]
+    key = f"{_TABLES_FORMAT}\0{lark.__version__}\0{grammar_text}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:24]
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return base / "codeai" / f"tables-{digest}.pickle"
 
@@ -186,7 +188,7 @@ def _load_cached(grammar_text: str) -> Tables:
             cached = pickle.load(fh)
         if isinstance(cached, Tables):
             return cached
-    except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError):
+    except Exception:  # a missing, stale or corrupt cache only costs a recompile
         pass
     tables = compile_grammar(grammar_text)
     try:
