@@ -73,6 +73,14 @@ class _UnitInfo:
     clean_start: bool  # the lexer has no open bracket where this unit starts
     sites: list[Site] | None = None
     alt: dict[str, _Alt] = field(default_factory=dict)
+    sites_delta: int = 0  # a shift not yet applied to `sites` (applied when they are needed)
+
+    def current_sites(self) -> list[Site] | None:
+        """The cached sites, with any pending shift applied."""
+        if self.sites is not None and self.sites_delta:
+            self.sites = [_shift_site(s, self.sites_delta) for s in self.sites]
+        self.sites_delta = 0
+        return self.sites
 
     def shift(self, delta: int, dindex: int) -> None:
         """Move this unit by `delta` characters and `dindex` tokens (text before it changed)."""
@@ -86,8 +94,8 @@ class _UnitInfo:
         for d in unit.errors:
             d.start += delta
             d.end += delta
-        if self.sites is not None:
-            self.sites = [_shift_site(s, delta) for s in self.sites]
+        if self.sites:
+            self.sites_delta += delta  # most sites are never reported: shift them on demand
         for alt in self.alt.values():
             _shift_nodes(alt.nodes, delta)
             if alt.sites is not None:
@@ -95,10 +103,11 @@ class _UnitInfo:
 
 
 def _shift_nodes(nodes: list[n.Node], delta: int) -> None:
+    exec_block = n.ExecBlock
     for node in nodes:
         node.start += delta
         node.end += delta
-        if type(node) is n.ExecBlock:
+        if type(node) is exec_block:
             node.shell_start += delta
 
 
@@ -357,6 +366,7 @@ class IncrementalDocument:
         last = self._infos[-1]
         if "\n" not in self.text[self.lexed.tokens[last.ext - 1].end:]:
             last.sites = None
+            last.sites_delta = 0
             for alt in last.alt.values():
                 alt.sites = None
 
@@ -387,7 +397,7 @@ class IncrementalDocument:
                 syntax.append(docmod._too_new(lexed, reg, version, other, unit))
             else:
                 older.append(unit)
-        statements, sites = self._merge(replaced)
+        statements, sites = self._merge(replaced, version)
         program = n.Program(0, len(self.text), statements)
         syntax = docmod._drop_errors_explained_by_removals(syntax, older, lexed, sites, reg, version)
         return Document(self.text, lexed, program, version, source, declared, diags + syntax,
@@ -403,7 +413,7 @@ class IncrementalDocument:
             replaced = self._reparse_failing(cand.name, failing)
             if replaced is None:
                 continue
-            statements, sites = self._merge(replaced)
+            statements, sites = self._merge(replaced, cand.name)
             if any(reg.is_removed(s.rule, cand.name) for s in sites):
                 continue
             program = n.Program(0, len(self.text), statements)
@@ -440,8 +450,10 @@ class IncrementalDocument:
             info.alt[version] = alt
         return alt
 
-    def _merge(self, replaced: dict[int, _Alt]) -> tuple[list[n.Node], list[Site]]:
-        """Statements and deprecation sites, in source order, units replaced by their alt."""
+    def _merge(self, replaced: dict[int, _Alt], version: str) -> tuple[list[n.Node], list[Site]]:
+        """Statements, and the deprecation sites `version` reports or removes (the only ones
+        any caller reads), in source order; units replaced by their alt."""
+        rules = self._reported_rules(version)
         assert self._infos is not None
         statements: list[n.Node] = []
         sites: list[Site] = []
@@ -455,15 +467,23 @@ class IncrementalDocument:
                 sites.extend(alt.sites)
             elif unit.node is not None:
                 statements.append(unit.node)
-                sites.extend(self._sites(info))
+                sites.extend(self._sites(info, rules))
+        sites = [s for s in sites if s.rule in rules]
         sites.sort(key=lambda s: (s.start, s.rule))
         return statements, sites
 
-    def _sites(self, info: _UnitInfo) -> list[Site]:
+    def _sites(self, info: _UnitInfo, rules: frozenset[str]) -> list[Site]:
         assert info.unit.node is not None
         if info.sites is None:
-            info.sites = find_sites([info.unit.node], self.text)
-        return info.sites
+            info.sites, info.sites_delta = find_sites([info.unit.node], self.text), 0
+        if not any(s.rule in rules for s in info.sites):
+            return []  # nothing here is reported: leave any shift pending
+        return info.current_sites() or []
+
+    def _reported_rules(self, version: str) -> frozenset[str]:
+        reg = self.reg
+        return frozenset(r for r in reg.deprecations
+                         if reg.is_removed(r, version) or reg.is_deprecated(r, version))
 
 
 def _reported_sites(sites: list[Site], version: str, reg: Registry) -> list[Site]:
