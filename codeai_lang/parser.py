@@ -99,6 +99,11 @@ class _Driver:
         self.unclosed_reported = unclosed_reported
         self.diags: list[Diagnostic] = []
         self.units: list[Unit] = []
+        # The state after the program's statement list: "at top level" means exactly here.
+        start_actions = tables.states[tables.start]
+        self.program_list_state = next(
+            (arg for sym, (act, arg) in start_actions.items()
+             if act == SHIFT and sym.startswith("__program")), -1)
         self.unit_first = -1
         self.unit_errors: list[Diagnostic] = []
 
@@ -193,7 +198,7 @@ class _Driver:
         s = self.sstack
         if len(s) == 1:
             return True
-        return len(s) == 2 and type(self.vstack[0]) is _Splice
+        return len(s) == 2 and s[1] == self.program_list_state
 
     def _finish(self, value: Any, ntok: int) -> ParseOutput:
         self._close_unit(ntok)
@@ -300,6 +305,9 @@ class _Driver:
                 self._error(tok, "$END")
             self._discard_to_top()
             self._close_unit(len(self.tokens))
+        if not self._accepts("$END"):  # never loop: an empty program always ends
+            del self.sstack[1:]
+            self.vstack.clear()
         return i
 
     def _feed_virtual(self, kind: str, at: int) -> None:
@@ -367,8 +375,8 @@ class _Driver:
             self._close_unit(j)
 
     def _discard_to_top(self) -> None:
-        """Drop partial values so the stack is at program level."""
-        keep = 2 if len(self.sstack) >= 2 and type(self.vstack[0]) is _Splice else 1
+        """Drop partial values so the stack is at program level (keeping finished statements)."""
+        keep = 2 if len(self.sstack) >= 2 and self.sstack[1] == self.program_list_state else 1
         del self.sstack[keep:]
         del self.vstack[keep - 1:]
 

@@ -87,3 +87,10 @@ def test_declarations_after_a_broken_statement_are_still_checked() -> None:
     text = "#version 1.1\nvar x = = 1\nentity User {\n  id: uuid, primary\n  owner: ref(Nobody)\n}\n"
     codes = [c for c, _, _ in _located(text)]
     assert "CAI202" in codes
+
+
+def test_dangling_decorators_at_end_of_file_terminate() -> None:
+    """Regression: decorators with nothing after them once looped forever at end of input."""
+    for text in ("@a @b", "@a", "var x = 1\n@a @b", "@a(1) @b(", "@x endpoint"):
+        codes = [d.code for d in validate(text).diagnostics]
+        assert codes and set(codes) <= {"CAI001", "CAI003"}, (text, codes)
