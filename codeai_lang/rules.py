@@ -169,9 +169,33 @@ def _database_wrapper(statements: list[n.Node], text: str, rule: str, engine: st
             yield Site(rule, decl.start, end, None,
                        f"the `database {engine}` block holds entries other than `{inner}` blocks")
             continue
+        if _header_comment_problem(text, decl):
+            yield Site(rule, decl.start, end, None,
+                       "a `//` comment inside the `database` header; move it out by hand")
+            continue
         yield Site(rule, decl.start, end, Fix(
             f"move each `{inner}` out of `database {engine}` as a top-level `{keyword}`",
             tuple(_unwrap_edits(text, decl, blocks, keyword))))
+
+
+def _header_comment_problem(text: str, decl: n.Declaration) -> bool:
+    """A line comment in `database … {` followed by code on the same line cannot be kept
+    in place of the header without commenting that code out."""
+    header = text[decl.start:decl.body.start + 1]
+    if "//" not in header:
+        return False
+    after = text[decl.body.start + 1:_line_end(text, decl.body.start)]
+    return any(c.text.startswith("//") for c in lex(header).comments) and bool(after.strip())
+
+
+def _delete_header(text: str, start: int, end: int) -> Edit:
+    """Delete the wrapper's header, keeping any comment written inside it."""
+    comments = [c.text for c in lex(text[start:end]).comments] if "/" in text[start:end] else []
+    if not comments:
+        return _delete_construct(text, start, end)
+    while end < len(text) and text[end] in " \t":  # or a line comment would absorb them
+        end += 1
+    return Edit(start, end, " ".join(comments))
 
 
 def _unwrap_edits(text: str, decl: n.Declaration, blocks: list[n.Entry],
@@ -179,7 +203,7 @@ def _unwrap_edits(text: str, decl: n.Declaration, blocks: list[n.Entry],
     """Delete the wrapper's opener and closer, de-indent what was inside, rename the blocks."""
     body = decl.body
     close = body.end - 1
-    yield _delete_construct(text, decl.start, body.start + 1)
+    yield _delete_header(text, decl.start, body.start + 1)
     outer = _indent_of(text, decl.start)
     unit = _indent_unit(text, blocks, outer)
     lo = _line_end(text, body.start)
@@ -306,15 +330,17 @@ def _d3_edits(text: str, decl: n.Declaration, flat: list[n.Entry]) -> Iterator[E
     kind, opener_comment, lines = "postgres", "", []
     for e in flat:
         lines += [f"{indent}{step}{c}" for c in above.get(id(e), ("", []))[1]]
-        if e.key_name == "database_type":
-            kind, opener_comment = _d3_kind(e), comments[id(e)]
+        if e.key_name == "database_type":  # its value becomes the kind; keep its comments
+            inside = [c.text for c in lex(text[e.start:e.end]).comments] if "/" in text[e.start:e.end] else []
+            kind, opener_comment = _d3_kind(e), "".join(" " + c for c in inside) + comments[id(e)]
         else:
             lines.append(f"{indent}{step}{_D3_KEYS[e.key_name]}{text[e.key.end:e.end]}{comments[id(e)]}")
     group = nl.join([f"database: {kind} {{{opener_comment}", *lines, f"{indent}}}"])
     yield Edit(first.start, first.end + len(comments[id(first)]), group)
     for e in flat[1:]:
         start, moved = above[id(e)]
-        if moved or comments[id(e)] or not text[e.end:_content_end(text, e.end)].strip(_BLANK):
+        alone = not text[_line_start(text, e.start):e.start].strip(_BLANK)  # e.g. no `/* c */` before it
+        if alone and (moved or comments[id(e)] or not text[e.end:_content_end(text, e.end)].strip(_BLANK)):
             yield _delete_line(text, start, e.end)
         else:
             yield _delete_construct(text, e.start, e.end)
