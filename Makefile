@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench setup clean
+.PHONY: demo test lint bench fuzz setup clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,13 +21,17 @@ demo: $(STAMP)
 ## test: lint, type-check and run the whole test suite (starts its own PostgreSQL)
 test: $(STAMP)
 	./scripts/ensure-postgres.sh
-	$(BIN)/ruff check codeai_lang lsp tests benchmarks
+	$(BIN)/ruff check codeai_lang lsp tests benchmarks scripts
 	$(BIN)/mypy codeai_lang lsp
 	$(BIN)/pytest -n 2 -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check codeai_lang lsp tests benchmarks
+	$(BIN)/ruff check codeai_lang lsp tests benchmarks scripts
 	$(BIN)/mypy codeai_lang lsp
+
+## fuzz: a minute of each fuzzer (no hang or crash; incremental == full; migration promises)
+fuzz: $(STAMP)
+	for k in validate incremental rewrite; do $(BIN)/python scripts/fuzz.py $$k 60 || exit 1; done
 
 bench: $(STAMP)
 	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
