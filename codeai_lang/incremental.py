@@ -338,7 +338,7 @@ class IncrementalDocument:
 
     # -- document-level analysis (mirrors document.parse_document and validator.validate) ---
     def _analyze(self) -> Result:
-        if self._infos is None:
+        if self._infos is None or self._adjacent_failures():
             return self._validate()
         self._forget_last_unit_sites()
         lexed, reg = self.lexed, self.reg
@@ -357,6 +357,13 @@ class IncrementalDocument:
         out += self._decl_checks.run(doc.statements, doc.version)
         out += deprecation_diagnostics(_reported_sites(doc.sites, doc.version, reg), doc.version, reg)
         return Result(doc, _dedupe(sorted(out, key=Diagnostic.sort_key)))
+
+    def _adjacent_failures(self) -> bool:
+        """Two neighbouring units with errors may be one statement that recovery split; the
+        document layer re-parses such runs together (`document._parse_group`), so analyse in
+        full rather than mirror that here."""
+        infos = self._infos or []
+        return any(a.unit.errors and b.unit.errors for a, b in zip(infos, infos[1:], strict=False))
 
     def _forget_last_unit_sites(self) -> None:
         """On a last line without a newline, fixes copy the file's first line ending: that

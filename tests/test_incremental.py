@@ -104,3 +104,14 @@ def test_corpus_files_with_edits() -> None:
             doc.apply_edit(off, off, ch)
         assert doc.text == text
         assert _key(doc.result) == _key(validate(text)), path
+
+
+def test_statement_split_by_recovery_matches_full_analysis() -> None:
+    """Regression (found by hypothesis): recovery split a broken `database` statement into
+    adjacent failing units that only parse together; full analysis re-parses such runs as
+    one, so the incremental result must contain the same statements."""
+    doc = IncrementalDocument(_program(0, 1, True), min_incremental=0)
+    for where, length, piece in [(0.046875, 0, "\n"), (0.0078125, 0, "}")]:
+        start = int(where * len(doc.text))
+        doc.apply_edit(start, start + length, piece)
+        assert _key(doc.result) == _key(validate(doc.text))
