@@ -93,6 +93,7 @@ class _Lexer:
         self.text = text
         self.out = Lexed(text, [])
         self.stack: list[Token] = []  # open brackets, innermost last
+        self.too_deep = False  # lexing stopped at MAX_NESTING: openers may close later
 
     def run(self) -> Lexed:
         text, out, stack = self.text, self.out, self.stack
@@ -164,7 +165,9 @@ class _Lexer:
         return self.finish()
 
     def finish(self) -> Lexed:
-        for opener in self.stack:
+        # Past the nesting cap the rest is unread, so "unclosed" would be a guess (and one
+        # diagnostic per level is noise): the nesting error alone is reported.
+        for opener in () if self.too_deep else self.stack:
             closer = _CLOSER_OF[opener.text]
             self._diag("CAI003", f"unclosed '{opener.text}': expected a matching '{closer}'",
                        opener.start, opener.end)
@@ -221,6 +224,7 @@ class _Lexer:
     def _too_deep(self, tok: Token) -> None:
         """Past MAX_NESTING the rest of the file is one ERROR token (kept, so still lossless)."""
         self._diag("CAI001", f"brackets nested deeper than {MAX_NESTING} levels", tok.start, tok.end)
+        self.too_deep = True
         rest = self.text[tok.start:]
         self.out.tokens.append(Token("ERROR", rest, tok.start, len(self.text)))
 

@@ -27,7 +27,8 @@ def test_megabyte_of_random_bytes(tmp_path: Path) -> None:
     _no_traceback(result.stderr)
     assert result.returncode == 1
     assert "not valid UTF-8" in result.stdout
-    assert LOCATION.search(result.stdout)
+    match = LOCATION.search(result.stdout)
+    assert match and match["path"] == str(path)
 
 
 def test_megabyte_of_random_text(tmp_path: Path) -> None:
@@ -50,6 +51,17 @@ def test_empty_file_is_valid(tmp_path: Path) -> None:
     assert "1 valid" in result.stdout
 
 
+def test_nul_bytes_and_control_characters(tmp_path: Path) -> None:
+    path = tmp_path / "nul.cai"
+    path.write_bytes(b"var a = 1\n\x00\x07var b = a\n")
+    result = run_codeai("validate", "--output", "json", str(path))
+    _no_traceback(result.stderr)
+    assert result.returncode == 1
+    diags = json.loads(result.stdout)["files"][0]["diagnostics"]
+    assert [(d["code"], d["range"]["start"]["line"], d["range"]["start"]["column"]) for d in diags][:2] \
+        == [("CAI001", 2, 1), ("CAI001", 2, 2)]
+
+
 def test_only_comments_is_valid(tmp_path: Path) -> None:
     path = tmp_path / "comments.cai"
     path.write_text("// one\n/* two\n   three */\n\n   // four")
@@ -64,7 +76,8 @@ def test_ten_thousand_nested_braces(tmp_path: Path) -> None:
     result = run_codeai("validate", str(path))
     _no_traceback(result.stderr)
     assert result.returncode == 1
-    assert "nested deeper than" in result.stdout or "CAI003" in result.stdout
+    assert f"{path}:1:129: error[CAI001] brackets nested deeper than 128 levels" in result.stdout
+    assert len(LOCATION.findall(result.stdout)) <= 2, "one error per problem, not one per level"
 
 
 def test_ten_thousand_nested_ifs(tmp_path: Path) -> None:
@@ -73,6 +86,8 @@ def test_ten_thousand_nested_ifs(tmp_path: Path) -> None:
     result = run_codeai("validate", str(path))
     _no_traceback(result.stderr)
     assert result.returncode == 1
+    # The braces do close: the cap is the only error, not 128 claims of "unclosed".
+    assert LOCATION.findall(result.stdout) == [(str(path), "130", "6", "error")]
     assert "nested deeper than 128 levels" in result.stdout
     parsed = run_codeai("parse", str(path))
     _no_traceback(parsed.stderr)
