@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from cli_runner import run_codeai
 
@@ -47,3 +48,48 @@ def test_version_json() -> None:
     doc = json.loads(result.stdout)
     assert doc["dsl_versions"] == ["1.0", "1.1", "2.0"] and doc["latest_dsl"] == "2.0"
     assert doc["version"].count(".") >= 2
+
+
+def _strip_ranges(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _strip_ranges(v) for k, v in node.items() if k not in ("range", "shell_start")}
+    if isinstance(node, list):
+        return [_strip_ranges(v) for v in node]
+    return node
+
+
+def test_parse_shape_of_the_scripting_core() -> None:
+    text = ("function f(a) { if a { log(a) } else if a { } else { } }\n"
+            "for i in [1, \"s\", true] { f(i) }\nvar v = 1\nv = 2\n")
+    result = run_codeai("parse", "-", input=text)
+    assert result.returncode == 0, result.stdout
+    fn, loop, var, assign = (_strip_ranges(s) for s in json.loads(result.stdout)["ast"]["statements"])
+    assert fn["kind"] == "FunctionDecl" and [p["name"] for p in fn["params"]] == ["a"]
+    branch = fn["body"]["statements"][0]
+    assert branch["kind"] == "IfStmt" and branch["orelse"]["kind"] == "IfStmt"
+    assert branch["then"]["statements"][0]["call"]["callee"]["name"] == "log"
+    assert loop["kind"] == "ForStmt" and loop["var"]["name"] == "i"
+    assert [item["kind"] for item in loop["iterable"]["items"]] == ["NumberLit", "StringLit", "BoolLit"]
+    assert var == {"kind": "VarDecl", "name": {"kind": "Ident", "name": "v"},
+                   "value": {"kind": "NumberLit", "text": "1"}}
+    assert assign["kind"] == "Assignment" and assign["target"]["name"] == "v"
+
+
+def test_non_ascii_gives_byte_offsets_and_code_point_columns() -> None:
+    """An astral character is 1 column, 4 bytes (and 2 UTF-16 units, which JSON must not use)."""
+    text = 'var s = "😀é" // ü\nexec { echo $s }\n'
+    result = run_codeai("parse", "-", input=text)
+    assert result.returncode == 0, result.stdout
+    var, shell = json.loads(result.stdout)["ast"]["statements"]
+    assert var["value"]["range"] == {"start": {"line": 1, "column": 9, "offset": 8},
+                                     "end": {"line": 1, "column": 13, "offset": 16}}
+    line2 = len('var s = "😀é" // ü\n'.encode())
+    assert shell["range"]["start"] == {"line": 2, "column": 1, "offset": line2}
+    assert shell["shell_start"] == {"line": 2, "column": 7, "offset": line2 + 6}
+
+
+def test_validate_json_offsets_are_bytes_after_non_ascii() -> None:
+    result = run_codeai("validate", "--output", "json", "-", input='var u = "日本" // ü\nvar x = nope\n')
+    diag = json.loads(result.stdout)["files"][0]["diagnostics"][0]
+    assert diag["code"] == "CAI102"
+    assert diag["range"]["start"] == {"line": 2, "column": 9, "offset": len('var u = "日本" // ü\nvar x = '.encode())}

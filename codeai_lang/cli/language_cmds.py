@@ -99,7 +99,11 @@ def parse(
 
 
 def _with_positions(node: Any, index: LineIndex) -> Any:
-    """Replace offset pairs `range: [s, e]` by line/column/offset positions, iteratively."""
+    """Replace offset pairs `range: [s, e]` by line/column/offset positions, iteratively.
+
+    Every offset in the JSON becomes a position (a bare character offset would disagree with
+    the byte offsets everywhere else as soon as the text has non-ASCII characters).
+    """
     stack = [node]
     while stack:
         item = stack.pop()
@@ -107,6 +111,8 @@ def _with_positions(node: Any, index: LineIndex) -> Any:
             rng = item.get("range")
             if isinstance(rng, list) and len(rng) == 2:
                 item["range"] = {"start": _pos(index, rng[0]), "end": _pos(index, rng[1])}
+            if isinstance(item.get("shell_start"), int):  # ExecBlock: where the shell text starts
+                item["shell_start"] = _pos(index, item["shell_start"])
             stack.extend(v for k, v in item.items() if k != "range")
         elif isinstance(item, list):
             stack.extend(item)
