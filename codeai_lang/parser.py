@@ -10,6 +10,7 @@ close unclosed brackets at end of input, or skip to the next point the parser ca
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,15 +75,21 @@ _TERMINAL_NAMES = {
 }
 
 
-def expected_terminals(tables: Tables, state: int) -> list[str]:
-    """Human names of what the grammar accepts in `state`, for 'expected …' messages."""
+def expected_terminals(tables: Tables, state: int,
+                       accepts: Callable[[str], bool] | None = None) -> list[str]:
+    """Human names of what the grammar accepts in `state`, for 'expected …' messages.
+
+    An LALR state merges lookaheads from every context it serves (after `f(a, 2` the state
+    of `2` also lists `]`); `accepts` (the parser's would-it-shift check) keeps only the
+    terminals that can really come next.
+    """
     kws = {v: k for k, v in tables.keywords.items()}
     names = set()
     for sym in tables.states[state]:
-        if not sym.isupper() or sym == "$END":
+        if not sym.isupper() or sym == "$END" or (accepts is not None and not accepts(sym)):
             continue
         names.add(f"'{kws[sym]}'" if sym in kws else _TERMINAL_NAMES.get(sym, sym.lower()))
-    if "$END" in tables.states[state]:
+    if "$END" in tables.states[state] and (accepts is None or accepts("$END")):
         names.add("end of file")
     return sorted(names)
 
@@ -239,13 +246,18 @@ class _Driver:
     # -- error recovery ------------------------------------------------------------------
     def _accepts(self, kind: str, depth: int | None = None) -> bool:
         """Would the parser shift `kind` from the current stack (cut to `depth`)?"""
-        states = self.states
         st = self.sstack[:depth] if depth is not None else list(self.sstack)
+        return self._shift_on(st, kind)
+
+    def _shift_on(self, st: list[int], kind: str) -> bool:
+        """Run `kind`'s reductions and shift on the state stack `st` (a copy); False if it errs."""
+        states = self.states
         while True:
             action = states[st[-1]].get(kind)
             if action is None:
                 return False
             if action[0] == SHIFT:
+                st.append(action[1])
                 return True
             rule: Rule = action[1]
             if rule.size:
@@ -264,7 +276,7 @@ class _Driver:
     def _error(self, tok: Token, kind: str) -> None:
         if len(self.diags) >= MAX_SYNTAX_ERRORS:
             return
-        expected = expected_terminals(self.tables, self.sstack[-1])
+        expected = expected_terminals(self.tables, self.sstack[-1], self._accepts)
         shown = ", ".join(expected[:8]) + (", …" if len(expected) > 8 else "")
         what = _describe(kind, tok.text)
         message = f"unexpected {what}; expected {shown}" if shown else f"unexpected {what}"
@@ -283,10 +295,26 @@ class _Driver:
             self._error(tok, kind)
         elif self.unit_first < 0 and self._at_top():
             self.unit_first = i
+        if kind != "ERROR" and self._supply_closer(i, tok):
+            return i  # a missing ')' or ']' was supplied: `tok` is parsed next
         nxt = self.tokens[i + 1] if i + 1 < len(self.tokens) else self.eof
         if any(self._accepts(k) for k in self._kinds(nxt) if k != "NL"):
             return i + 1  # a stray token: drop it
         return self._panic(i + 1)
+
+    def _supply_closer(self, i: int, tok: Token) -> bool:
+        """Insert a missing `)` or `]` before token i when that lets `tok` parse.
+
+        `f(a {` or `log(x` followed by a new statement is one mistake; without this, recovery
+        would skip ahead and resume inside the open list, reporting the next lines as errors
+        too. The closer is zero-width at the end of the previous token.
+        """
+        for closer in ("RPAR", "RSQB"):
+            st = list(self.sstack)
+            if self._shift_on(st, closer) and any(self._shift_on(list(st), k) for k in self._kinds(tok)):
+                self._feed_virtual(closer, self.tokens[i - 1].end if i else tok.start)
+                return True
+        return False
 
     def _recover_at_end(self, i: int, tok: Token) -> int:
         """At end of input, close what is open with zero-width closers; else drop the partial."""

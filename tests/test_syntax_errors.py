@@ -94,3 +94,31 @@ def test_dangling_decorators_at_end_of_file_terminate() -> None:
     for text in ("@a @b", "@a", "var x = 1\n@a @b", "@a(1) @b(", "@x endpoint"):
         codes = [d.code for d in validate(text).diagnostics]
         assert codes and set(codes) <= {"CAI001", "CAI003"}, (text, codes)
+
+
+def test_a_missing_closer_is_one_error_not_a_cascade() -> None:
+    """`f(x {` and `log(a, 2` + newline: the `)` is supplied and the next lines parse normally."""
+    text = ("var a = 1\nlog(a, 2\nvar b = a\n"
+            "function f(x { log(x) }\nf(1)\n"
+            "var c = [1, 2\nlog(c, nope)\n")
+    assert _located(text) == [
+        ("CAI003", 2, 4), ("CAI001", 3, 1),
+        ("CAI003", 4, 11), ("CAI001", 4, 14),
+        ("CAI003", 6, 9), ("CAI001", 7, 1),
+        ("CAI102", 7, 8),
+    ]
+
+
+def test_expected_lists_only_what_can_really_follow() -> None:
+    """LALR merges lookaheads across contexts; the message must not offer ']' inside a call."""
+    diag = next(d for d in validate("log(a, 2\nvar b = 1\n").diagnostics if d.code == "CAI001")
+    assert diag.message == "unexpected 'var'; expected ')', ','"
+    diag = next(d for d in validate("var c = [1, 2\nvar b = 1\n").diagnostics if d.code == "CAI001")
+    assert diag.message == "unexpected 'var'; expected ',', ']'"
+
+
+def test_supplied_closer_keeps_ranges_off_the_next_line() -> None:
+    text = "log(1, 2\nvar b = 1\n"
+    doc = validate(text).document
+    call = doc.statements[0]
+    assert text[call.start:call.end] == "log(1, 2"
