@@ -121,3 +121,45 @@ def test_keywords_are_contextual() -> None:
 
 def test_declarations_inside_functions_are_still_declarations() -> None:
     assert codes("function f() {\n  role admin { permissions [\"x\"] }\n}\n") == []
+
+
+def test_else_if_branches_each_have_their_own_scope() -> None:
+    text = ("var n = 1\n"
+            "if n { var a = 1 } else if n { var a = 2\n log(a) } else { log(a) }\n")
+    assert located(text) == [("CAI102", 3, 22)]
+
+
+def test_functions_declared_in_a_block_stay_in_it() -> None:
+    text = "var on = true\nif on { function helper() { } helper() }\nhelper()\n"
+    assert located(text) == [("CAI103", 3, 1)]
+
+
+def test_inner_blocks_see_outer_names_and_may_assign_them() -> None:
+    text = "var total = 0\nfunction add(x) { for i in [x] { total = i } }\nadd(total)\n"
+    assert located(text) == []
+
+
+def test_functions_see_globals_declared_before_them_only() -> None:
+    text = "function f() { log(later) }\nvar later = 1\n"
+    assert located(text) == [("CAI102", 1, 20)]
+
+
+def test_mutual_recursion_needs_declaration_order() -> None:
+    """§3: functions are declared before they are called, so `a` cannot call a later `b`."""
+    text = "function a(n) { b(n) }\nfunction b(n) { a(n) }\n"
+    assert located(text) == [("CAI103", 1, 17)]
+
+
+def test_arity_is_checked_for_nested_and_recursive_calls() -> None:
+    text = "function f(a, b) { f(a) }\nlog(f(1, 2), f(1))\n"
+    assert located(text) == [("CAI105", 1, 20), ("CAI105", 2, 14)]
+
+
+def test_duplicate_parameter_and_local_of_the_same_name() -> None:
+    # A parameter lives in the body's scope (§3), so a local `var` of the same name duplicates it.
+    assert located("function f(a) { var a = 1 }\n") == [("CAI101", 1, 21)]
+
+
+def test_loop_variable_shadows_and_is_not_an_array() -> None:
+    text = "var item = [1]\nfor item in item { for x in item { } }\n"
+    assert located(text) == []
