@@ -32,7 +32,7 @@ _MASTER = re.compile(
   | (?P<NAME>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<OP><=|>=|==|!=|[<>+\-*/])
   | (?P<PUNCT>[{}()\[\],:=.@])
-  | (?P<ERROR>.)
+  | (?P<ERROR>.[^\sA-Za-z0-9_"{}()\[\],:=.@/<>+\-*!\#]*)
     """,
     re.VERBOSE | re.DOTALL,
 )
@@ -154,9 +154,10 @@ class _Lexer:
                 append(Token("STRING", s, pos, end))
             elif kind == "DIRECTIVE":
                 out.directives.append(Token("DIRECTIVE", m.group(), pos, end))
-            elif kind == "ERROR":
+            elif kind == "ERROR":  # a run of characters no token starts with: one error
                 ch = m.group()
-                self._diag("CAI001", f"unexpected character {ch!r}", pos, end)
+                what = f"character {ch!r}" if len(ch) == 1 else f"characters {ch!r}"
+                self._diag("CAI001", f"unexpected {what}", pos, end)
                 append(Token("ERROR", ch, pos, end))
             else:  # NUMBER, DURATION
                 append(Token(kind, m.group(), pos, end))  # type: ignore[arg-type]

@@ -122,3 +122,11 @@ def test_supplied_closer_keeps_ranges_off_the_next_line() -> None:
     doc = validate(text).document
     call = doc.statements[0]
     assert text[call.start:call.end] == "log(1, 2"
+
+
+def test_a_run_of_invalid_characters_is_one_error() -> None:
+    text = "var a = 1 ~~~\nvar b = a €€ // comment\nvar c = b ! \n"
+    diags = validate(text).diagnostics
+    assert [(d.code, text[d.start:d.end]) for d in diags] == [
+        ("CAI001", "~~~"), ("CAI001", "€€"), ("CAI001", "!")]
+    assert diags[0].message == "unexpected characters '~~~'"
