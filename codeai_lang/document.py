@@ -53,6 +53,8 @@ def parse_document(text: str, *, version: str | None = None,
         return _parse_declared(text, lexed, reg, version, "override", declared, directive, diags)
     if declared is not None:
         return _parse_declared(text, lexed, reg, declared, "directive", declared, directive, diags)
+    if directive is not None:  # an unknown version (CAI401): checked against the newest (§1)
+        return _parse_declared(text, lexed, reg, reg.latest, "default", None, directive, diags)
     return _parse_inferred(text, lexed, reg, directive, diags)
 
 
@@ -201,7 +203,8 @@ def _parse_span(text: str, lexed: Lexed, reg: Registry, version: str, first: int
                 last: int) -> ParseOutput:
     tokens = lexed.tokens[first:last]
     eof = tokens[-1].end if tokens else len(text)
-    return parse_tokens(tokens, reg.tables(version), text, unclosed_reported=True, eof=eof)
+    # A slice cut inside a bracket group is not a clean statement: report its end of input.
+    return parse_tokens(tokens, reg.tables(version), text, unclosed_reported=False, eof=eof)
 
 
 def _merge(units: list[Unit], replaced: dict[int, list[n.Node]]) -> list[n.Node]:

@@ -211,9 +211,9 @@ class IncrementalDocument:
 
     def _validate(self) -> Result:
         version = self.override
-        if version is None and self.default_version is not None and \
-                self._declared_version(self.lexed) is None:
-            version = self.default_version
+        directive, _ = docmod._read_directive(self.lexed, self.reg, [])
+        if version is None and self.default_version is not None and directive is None:
+            version = self.default_version  # only without a (well-placed) directive
         return validate(self.text, version=version, registry=self.reg)
 
     def _declared_version(self, lexed: Lexed) -> str | None:
@@ -348,6 +348,8 @@ class IncrementalDocument:
             doc = self._declared(self.override, "override", declared, directive, diags)
         elif declared is not None:
             doc = self._declared(declared, "directive", declared, directive, diags)
+        elif directive is not None:  # unknown version (CAI401): the newest, as parse_document
+            doc = self._declared(reg.latest, "default", None, directive, diags)
         elif self.default_version is not None:
             doc = self._declared(self.default_version, "override", None, directive, diags)
         else:

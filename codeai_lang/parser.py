@@ -295,11 +295,11 @@ class _Driver:
             self._error(tok, kind)
         elif self.unit_first < 0 and self._at_top():
             self.unit_first = i
-        if kind != "ERROR" and self._supply_closer(i, tok):
-            return i  # a missing ')' or ']' was supplied: `tok` is parsed next
         nxt = self.tokens[i + 1] if i + 1 < len(self.tokens) else self.eof
         if any(self._accepts(k) for k in self._kinds(nxt) if k != "NL"):
-            return i + 1  # a stray token: drop it
+            return i + 1  # a stray token (`log("a" b)`): drop it — the smallest repair first
+        if kind != "ERROR" and self._supply_closer(i, tok):
+            return i  # a missing ')' or ']' was supplied: `tok` is parsed next
         return self._panic(i + 1)
 
     def _supply_closer(self, i: int, tok: Token) -> bool:

@@ -168,7 +168,7 @@ def test_json_report_has_the_specified_shape(directory: Path) -> None:
         assert set(entry) == {"path", "valid", "dsl_version", "version_source", "diagnostics"}
         assert isinstance(entry["path"], str) and entry["path"].endswith(".cai")
         assert re.fullmatch(r"\d+\.\d+", entry["dsl_version"])
-        assert entry["version_source"] in ("directive", "inferred")
+        assert entry["version_source"] in ("directive", "inferred", "default")
         assert entry["valid"] is not any(d["severity"] == "error" for d in entry["diagnostics"])
         for diag in entry["diagnostics"]:
             _check_diagnostic(diag)
