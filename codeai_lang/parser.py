@@ -300,7 +300,8 @@ class _Driver:
             return i + 1  # a stray token (`log("a" b)`): drop it — the smallest repair first
         if kind != "ERROR" and self._supply_closer(i, tok):
             return i  # a missing ')' or ']' was supplied: `tok` is parsed next
-        return self._panic(i + 1)
+        # An unexpected opener starts a group the parser cannot place: skip it whole.
+        return self._panic(i + 1, nesting=1 if kind in _OPENERS else 0)
 
     def _supply_closer(self, i: int, tok: Token) -> bool:
         """Insert a missing `)` or `]` before token i when that lets `tok` parse.
@@ -348,10 +349,14 @@ class _Driver:
                 return
             self._reduce(action[1])
 
-    def _panic(self, j: int) -> int:
-        """Skip tokens until one the parser can resume with, popping the stack to fit it."""
+    def _panic(self, j: int, nesting: int = 0) -> int:
+        """Skip tokens until one the parser can resume with, popping the stack to fit it.
+
+        `nesting` counts brackets opened while skipping (including an unexpected opener the
+        caller dropped): resyncing inside a skipped group would parse its contents out of
+        context, yielding bogus errors and statements that swallow the next real one.
+        """
         tokens = self.tokens
-        nesting = 0  # brackets opened while skipping: never resync inside a skipped group
         while j < len(tokens):
             tok = tokens[j]
             kind = tok.kind

@@ -130,3 +130,17 @@ def test_a_run_of_invalid_characters_is_one_error() -> None:
     assert [(d.code, text[d.start:d.end]) for d in diags] == [
         ("CAI001", "~~~"), ("CAI001", "€€"), ("CAI001", "!")]
     assert diags[0].message == "unexpected characters '~~~'"
+
+
+def test_a_block_after_an_unexpected_brace_is_skipped_whole() -> None:
+    """`on "e" {` under 1.0 fails at `{`: recovery skips the braced group instead of resyncing
+    inside it (where `workflow "w" async` would start a bogus declaration and swallow the
+    next statement), so each handler is its own unit and gets its own CAI403."""
+    text = ('#version 1.0\nevent e.x { schema { id string } }\n'
+            'workflow w { trigger manual steps { a { activity "x" } } }\n'
+            'on "e.x" {\n    workflow "w" async\n}\n'
+            'on "e.x" {\n    emit "e.x"\n}\n'
+            'var after = nope\n')
+    assert _located(text) == [("CAI403", 4, 10), ("CAI403", 7, 10), ("CAI102", 10, 13)]
+    text = "var a = 1 {\n  var b = nope1\n}\nvar c = nope2\n"
+    assert _located(text) == [("CAI001", 1, 11), ("CAI102", 4, 9)]
