@@ -23,6 +23,7 @@ from codeai_lang.registry import LIST_EXTEND, LIST_START, PASS, SHIFT, SPLICE, R
 MAX_SYNTAX_ERRORS = 100
 _BLOCK_COMMENT = re.compile(r"/\*[\s\S]*?(?:\*/|\Z)")
 _CLOSERS = ("RBRACE", "RPAR", "RSQB")
+_GROUP_SCAN = 4096  # how far recovery looks for the end of a stray group (bounds junk input)
 _OPENERS = ("LBRACE", "LPAR", "LSQB")
 _NAMEISH_NEXT = frozenset({"EQUAL", "LPAR"})  # `config = 1`, `event(x)`: a name, not a keyword
 
@@ -295,25 +296,60 @@ class _Driver:
             self._error(tok, kind)
         elif self.unit_first < 0 and self._at_top():
             self.unit_first = i
-        nxt = self.tokens[i + 1] if i + 1 < len(self.tokens) else self.eof
-        if any(self._accepts(k) for k in self._kinds(nxt) if k != "NL"):
-            return i + 1  # a stray token (`log("a" b)`): drop it — the smallest repair first
-        if kind != "ERROR" and self._supply_closer(i, tok):
-            return i  # a missing ')' or ']' was supplied: `tok` is parsed next
+        if kind in _CLOSERS and self._resume_depth(tok, i):
+            return self._panic(i)  # `{ log(x) var }`: abandon the partial statement, keep the `}`
+        # Smallest repair first: drop a stray token — or a stray `( … )` group whole — if what
+        # follows it parses (`log("a" b)`, `fetch , (id)`).
+        group_end = self._group_end(i) if kind in _OPENERS else i
+        for last in dict.fromkeys((group_end, i)):
+            if self._continues(last + 1):
+                if kind != "ERROR" and self._at_top():
+                    # Between statements the stray is a unit of its own, so the statement after
+                    # it is judged alone (and re-parsed alone under other DSL versions).
+                    self._close_unit(last + 1)
+                return last + 1
+        if kind != "ERROR" and self._supply_missing(i, tok):
+            return i  # a missing ')', ']' or ',' was supplied: `tok` is parsed next
         # An unexpected opener starts a group the parser cannot place: skip it whole.
         return self._panic(i + 1, nesting=1 if kind in _OPENERS else 0)
 
-    def _supply_closer(self, i: int, tok: Token) -> bool:
-        """Insert a missing `)` or `]` before token i when that lets `tok` parse.
+    def _continues(self, j: int) -> bool:
+        """Would parsing go on at token j? Newlines the grammar ignores here are looked past."""
+        tokens = self.tokens
+        while j < len(tokens) and tokens[j].kind == "NL":
+            if self._accepts("NL"):
+                return True
+            j += 1
+        nxt = tokens[j] if j < len(tokens) else self.eof
+        return any(self._accepts(k) for k in self._kinds(nxt))
 
-        `f(a {` or `log(x` followed by a new statement is one mistake; without this, recovery
-        would skip ahead and resume inside the open list, reporting the next lines as errors
-        too. The closer is zero-width at the end of the previous token.
+    def _group_end(self, i: int) -> int:
+        """Index of the closer matching the opener at token i (i itself if none is near)."""
+        tokens, depth = self.tokens, 0
+        for j in range(i, min(len(tokens), i + _GROUP_SCAN)):
+            kind = tokens[j].kind
+            if kind in _OPENERS:
+                depth += 1
+            elif kind in _CLOSERS:
+                depth -= 1
+                if depth == 0:
+                    return j
+        return i
+
+    def _supply_missing(self, i: int, tok: Token) -> bool:
+        """Insert a missing `)`, `]` or `,` before token i when that lets `tok` parse.
+
+        `f(a {`, `log(x` followed by a new statement, `log("a" b)` are each one mistake;
+        without this, recovery would skip ahead and resume inside the open list, reporting the
+        next tokens as errors too. A token that starts a line more likely starts a new
+        statement (closer first); one inside a line more likely continues the list (comma
+        first). The inserted token is zero-width at the end of the previous token.
         """
-        for closer in ("RPAR", "RSQB"):
+        order = ("RPAR", "RSQB", "COMMA") if self._starts_line(tok, i) else ("COMMA", "RPAR", "RSQB")
+        for missing in order:
             st = list(self.sstack)
-            if self._shift_on(st, closer) and any(self._shift_on(list(st), k) for k in self._kinds(tok)):
-                self._feed_virtual(closer, self.tokens[i - 1].end if i else tok.start)
+            if self._shift_on(st, missing) and any(self._shift_on(list(st), k) for k in self._kinds(tok)):
+                self._feed_virtual(missing, self.tokens[i - 1].end if i else tok.start)
                 return True
         return False
 
@@ -361,7 +397,7 @@ class _Driver:
             tok = tokens[j]
             kind = tok.kind
             if nesting <= 0 and (kind in _SYNC_KINDS or kind == "NAME"):
-                depth = self._resume_depth(tok)
+                depth = self._resume_depth(tok, j)
                 if depth:
                     self._pop_to(depth, j)
                     return j
@@ -374,12 +410,12 @@ class _Driver:
         self._close_unit(j)
         return j
 
-    def _resume_depth(self, tok: Token) -> int:
-        """The deepest stack depth at which `tok` can resume parsing (0 if none).
+    def _resume_depth(self, tok: Token, idx: int) -> int:
+        """The deepest stack depth at which `tok` (token idx) can resume parsing (0 if none).
 
         Names, keywords and `@` resume only at the start of a line, where statements start.
         """
-        if tok.kind in ("NAME", "AT", "EXEC") and not self._starts_line(tok):
+        if tok.kind in ("NAME", "AT", "EXEC") and not self._starts_line(tok, idx):
             return 0
         # A word that can be a keyword resumes as one where some level accepts it
         # (`var` after a broken `var 7 = 1` starts a new statement, it is not a name).
@@ -389,16 +425,16 @@ class _Driver:
                     return depth
         return 0
 
-    def _starts_line(self, tok: Token) -> bool:
-        """True if only whitespace/comments precede `tok` on its line (a likely new start)."""
-        idx = self._token_index_after(tok.start)
+    def _starts_line(self, tok: Token, idx: int) -> bool:
+        """True if only whitespace/comments precede `tok` (token idx) on its line (a likely new
+        start). Called for every name panic mode skips, so it must not search the tokens."""
         if idx == 0:
             return True
         prev = self.tokens[idx - 1]
         if prev.kind == "NL":
             return True
         gap = self.text[prev.end:tok.start]
-        return "\n" in _BLOCK_COMMENT.sub(" ", gap)  # a newline inside /* */ does not count
+        return "\n" in gap and "\n" in _BLOCK_COMMENT.sub(" ", gap)  # a newline inside /* */ does not count
 
     def _pop_to(self, depth: int, j: int) -> None:
         if depth < len(self.sstack):

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_lossless import programs
+
+from codeai_lang.lexer import lex
 from codeai_lang.positions import LineIndex
 from codeai_lang.validator import validate
 
@@ -144,3 +149,38 @@ def test_a_block_after_an_unexpected_brace_is_skipped_whole() -> None:
     assert _located(text) == [("CAI403", 4, 10), ("CAI403", 7, 10), ("CAI102", 10, 13)]
     text = "var a = 1 {\n  var b = nope1\n}\nvar c = nope2\n"
     assert _located(text) == [("CAI001", 1, 11), ("CAI102", 4, 9)]
+
+
+def test_recovery_regressions_found_by_inserting_stray_tokens() -> None:
+    # A `}` that ends a block where a statement was incomplete closes the block.
+    assert _located("function f() {\n  log(1)\n  var }\nf()\n") == [("CAI001", 3, 7)]
+    # A stray `( … )` group is dropped whole, not its `(` and then its `)`.
+    text = "#version 1.0\nconfig {\n  retries: 3 , (0)\n  port: 1\n}\n"
+    assert _located(text) == [("CAI001", 3, 16)]
+    # A stray token between statements is its own unit: the next statement is checked alone.
+    text = "#version 1.0\n42 on \"order.paid\" do workflow \"w\" async\n"
+    assert [c for c, _, _ in _located(text)] == ["CAI001", "CAI202", "CAI202"]
+
+
+STRAYS = st.sampled_from([",", ":", '"s"', "="])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(programs(), st.integers(min_value=0), STRAYS)
+def test_one_stray_token_is_one_syntax_error(program: tuple[str, int], at: int, stray: str) -> None:
+    """§7: one stray token yields one diagnostic (or none: some strays are valid parts)."""
+    text = "#version 1.1\n" + program[0]
+    tokens = lex(text).tokens
+    # Not before the `{` of `exec {`: without the brace right after `exec` the lexer sees no
+    # exec block, and the shell text is lexed as code.
+    places = [i for i, t in enumerate(tokens) if t.kind not in ("NL", "SHELL")
+              and not (t.kind == "LBRACE" and i and tokens[i - 1].kind == "EXEC")]
+    index = places[at % len(places)]
+    tok = tokens[index]
+    broken = text[:tok.start] + stray + " " + text[tok.start:]
+    syntax = [d for d in validate(broken).diagnostics if d.code in ("CAI001", "CAI002", "CAI003")]
+    # Known double: a stray `=` after a word makes it an assignment target (`var = x = 1`,
+    # `print = (z)`, `event = a.b {`), so the rest of the line is a second, genuine error.
+    after_word = index > 0 and tokens[index - 1].kind in ("NAME", "EXEC")
+    assert len(syntax) <= 1 or (stray == "=" and after_word), \
+        [(d.message, broken[d.start:d.end]) for d in syntax]
