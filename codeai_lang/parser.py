@@ -3,8 +3,10 @@
 Why our own driver rather than `Lark.parse`: tokens stay light (no `lark.Token` per token),
 reductions build typed nodes with positions taken from tokens, keywords are contextual (a NAME
 becomes a keyword only where the grammar accepts one), newlines are significant only where the
-grammar expects them (declarative bodies), and error recovery is ours: delete a stray token,
-close unclosed brackets at end of input, or skip to the next point the parser can resume at.
+grammar expects them (declarative bodies), and error recovery is ours, smallest repair first:
+delete a stray token (or a stray bracketed group), insert a missing `)`, `]` or `,`, close
+unclosed brackets at end of input, or skip to the next point the parser can resume at (never
+inside a skipped group; a `}` that closes an enclosing block is kept).
 """
 
 from __future__ import annotations
