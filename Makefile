@@ -10,6 +10,8 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	# test-only helpers (tests/codeai_testing) for benchmarks/ and scripts/, never in the wheel
+	echo "$(CURDIR)/tests" > "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/codeai-testing.pth"
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -22,12 +24,12 @@ demo: $(STAMP)
 test: $(STAMP)
 	./scripts/ensure-postgres.sh
 	$(BIN)/ruff check codeai_lang lsp tests benchmarks scripts
-	$(BIN)/mypy codeai_lang lsp
+	$(BIN)/mypy codeai_lang lsp/codeai_lsp
 	$(BIN)/pytest -n 2 -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check codeai_lang lsp tests benchmarks scripts
-	$(BIN)/mypy codeai_lang lsp
+	$(BIN)/mypy codeai_lang lsp/codeai_lsp
 
 ## fuzz: a minute of each fuzzer (no hang or crash; incremental == full; migration promises)
 fuzz: $(STAMP)

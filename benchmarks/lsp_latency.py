@@ -1,6 +1,6 @@
 """Language-server latency through a real LSP client over stdio (pytest-lsp's client).
 
-For a 20,000-line and a 1,000-line program (codeai_lang.generate.program_1_0): 200
+For a 20,000-line and a 1,000-line program (codeai_testing.generate.program_1_0): 200
 single-character edits each (type an `x` at a random place, then delete it again, like a
 typo being fixed), timing didChange → the publishDiagnostics for that document version;
 then 200 hovers and 200 completions at random places.
@@ -23,11 +23,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from codeai_testing.generate import program_1_0
 from lsprotocol import types as t
 from pytest_lsp import LanguageClient
 from pytest_lsp.client import make_test_lsp_client
-
-from codeai_lang.generate import program_1_0
 
 SERVER = [sys.executable, "-m", "codeai_lang.cli", "lsp", "--stdio", "--debounce-ms", "0"]
 EDIT_BAR_MS = 100.0

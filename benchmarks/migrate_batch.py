@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from codeai_lang.generate import program_1_0
+from codeai_testing.generate import program_1_0
 
 SPEEDUP_BAR = 1.7
 CHECK_BAR = 3.0

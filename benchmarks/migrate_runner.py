@@ -24,11 +24,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from codeai_lang.dbmigrate import Options, Runner, discover, open_backend  # noqa: E402
-from codeai_lang.dbmigrate.discovery import Migration  # noqa: E402
-from codeai_lang.dbmigrate.pgserver import PgServer, PgUnavailable  # noqa: E402
-from codeai_lang.dbmigrate.target import DatabaseTarget  # noqa: E402
-from codeai_lang.dbmigrate.timing import Deadline  # noqa: E402
+from codeai_testing.pgserver import PgServer, PgUnavailable  # noqa: E402
+
+from codeai_lang.platform.dbmigrate import Options, Runner, discover, open_backend  # noqa: E402
+from codeai_lang.platform.dbmigrate.discovery import Migration  # noqa: E402
+from codeai_lang.platform.dbmigrate.target import DatabaseTarget  # noqa: E402
+from codeai_lang.platform.dbmigrate.timing import Deadline  # noqa: E402
 
 BARS_MS = {"sqlite": 5.0, "postgres": 10.0}
 

@@ -27,11 +27,12 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from codeai_lang.document import parse_document
-from codeai_lang.generate import program_1_0
-from codeai_lang.lexer import lex
-from codeai_lang.registry import default_registry
-from codeai_lang.validator import validate
+from codeai_testing.generate import program_1_0
+
+from codeai_lang.analysis.validator import validate
+from codeai_lang.syntax.lexer import lex
+from codeai_lang.syntax.registry import default_registry
+from codeai_lang.syntax.versioned_parse import parse_document
 
 BAR_LINES_PER_S = 50_000
 BAR_PEAK_MB = 300
@@ -52,7 +53,7 @@ def best_of(runs: int, fn: Callable[[], Any]) -> float:
     return best
 
 
-# Lark terminals standing in for codeai_lang.lexer. Keywords come from the registry as string
+# Lark terminals standing in for codeai_lang.syntax.lexer. Keywords come from the registry as string
 # terminals, so Lark's contextual lexer makes them keywords only where the parser state accepts
 # them (our driver's contextual keywords). Newlines: NL (higher priority) where a state accepts
 # it, ignored elsewhere. Shell text: one level of nested braces (enough for generated programs).
@@ -202,8 +203,8 @@ def peak_memory_mb(lines: int) -> float:
     """Peak RSS of a fresh interpreter that generates, parses and validates `lines` lines."""
     # VmHWM, not ru_maxrss: ru_maxrss survives exec and would count this (large) parent's
     # pages that the child shared between fork and exec.
-    code = ("from codeai_lang.generate import program_1_0\n"
-            "from codeai_lang.validator import validate\n"
+    code = ("from codeai_testing.generate import program_1_0\n"
+            "from codeai_lang.analysis.validator import validate\n"
             f"validate(program_1_0({lines}, seed={lines}))\n"
             "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
             "print(hwm.split()[1])\n")

@@ -15,8 +15,9 @@ import sys
 import time
 from collections.abc import Callable
 
-from codeai_lang.document import parse_document
-from codeai_lang.generate import program_1_0, program_1_1, program_2_0
+from codeai_testing.generate import program_1_0, program_1_1, program_2_0
+
+from codeai_lang.syntax.versioned_parse import parse_document
 
 BAR = 1.3
 _DIRECTIVE = re.compile(r"\A#version [0-9.]+\n")

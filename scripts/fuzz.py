@@ -17,12 +17,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from codeai_lang.diagnostics import apply_edits
-from codeai_lang.generate import program_1_0, program_1_1
-from codeai_lang.incremental import IncrementalDocument
-from codeai_lang.lexer import lex
-from codeai_lang.rewrite import migrate_text
-from codeai_lang.validator import validate
+from codeai_testing.generate import program_1_0, program_1_1
+
+from codeai_lang.analysis.incremental import IncrementalDocument
+from codeai_lang.analysis.validator import validate
+from codeai_lang.diagnostics.model import apply_edits
+from codeai_lang.fixes.rewrite import migrate_text
+from codeai_lang.syntax.lexer import lex
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 FAILURE = Path("/tmp/codeai-fuzz-failure.cai")

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from codeai_testing.pgserver import PgServer, PgUnavailable
 
-from codeai_lang.dbmigrate.pgserver import PgServer, PgUnavailable
-from codeai_lang.dbmigrate.target import DatabaseTarget
+from codeai_lang.platform.dbmigrate.target import DatabaseTarget
 
 _server: PgServer | None = None
 _unavailable: str | None = None
@@ -120,7 +120,7 @@ def db_factory_fixture(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
 
 
 def unused_port() -> int:
-    from codeai_lang.dbmigrate.pgserver import free_port
+    from codeai_testing.pgserver import free_port
 
     return free_port()
 
@@ -153,7 +153,7 @@ class CliResult:
 
 def isolated_env() -> dict[str, str | None]:
     """Unset every configuration variable so the developer's environment cannot leak in."""
-    from codeai_lang.config import KEYS
+    from codeai_lang.platform.config import KEYS
 
     return {var: None for key in KEYS.values() for var in key.env}
 

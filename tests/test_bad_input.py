@@ -11,7 +11,7 @@ from cli_runner import run_codeai
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from codeai_lang.validator import validate
+from codeai_lang.analysis.validator import validate
 
 LOCATION = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (error|warning|info)\[CAI\d{3}\] ", re.M)
 

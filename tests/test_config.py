@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from pg_server import invoke, isolated_env
 
-from codeai_lang.config import KEYS, ConfigError, load_config, migrate_config, migrate_config_text
-from codeai_lang.dbmigrate.target import target_from_config
+from codeai_lang.platform.config import KEYS, ConfigError, load_config, migrate_config, migrate_config_text
+from codeai_lang.platform.dbmigrate.target import target_from_config
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -100,7 +100,7 @@ def test_up_n_down_n_and_goto(db: Db, empty_config: Path) -> None:
 def test_dry_run_prints_sql_and_changes_nothing(db: Db, empty_config: Path) -> None:
     code, out, _ = run(db, empty_config, "up", "--dry-run")
     assert code == 0
-    assert "-- up: codeai_lang/sql/20260111120000_initial_schema.up.sql" in out
+    assert "-- up: codeai_lang/platform/sql/20260111120000_initial_schema.up.sql" in out
     assert "CREATE TABLE users" in out
     assert not (db.tables() & SCHEMA_TABLES)
 
@@ -184,7 +184,7 @@ def test_run_timeout_rolls_back(db: Db, empty_config: Path, tmp_path: Path) -> N
 
 
 def test_lock_timeout(db: Db, empty_config: Path) -> None:
-    from codeai_lang.dbmigrate.backends import LOCK_KEY
+    from codeai_lang.platform.dbmigrate.backends import LOCK_KEY
 
     if db.kind == "sqlite":
         import sqlite3

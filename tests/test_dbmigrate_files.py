@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from codeai_lang.dbmigrate.discovery import checksum, create_pair, discover
-from codeai_lang.dbmigrate.errors import DiscoveryError, SqlFileError, UsageError
-from codeai_lang.dbmigrate.sqltext import select_dialect, split_statements
-from codeai_lang.dbmigrate.timing import parse_duration
+from codeai_lang.platform.dbmigrate.discovery import checksum, create_pair, discover
+from codeai_lang.platform.dbmigrate.errors import DiscoveryError, SqlFileError, UsageError
+from codeai_lang.platform.dbmigrate.sqltext import select_dialect, split_statements
+from codeai_lang.platform.dbmigrate.timing import parse_duration
 
 
 def write(directory: Path, files: dict[str, str]) -> Path:

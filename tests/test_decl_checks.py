@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from codeai_lang.validator import validate
+from codeai_lang.analysis.validator import validate
 
 
 def codes(text: str, version: str = "1.1") -> list[str]:

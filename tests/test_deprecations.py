@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pytest
 
-from codeai_lang.diagnostics import Diagnostic, apply_edits
-from codeai_lang.registry import default_registry
-from codeai_lang.validator import validate
+from codeai_lang.analysis.validator import validate
+from codeai_lang.diagnostics.model import Diagnostic, apply_edits
+from codeai_lang.syntax.registry import default_registry
 
 # One minimal, otherwise valid file body per rule (no directive: the tests add it).
 CASES: dict[str, str] = {

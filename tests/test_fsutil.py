@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from codeai_lang import fsutil
-from codeai_lang.fsutil import atomic_write
+from codeai_lang.files import atomic as fsutil
+from codeai_lang.files.atomic import atomic_write
 
 
 def mode(path: Path) -> int:

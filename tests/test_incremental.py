@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from codeai_testing.generate import program_1_0, program_1_1, program_2_0
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from codeai_lang.generate import program_1_0, program_1_1, program_2_0
-from codeai_lang.incremental import IncrementalDocument
-from codeai_lang.registry import default_registry
-from codeai_lang.validator import Result, validate
+from codeai_lang.analysis.incremental import IncrementalDocument
+from codeai_lang.analysis.validator import Result, validate
+from codeai_lang.syntax.registry import default_registry
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 PIECES = ["{", "}", "(", ")", "[", "]", '"', "/*", "*/", "//", "\n", "\r\n", " ", "x", "1",

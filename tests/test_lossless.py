@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from codeai_testing.generate import program_1_0
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from codeai_lang.cst import gaps, print_tree
-from codeai_lang.document import parse_document
-from codeai_lang.generate import program_1_0
-from codeai_lang.lexer import is_trivia, lex
-from codeai_lang.validator import validate
+from codeai_lang.analysis.validator import validate
+from codeai_lang.syntax.lexer import is_trivia, lex
+from codeai_lang.syntax.reprint import gaps, print_tree
+from codeai_lang.syntax.versioned_parse import parse_document
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 CORPUS_FILES = sorted(p for p in CORPUS.rglob("*.cai"))

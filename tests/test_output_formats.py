@@ -15,14 +15,14 @@ from typing import Any
 import jsonschema
 import pytest
 
-from codeai_lang.output import (
+from codeai_lang.analysis.validator import validate
+from codeai_lang.output.formats import (
     RULE_DESCRIPTIONS,
     FileReport,
     render_github,
     render_json,
     render_sarif,
 )
-from codeai_lang.validator import validate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,7 +64,7 @@ def _sarif_schema() -> dict[str, Any]:
 
 
 def _json_schema() -> dict[str, Any]:
-    res = importlib.resources.files("codeai_lang").joinpath("schemas/validate-output.schema.json")
+    res = importlib.resources.files("codeai_lang.output").joinpath("schemas/validate-output.schema.json")
     return json.loads(res.read_text(encoding="utf-8"))
 
 

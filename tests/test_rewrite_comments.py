@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from codeai_lang.lexer import lex
-from codeai_lang.rewrite import migrate_text
-from codeai_lang.validator import validate
+from codeai_lang.analysis.validator import validate
+from codeai_lang.fixes.rewrite import migrate_text
+from codeai_lang.syntax.lexer import lex
 
 
 def _comments(text: str) -> list[str]:

@@ -11,14 +11,14 @@ from __future__ import annotations
 import difflib
 from collections import Counter
 
+from codeai_testing.generate import program_1_0
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from codeai_lang.diagnostics import Edit, apply_edits
-from codeai_lang.generate import program_1_0
-from codeai_lang.lexer import lex
-from codeai_lang.rewrite import migrate_text
-from codeai_lang.validator import validate
+from codeai_lang.analysis.validator import validate
+from codeai_lang.diagnostics.model import Edit, apply_edits
+from codeai_lang.fixes.rewrite import migrate_text
+from codeai_lang.syntax.lexer import lex
 
 Line = tuple[int, str]  # (indent level, text)
 

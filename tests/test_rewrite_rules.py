@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from codeai_lang.diagnostics import apply_edits
-from codeai_lang.rewrite import MigrationResult, UnknownVersion, migrate_text, migration_fix
-from codeai_lang.validator import validate
+from codeai_lang.analysis.validator import validate
+from codeai_lang.diagnostics.model import apply_edits
+from codeai_lang.fixes.rewrite import MigrationResult, UnknownVersion, migrate_text, migration_fix
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "corpus" / "migrations"
 PAIRS = sorted(p for p in MIGRATIONS.glob("*/*.before.cai") if p.parent.name != "manual")
@@ -132,8 +132,8 @@ def test_migration_fix_for_the_language_server() -> None:
 
 
 def test_overlapping_edits_are_reported_not_merged(monkeypatch: pytest.MonkeyPatch) -> None:
-    from codeai_lang import rules
-    from codeai_lang.diagnostics import Edit, Fix
+    from codeai_lang.diagnostics.model import Edit, Fix
+    from codeai_lang.syntax import deprecations as rules
 
     def clash(statements: list[object], text: str):  # type: ignore[no-untyped-def]
         start = text.index("primary_key")
@@ -154,8 +154,9 @@ def test_bom_is_kept_when_the_first_line_goes() -> None:
 
 def test_fast_path_agrees_with_the_full_path(monkeypatch: pytest.MonkeyPatch) -> None:
     """The token-only shortcut for files at the target must never change an answer."""
-    from codeai_lang import rewrite
-    from codeai_lang.generate import program_1_0
+    from codeai_testing.generate import program_1_0
+
+    from codeai_lang.fixes import rewrite
 
     texts = [read(p) for p in sorted(MIGRATIONS.glob("*/*.cai"))]
     texts += [migrate_text(program_1_0(60, seed)).text for seed in range(5)]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from codeai_lang.positions import LineIndex
-from codeai_lang.validator import validate
+from codeai_lang.analysis.validator import validate
+from codeai_lang.diagnostics.positions import LineIndex
 
 
 def located(text: str) -> list[tuple[str, int, int]]:

@@ -6,9 +6,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_lossless import programs
 
-from codeai_lang.lexer import lex
-from codeai_lang.positions import LineIndex
-from codeai_lang.validator import validate
+from codeai_lang.analysis.validator import validate
+from codeai_lang.diagnostics.positions import LineIndex
+from codeai_lang.syntax.lexer import lex
 
 
 def _located(text: str) -> list[tuple[str, int, int]]:

@@ -11,12 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from codeai_testing.generate import program_1_1, program_2_0
 
-from codeai_lang.diagnostics import Diagnostic
-from codeai_lang.document import parse_document
-from codeai_lang.generate import program_1_1, program_2_0
-from codeai_lang.registry import default_registry
-from codeai_lang.validator import validate
+from codeai_lang.analysis.validator import validate
+from codeai_lang.diagnostics.model import Diagnostic
+from codeai_lang.syntax.registry import default_registry
+from codeai_lang.syntax.versioned_parse import parse_document
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 FILES = sorted(CORPUS.rglob("*.cai"))

@@ -11,13 +11,13 @@ from typing import Annotated, Any
 import typer
 
 from codeai_lang import __version__
+from codeai_lang.analysis.validator import validate as validate_text
 from codeai_lang.cli import app
-from codeai_lang.document import parse_document
-from codeai_lang.output import RENDERERS, FileReport, diagnostic_json, render_text
-from codeai_lang.positions import LineIndex
-from codeai_lang.registry import default_registry
-from codeai_lang.sources import SourceError, discover, read_source
-from codeai_lang.validator import validate as validate_text
+from codeai_lang.diagnostics.positions import LineIndex
+from codeai_lang.files.sources import SourceError, discover, read_source
+from codeai_lang.output.formats import RENDERERS, FileReport, diagnostic_json, render_text
+from codeai_lang.syntax.registry import default_registry
+from codeai_lang.syntax.versioned_parse import parse_document
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -148,7 +148,7 @@ def validate(
     if output is OutputFormat.text:
         sys.stdout.write(render_text(reports, verbose=verbose))
     else:
-        sys.stdout.write(RENDERERS[output.value](reports))
+        sys.stdout.write(RENDERERS[output.value](reports, dsl_versions=default_registry().names))
     errors = any(not r.valid for r in reports)
     warnings = any(r.diagnostics for r in reports)
     raise typer.Exit(EXIT_INVALID if errors or (strict and warnings) else EXIT_OK)

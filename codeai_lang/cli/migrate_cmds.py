@@ -20,11 +20,11 @@ from typing import Annotated
 import typer
 
 from codeai_lang.cli import app
-from codeai_lang.config import Config, ConfigError, load_config, migrate_config
-from codeai_lang.dbmigrate import MigrateError, Options, Runner, create_pair, discover, open_backend
-from codeai_lang.dbmigrate.runner import StatusEntry
-from codeai_lang.dbmigrate.target import target_from_config
-from codeai_lang.dbmigrate.timing import parse_duration
+from codeai_lang.platform.config import Config, ConfigError, load_config, migrate_config
+from codeai_lang.platform.dbmigrate import MigrateError, Options, Runner, create_pair, discover, open_backend
+from codeai_lang.platform.dbmigrate.runner import StatusEntry
+from codeai_lang.platform.dbmigrate.target import target_from_config
+from codeai_lang.platform.dbmigrate.timing import parse_duration
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 

@@ -40,10 +40,10 @@ from codeai_lang.cli.language_cmds import (
     discover_or_fail,
     fail,
 )
-from codeai_lang.fsutil import atomic_write, remove_stale_temp_files
-from codeai_lang.registry import default_registry
-from codeai_lang.rewrite import migrate_text
-from codeai_lang.sources import STDIN
+from codeai_lang.files.atomic import atomic_write, remove_stale_temp_files
+from codeai_lang.files.sources import STDIN
+from codeai_lang.fixes.rewrite import migrate_text
+from codeai_lang.syntax.registry import default_registry
 
 FAULT_ENV = "CODEAI_MIGRATE_FAULT"
 TABLE_ROWS = 200  # the summary table lists at most this many changed/failed files

@@ -7,7 +7,7 @@ from lsp_helpers import change, open_doc, wait_diagnostics
 from lsprotocol import types as t
 from pytest_lsp import LanguageClient
 
-from codeai_lang.validator import validate
+from codeai_lang.analysis.validator import validate
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

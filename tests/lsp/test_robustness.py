@@ -9,12 +9,11 @@ from typing import Any
 
 import pytest
 import pytest_lsp
+from codeai_testing.generate import program_1_1
 from lsp_helpers import CAPS, ROOT, SERVER, attach_recorder, change, doc_id, open_doc, pos, wait_diagnostics
 from lsprotocol import types as t
 from pygls.exceptions import JsonRpcMethodNotFound
 from pytest_lsp import ClientServerConfig, LanguageClient
-
-from codeai_lang.generate import program_1_1
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

@@ -1,0 +1,704 @@
+"""Incremental analysis of one document: re-lex and re-parse only the top-level statements an
+edit touches, reuse the rest, and give exactly the diagnostics `validator.validate` gives.
+
+Why: a full analysis of a 20,000-line file takes far longer than the 100 ms an editor can wait
+after a keystroke, but top-level statements ("units") are independent for the lexer and the
+parser. State kept per document: the token list, the units (token range, AST, syntax errors),
+the flat node list of each unit (to shift offsets in place when text before it changes) and
+cached per-unit work (deprecation sites, parses under other DSL versions).
+
+An edit is handled in a *window* of units: the units whose text (with the gaps around them)
+the edit touches, plus one untouched unit on each side. The window's text is re-lexed on its
+own and its tokens parsed on their own. The result is accepted only when it provably equals
+what a full pass would produce:
+
+- the lexer is in its initial state at both ends of the window (no open bracket, the window
+  ends in whitespace after a token boundary, no unterminated comment or exec block);
+- the parser is at top level at both ends: the window starts at an old unit boundary (with
+  the untouched unit kept as the first unit of the window) and its last unit is the old,
+  error-free unit after the edit, parsed to the same token range;
+- no global state of the parser comes into play (unclosed brackets at end of file, the cap
+  on syntax errors).
+
+Anything else extends the window a few units, then falls back to a full analysis. Semantic
+checks (script and declaration checks) are global but cheap and run on the whole AST each
+time; the document-level steps (version directive, inference, CAI403, removed forms) mirror
+`document.parse_document` and reuse its helpers, so there is one definition of the language.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+from codeai_lang.analysis import decl_checks
+from codeai_lang.analysis.decl_checks import check_declarations
+from codeai_lang.analysis.script_checks import check_script
+from codeai_lang.analysis.validator import Result, _dedupe, deprecation_diagnostics, validate
+from codeai_lang.diagnostics.model import Diagnostic, Edit, Fix, Severity
+from codeai_lang.syntax import nodes as n
+from codeai_lang.syntax import versioned_parse as docmod
+from codeai_lang.syntax.deprecations import Site, find_sites
+from codeai_lang.syntax.lexer import Comment, Lexed, Token, lex
+from codeai_lang.syntax.parser import MAX_SYNTAX_ERRORS, ParseOutput, Unit, parse_tokens
+from codeai_lang.syntax.registry import Registry, default_registry
+from codeai_lang.syntax.versioned_parse import Document
+
+MAX_WINDOW_GROWTH = 8  # extra units a window may grow by before a full analysis is cheaper
+_OPEN = frozenset({"LBRACE", "LPAR", "LSQB"})
+_CLOSE = {"RBRACE": "LBRACE", "RPAR": "LPAR", "RSQB": "LSQB"}
+
+
+class _Fallback(Exception):
+    """The edit cannot be handled incrementally with certainty: analyse the whole text."""
+
+
+@dataclass(slots=True)
+class _Alt:
+    """A unit parsed on its own under another DSL version (for inference and CAI403)."""
+
+    statements: list[n.Node]
+    clean: bool
+    nodes: list[n.Node]
+    sites: list[Site] | None = None
+
+
+@dataclass(slots=True)
+class _UnitInfo:
+    """A top-level unit and the work cached for it, all in absolute offsets."""
+
+    unit: Unit
+    ext: int  # where the next unit starts: recovery may leave tokens after `unit.last`
+    nodes: list[n.Node]  # every node of unit.node, to shift offsets in place
+    clean_start: bool  # the lexer has no open bracket where this unit starts
+    sites: list[Site] | None = None
+    alt: dict[str, _Alt] = field(default_factory=dict)
+    sites_delta: int = 0  # a shift not yet applied to `sites` (applied when they are needed)
+
+    def current_sites(self) -> list[Site] | None:
+        """The cached sites, with any pending shift applied."""
+        if self.sites is not None and self.sites_delta:
+            self.sites = [_shift_site(s, self.sites_delta) for s in self.sites]
+        self.sites_delta = 0
+        return self.sites
+
+    def shift(self, delta: int, dindex: int) -> None:
+        """Move this unit by `delta` characters and `dindex` tokens (text before it changed)."""
+        unit = self.unit
+        unit.first += dindex
+        unit.last += dindex
+        self.ext += dindex
+        if not delta:
+            return
+        _shift_nodes(self.nodes, delta)
+        for d in unit.errors:
+            d.start += delta
+            d.end += delta
+        if self.sites:
+            self.sites_delta += delta  # most sites are never reported: shift them on demand
+        for alt in self.alt.values():
+            _shift_nodes(alt.nodes, delta)
+            if alt.sites is not None:
+                alt.sites = [_shift_site(s, delta) for s in alt.sites]
+
+
+def _shift_nodes(nodes: list[n.Node], delta: int) -> None:
+    exec_block = n.ExecBlock
+    for node in nodes:
+        node.start += delta
+        node.end += delta
+        if type(node) is exec_block:
+            node.shell_start += delta
+
+
+def _shift_site(site: Site, delta: int) -> Site:
+    fix = site.fix
+    if fix is not None:
+        fix = Fix(fix.description, tuple(Edit(e.start + delta, e.end + delta, e.new_text)
+                                         for e in fix.edits))
+    return Site(site.rule, site.start + delta, site.end + delta, fix, site.manual)
+
+
+def _flat_nodes(statements: list[n.Node]) -> list[n.Node]:
+    return [node for stmt in statements for node in stmt.walk()]
+
+
+@dataclass(slots=True)
+class EditStats:
+    """How the edits so far were handled (for tests and the benchmark)."""
+
+    incremental: int = 0
+    full: int = 0
+    reparsed_units: int = 0
+    internal_errors: int = 0
+
+
+class IncrementalDocument:
+    """One document's text and analysis, updated edit by edit.
+
+    `version` overrides any directive (like `validate(version=…)`); `default_version` is used
+    only when the text has no valid `#version` directive (instead of inferring one).
+    Texts shorter than `min_incremental` characters are always analysed in full: it is as
+    fast, and keeps small documents on the simplest path.
+    """
+
+    def __init__(self, text: str, *, version: str | None = None, default_version: str | None = None,
+                 registry: Registry | None = None, min_incremental: int = 8192) -> None:
+        self.reg = registry or default_registry()
+        self.override = version
+        self.default_version = default_version if default_version in self.reg.versions else None
+        self.min_incremental = min_incremental
+        self.stats = EditStats()
+        self.text = text
+        self._result: Result | None = None
+        self._infos: list[_UnitInfo] | None = None
+        self._decl_checks = _DeclCache(self.reg)
+        self.parse_version = self.reg.latest
+        self._full()
+
+    # -- public API -------------------------------------------------------------------------
+    def apply_edit(self, start: int, end: int, new_text: str) -> None:
+        """Replace text[start:end] with `new_text` (character offsets into the current text)."""
+        start = max(0, min(start, len(self.text)))
+        end = max(start, min(end, len(self.text)))
+        old = self.text
+        self.text = old[:start] + new_text + old[end:]
+        self._result = None
+        if self._infos is None or len(self.text) < self.min_incremental:
+            self._full()
+            return
+        try:
+            self._window_update(old, start, end, len(new_text) - (end - start))
+            self.stats.incremental += 1
+        except _Fallback:
+            self._full()
+        except Exception:  # a bug here must never cost correctness: count it, analyse in full
+            self.stats.internal_errors += 1
+            self._full()
+
+    def set_text(self, text: str) -> None:
+        """Replace the whole text (a full analysis)."""
+        self.text = text
+        self._result = None
+        self._full()
+
+    @property
+    def result(self) -> Result:
+        """The analysis of the current text: identical to `validate(text, …)`."""
+        if self._result is None:
+            self._result = self._analyze()
+        return self._result
+
+    # -- full analysis ----------------------------------------------------------------------
+    def _full(self) -> None:
+        """Lex and parse the whole text; if the state is not one edits can build on, keep
+        only the validator's result (the next edit is a full analysis again)."""
+        self.stats.full += 1
+        text = self.text
+        self.lexed = lexed = lex(text)
+        self._infos = None
+        self.parse_version = self._parse_version(lexed)
+        if not _lexically_incremental(lexed):
+            self._result = self._validate()
+            return
+        tables = self.reg.tables(self.parse_version)
+        out = parse_tokens(lexed.tokens, tables, text, unclosed_reported=False)
+        if not _units_cover(out, len(lexed.tokens)):
+            self._result = self._validate()
+            return
+        self._infos = _make_infos(lexed.tokens, out.units, 0, len(lexed.tokens))
+        self.stats.reparsed_units += len(out.units)
+
+    def _validate(self) -> Result:
+        version = self.override
+        directive, _ = docmod._read_directive(self.lexed, self.reg, [])
+        if version is None and self.default_version is not None and directive is None:
+            version = self.default_version  # only without a (well-placed) directive
+        return validate(self.text, version=version, registry=self.reg)
+
+    def _declared_version(self, lexed: Lexed) -> str | None:
+        return docmod._read_directive(lexed, self.reg, [])[1]
+
+    def _parse_version(self, lexed: Lexed) -> str:
+        """The version the units are parsed under: override, directive, default or newest."""
+        return (self.override or self._declared_version(lexed) or self.default_version
+                or self.reg.latest)
+
+    # -- incremental update -------------------------------------------------------------------
+    def _window_update(self, old: str, start: int, end: int, delta: int) -> None:
+        infos = self._infos
+        assert infos is not None
+        if not infos:
+            raise _Fallback
+        tokens = self.lexed.tokens
+        k, m = _touched(old, tokens, infos, start, end)
+        left = _left_anchor(tokens, infos, k - 1)
+        right = m + 1
+        for _ in range(MAX_WINDOW_GROWTH):
+            window = self._try_window(old, left, right, start, end, delta)
+            if window is not None:
+                self._splice(window, left, right, delta)
+                if self._parse_version(self.lexed) != self.parse_version or \
+                        sum(len(i.unit.errors) for i in self._infos or ()) >= MAX_SYNTAX_ERRORS:
+                    raise _Fallback
+                return
+            right += 1
+        raise _Fallback
+
+    def _try_window(self, old: str, left: int, right: int, start: int, end: int,
+                    delta: int) -> _Window | None:
+        """Re-lex and re-parse units left..right (right may be past the end); None if the
+        window's edges are not proven stable (the caller grows it)."""
+        infos = self._infos
+        assert infos is not None
+        tokens = self.lexed.tokens
+        new = self.text
+        ia = infos[left].unit.first if left > 0 else 0
+        a = tokens[ia].start if left > 0 else 0
+        at_end = right >= len(infos)
+        if at_end:
+            ib, b_old = len(tokens), len(old)
+        else:
+            anchor = infos[right]
+            if anchor.unit.errors or anchor.unit.node is None or anchor.ext != anchor.unit.last \
+                    or tokens[anchor.unit.first].start <= end:
+                return None
+            ib = anchor.ext
+            b_old = tokens[ib].start if ib < len(tokens) else len(old)
+            if right + 1 < len(infos) and not infos[right + 1].clean_start:
+                return None
+            if b_old < len(old) and old[b_old - 1] not in " \t\r\n":
+                return None
+        b = b_old + delta
+        if b < a or b_old < end:
+            return None
+        sub = lex(new[a:b])
+        if not _window_lex_ok(sub, at_end):
+            return None
+        wtokens = [Token(t.kind, t.text, t.start + a, t.end + a) for t in sub.tokens]
+        if left > 0 and (not wtokens or wtokens[0].kind != tokens[ia].kind
+                         or wtokens[0].text != tokens[ia].text):
+            return None
+        eof = len(new) if at_end else (wtokens[-1].end if wtokens else b)
+        out = parse_tokens(wtokens, self.reg.tables(self.parse_version), new,
+                           unclosed_reported=False, eof=eof)
+        if not _units_cover(out, len(wtokens)):
+            return None
+        if not at_end:
+            anchor = infos[right]
+            last = out.units[-1] if out.units else None
+            n_anchor = anchor.unit.last - anchor.unit.first
+            if last is None or last.errors or last.node is None or \
+                    last.last != len(wtokens) or last.last - last.first != n_anchor:
+                return None
+            old_anchor = tokens[anchor.unit.first:anchor.unit.last]
+            if any(x.kind != y.kind or x.text != y.text
+                   for x, y in zip(old_anchor, wtokens[last.first:], strict=True)):
+                return None
+        return _Window(ia, ib, a, b_old, sub, wtokens, out)
+
+    def _splice(self, w: _Window, left: int, right: int, delta: int) -> None:
+        """Replace the window's tokens, units, comments and lexer diagnostics; shift the rest."""
+        infos = self._infos
+        assert infos is not None
+        lexed = self.lexed
+        tokens = lexed.tokens
+        dindex = len(w.tokens) - (w.ib - w.ia)
+        if delta:
+            for tok in tokens[w.ib:]:
+                tok.start += delta
+                tok.end += delta
+        lexed.tokens = tokens[:w.ia] + w.tokens + tokens[w.ib:]
+        tail = infos[right:] if right < len(infos) else []
+        for info in tail[1:]:
+            info.shift(delta, dindex)
+        for u in w.out.units:
+            u.first += w.ia
+            u.last += w.ia
+        fresh = _make_infos(w.tokens, w.out.units, w.ia, w.ia + len(w.tokens))
+        self._infos = infos[:left] + fresh + tail[1:]
+        self.stats.reparsed_units += len(fresh)
+        self._splice_lexed(w, delta)
+
+    def _splice_lexed(self, w: _Window, delta: int) -> None:
+        lexed, a = self.lexed, w.a
+        lexed.text = self.text
+        lexed.comments = _splice_spans(lexed.comments, w.a, w.b_old, delta,
+                                       [Comment(c.text, c.start + a, c.end + a) for c in w.sub.comments])
+        fresh_diags = [Diagnostic(d.code, d.severity, d.message, d.start + a, d.end + a)
+                       for d in w.sub.diagnostics]
+        lexed.diagnostics = _splice_diags(lexed.diagnostics, w.a, w.b_old, delta, fresh_diags)
+        fresh_dirs = [Token(t.kind, t.text, t.start + a, t.end + a) for t in w.sub.directives]
+        kept = [t for t in lexed.directives if t.start < w.a]
+        later = [t for t in lexed.directives if t.start >= w.b_old]
+        for t in later:
+            t.start += delta
+            t.end += delta
+        lexed.directives = kept + fresh_dirs + later
+
+    # -- document-level analysis (mirrors document.parse_document and validator.validate) ---
+    def _analyze(self) -> Result:
+        if self._infos is None or self._adjacent_failures():
+            return self._validate()
+        self._forget_last_unit_sites()
+        lexed, reg = self.lexed, self.reg
+        diags = list(lexed.diagnostics)
+        directive, declared = docmod._read_directive(lexed, reg, diags)
+        if self.override is not None:
+            doc = self._declared(self.override, "override", declared, directive, diags)
+        elif declared is not None:
+            doc = self._declared(declared, "directive", declared, directive, diags)
+        elif directive is not None:  # unknown version (CAI401): the newest, as parse_document
+            doc = self._declared(reg.latest, "default", None, directive, diags)
+        elif self.default_version is not None:
+            doc = self._declared(self.default_version, "override", None, directive, diags)
+        else:
+            doc = self._inferred(directive, diags)
+        out = list(doc.diagnostics)
+        out += check_script(doc.statements)
+        out += self._decl_checks.run(doc.statements, doc.version)
+        out += deprecation_diagnostics(_reported_sites(doc.sites, doc.version, reg), doc.version, reg)
+        return Result(doc, _dedupe(sorted(out, key=Diagnostic.sort_key)))
+
+    def _adjacent_failures(self) -> bool:
+        """Two neighbouring units with errors may be one statement that recovery split; the
+        document layer re-parses such runs together (`document._parse_group`), so analyse in
+        full rather than mirror that here."""
+        infos = self._infos or []
+        return any(a.unit.errors and b.unit.errors for a, b in zip(infos, infos[1:], strict=False))
+
+    def _forget_last_unit_sites(self) -> None:
+        """On a last line without a newline, fixes copy the file's first line ending: that
+        unit's sites depend on text far away, so they are recomputed."""
+        if not self._infos:
+            return
+        last = self._infos[-1]
+        if "\n" not in self.text[self.lexed.tokens[last.ext - 1].end:]:
+            last.sites = None
+            last.sites_delta = 0
+            for alt in last.alt.values():
+                alt.sites = None
+
+    def _units(self) -> list[Unit]:
+        assert self._infos is not None
+        return [i.unit for i in self._infos]
+
+    def _declared(self, version: str, source: str, declared: str | None,
+                  directive: Token | None, diags: list[Diagnostic]) -> Document:
+        """`document._parse_declared` over the cached units."""
+        assert self._infos is not None
+        lexed, reg = self.lexed, self.reg
+        units = self._units()
+        syntax = [d for u in units for d in u.errors]
+        replaced: dict[int, _Alt] = {}
+        older: list[Unit] = []
+        for info in self._infos:
+            unit = info.unit
+            if not unit.errors or docmod._has_lexical_error(lexed, unit):
+                continue
+            found = self._first_accepting(info, version)
+            if found is None:
+                continue
+            other, alt = found
+            replaced[id(unit)] = alt
+            if other.key > reg.versions[version].key:
+                syntax = [d for d in syntax if all(d is not e for e in unit.errors)]
+                syntax.append(docmod._too_new(lexed, reg, version, other, unit))
+            else:
+                older.append(unit)
+        statements, sites = self._merge(replaced, version)
+        program = n.Program(0, len(self.text), statements)
+        syntax = docmod._drop_errors_explained_by_removals(syntax, older, lexed, sites, reg, version)
+        return Document(self.text, lexed, program, version, source, declared, diags + syntax,
+                        sites, directive)
+
+    def _inferred(self, directive: Token | None, diags: list[Diagnostic]) -> Document:
+        """`document._parse_inferred` over the cached units."""
+        assert self._infos is not None
+        reg = self.reg
+        candidates = list(reversed(reg.ordered))
+        failing = [i for i in self._infos if i.unit.errors]
+        for cand in candidates:
+            replaced = self._reparse_failing(cand.name, failing)
+            if replaced is None:
+                continue
+            statements, sites = self._merge(replaced, cand.name)
+            if any(reg.is_removed(s.rule, cand.name) for s in sites):
+                continue
+            program = n.Program(0, len(self.text), statements)
+            return Document(self.text, self.lexed, program, cand.name, "inferred", None, diags,
+                            sites, directive)
+        return self._declared(candidates[0].name, "inferred", None, directive, diags)
+
+    def _reparse_failing(self, version: str, failing: list[_UnitInfo]) -> dict[int, _Alt] | None:
+        replaced: dict[int, _Alt] = {}
+        for info in failing:
+            if self.lexed.diagnostics and docmod._has_lexical_error(self.lexed, info.unit):
+                return None
+            alt = self._alt(info, version)
+            if not alt.clean:
+                return None
+            replaced[id(info.unit)] = alt
+        return replaced
+
+    def _first_accepting(self, info: _UnitInfo, version: str) -> tuple[docmod.Version, _Alt] | None:
+        key = self.reg.versions[version].key
+        newer = [v for v in self.reg.ordered if v.key > key]
+        older = [v for v in reversed(self.reg.ordered) if v.key < key]
+        for other in newer + older:
+            alt = self._alt(info, other.name)
+            if alt.clean:
+                return other, alt
+        return None
+
+    def _alt(self, info: _UnitInfo, version: str) -> _Alt:
+        alt = info.alt.get(version)
+        if alt is None:
+            sub = docmod._parse_unit(self.text, self.lexed, self.reg, version, info.unit)
+            alt = _Alt(sub.statements, not sub.diagnostics, _flat_nodes(sub.statements))
+            info.alt[version] = alt
+        return alt
+
+    def _merge(self, replaced: dict[int, _Alt], version: str) -> tuple[list[n.Node], list[Site]]:
+        """Statements, and the deprecation sites `version` reports or removes (the only ones
+        any caller reads), in source order; units replaced by their alt."""
+        rules = self._reported_rules(version)
+        assert self._infos is not None
+        statements: list[n.Node] = []
+        sites: list[Site] = []
+        for info in self._infos:
+            unit = info.unit
+            alt = replaced.get(id(unit))
+            if alt is not None:
+                statements.extend(alt.statements)
+                if alt.sites is None:
+                    alt.sites = find_sites(alt.statements, self.text)
+                sites.extend(alt.sites)
+            elif unit.node is not None:
+                statements.append(unit.node)
+                sites.extend(self._sites(info, rules))
+        sites = [s for s in sites if s.rule in rules]
+        sites.sort(key=lambda s: (s.start, s.rule))
+        return statements, sites
+
+    def _sites(self, info: _UnitInfo, rules: frozenset[str]) -> list[Site]:
+        assert info.unit.node is not None
+        if info.sites is None:
+            info.sites, info.sites_delta = find_sites([info.unit.node], self.text), 0
+        if not any(s.rule in rules for s in info.sites):
+            return []  # nothing here is reported: leave any shift pending
+        return info.current_sites() or []
+
+    def _reported_rules(self, version: str) -> frozenset[str]:
+        reg = self.reg
+        return frozenset(r for r in reg.deprecations
+                         if reg.is_removed(r, version) or reg.is_deprecated(r, version))
+
+
+def _reported_sites(sites: list[Site], version: str, reg: Registry) -> list[Site]:
+    """The sites `deprecation_diagnostics` reports on in `version` (it ignores the others);
+    deciding per rule rather than per site keeps a file full of 1.0 forms cheap."""
+    status = {r: reg.is_removed(r, version) or reg.is_deprecated(r, version)
+              for r in reg.deprecations}
+    return [s for s in sites if status.get(s.rule, True)]
+
+
+_Rel = tuple[str, Severity, str, int, int]
+
+
+class _DeclCache:
+    """Declaration checks with each declaration's diagnostics reused while the declaration
+    is unchanged (same node) and the global names it is checked against are the same.
+
+    The first pass (collecting names, duplicates) always runs: it is global. The second pass
+    is per declaration and depends only on the declaration, the DSL version and the set of
+    declared names, which form the cache key. Uses `decl_checks._DeclChecker`; if that ever
+    changes shape, plain `check_declarations` is used."""
+
+    def __init__(self, reg: Registry) -> None:
+        self.reg = reg
+        self.key: object = None
+        self.cache: dict[int, tuple[n.Node, list[_Rel]]] = {}
+
+    def run(self, statements: list[n.Node], version: str) -> list[Diagnostic]:
+        try:
+            return self._run(statements, version)
+        except AttributeError:
+            return check_declarations(statements, version, self.reg)
+
+    def _run(self, statements: list[n.Node], version: str) -> list[Diagnostic]:
+        checker = decl_checks._DeclChecker(version, self.reg)
+        decls = [s for s in statements if isinstance(s, n.Declaration | n.OnHandler)]
+        checker.collect([d for d in decls if isinstance(d, n.Declaration)])
+        symbols = checker.symbols
+        key = (version, frozenset(symbols.types),
+               frozenset((k, frozenset(v)) for k, v in symbols.named.items()))
+        if key != self.key:
+            self.key, self.cache = key, {}
+        out = list(checker.diags)
+        cache: dict[int, tuple[n.Node, list[_Rel]]] = {}
+        for decl in decls:
+            hit = self.cache.get(id(decl))
+            if hit is None or hit[0] is not decl:
+                checker.diags = []
+                checker.check(decl)
+                rel = [(d.code, d.severity, d.message, d.start - decl.start, d.end - decl.start)
+                       for d in checker.diags]
+                hit = (decl, rel)
+            cache[id(decl)] = hit
+            base = decl.start
+            out += [Diagnostic(c, sev, msg, base + s, base + e) for c, sev, msg, s, e in hit[1]]
+        self.cache = cache
+        return out
+
+
+@dataclass(slots=True)
+class _Window:
+    ia: int  # first old token index replaced
+    ib: int  # first old token index kept after the window
+    a: int  # window start (character offset, same in old and new text)
+    b_old: int  # window end in the old text
+    sub: Lexed  # the window's own lex (offsets relative to a)
+    tokens: list[Token]  # the window's tokens, absolute
+    out: ParseOutput  # the window's parse (token indices relative to the window)
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _lexically_incremental(lexed: Lexed) -> bool:
+    """Open brackets at end of file, an unclosed exec block or absurd nesting change how the
+    whole rest of the file is lexed and parsed: such texts are analysed in full."""
+    if lexed.unclosed:
+        return False
+    return not any(d.code == "CAI003" or (d.code == "CAI001" and d.message.startswith("brackets nested"))
+                   for d in lexed.diagnostics)
+
+
+def _units_cover(out: ParseOutput, ntok: int) -> bool:
+    """Units are ordered, non-empty, start at the first token and own every syntax error
+    (so each can be reused alone). Tokens recovery skipped after a unit go with it."""
+    if ntok and (not out.units or out.units[0].first != 0):
+        return False
+    pos = 0
+    for u in out.units:
+        if u.first < pos or u.last <= u.first or u.last > ntok:
+            return False
+        pos = u.last
+    return sum(len(u.errors) for u in out.units) == len(out.diagnostics)
+
+
+def _make_infos(tokens: list[Token], units: list[Unit], base: int, end: int) -> list[_UnitInfo]:
+    """Unit records for `units` (absolute token indices) over `tokens` (starting at `base`)."""
+    if not units:
+        return []
+    flags = _clean_starts(tokens, units, base)
+    exts = [u.first for u in units[1:]] + [end]
+    return [_UnitInfo(u, ext, _flat_nodes([u.node] if u.node else []), flag)
+            for u, ext, flag in zip(units, exts, flags, strict=True)]
+
+
+def _clean_starts(tokens: list[Token], units: list[Unit], base: int) -> list[bool]:
+    """For each unit, whether the lexer's bracket stack is empty where it starts (the window
+    is lexed from an empty stack). Mirrors the lexer: exec braces are not on the stack, and
+    a closer pops to its matching opener."""
+    flags: list[bool] = []
+    stack: list[str] = []
+    ui = 0
+    prev = ""
+    for idx, tok in enumerate(tokens):
+        while ui < len(units) and units[ui].first - base == idx:
+            flags.append(not stack)
+            ui += 1
+        kind = tok.kind
+        if kind in _OPEN and not (kind == "LBRACE" and prev == "EXEC"):
+            stack.append(kind)
+        elif kind in _CLOSE and not (kind == "RBRACE" and prev == "SHELL"):
+            want = _CLOSE[kind]
+            for i in range(len(stack) - 1, -1, -1):
+                if stack[i] == want:
+                    del stack[i:]
+                    break
+        prev = kind
+    flags.extend(not stack for _ in range(len(units) - len(flags)))
+    return flags
+
+
+def _window_lex_ok(sub: Lexed, at_end: bool) -> bool:
+    """The window's own lex equals the full lex of that region (see the module docstring)."""
+    if not _lexically_incremental(sub):
+        return False
+    if at_end:
+        return True
+    n_text = len(sub.text)
+    if any(d.code == "CAI004" for d in sub.diagnostics):
+        return False
+    last_tok = sub.tokens[-1].end if sub.tokens else 0
+    last_com = sub.comments[-1].end if sub.comments else 0
+    last_dir = sub.directives[-1].end if sub.directives else 0
+    return max(last_tok, last_com, last_dir) < n_text and (n_text == 0 or sub.text[-1] in " \t\r\n")
+
+
+def _touched(text: str, tokens: list[Token], infos: list[_UnitInfo], start: int,
+             end: int) -> tuple[int, int]:
+    """Indices of the first and last unit whose text, with the gaps and lines around it,
+    intersects [start, end] (deprecation fixes look at whole lines and line endings)."""
+    starts = _UnitStarts(tokens, infos)
+    i0 = max(0, bisect_right(starts, start) - 1)
+    k = i0
+    while k > 0 and _span(text, tokens, infos, k - 1)[1] >= start:
+        k -= 1
+    m = i0
+    while m + 1 < len(infos) and _span(text, tokens, infos, m + 1)[0] <= end:
+        m += 1
+    return k, m
+
+
+class _UnitStarts:
+    """A lazy sequence of unit start offsets, for bisect without building a list."""
+
+    def __init__(self, tokens: list[Token], infos: list[_UnitInfo]) -> None:
+        self.tokens, self.infos = tokens, infos
+
+    def __len__(self) -> int:
+        return len(self.infos)
+
+    def __getitem__(self, i: int) -> int:
+        return self.tokens[self.infos[i].unit.first].start
+
+
+def _span(text: str, tokens: list[Token], infos: list[_UnitInfo], i: int) -> tuple[int, int]:
+    info = infos[i]
+    unit = info.unit
+    first, last = tokens[unit.first].start, tokens[info.ext - 1].end
+    lo = min(tokens[unit.first - 1].end if unit.first > 0 else 0, text.rfind("\n", 0, first) + 1)
+    nl = text.find("\n", last)
+    hi = max(tokens[info.ext].start if info.ext < len(tokens) else len(text),
+             len(text) if nl < 0 else nl + 1)
+    return lo, hi
+
+
+def _left_anchor(tokens: list[Token], infos: list[_UnitInfo], i: int) -> int:
+    """The untouched unit a window starts with: at least two tokens (the parser peeks one
+    token ahead) and no open bracket before it; 0 means the window starts at the file start."""
+    while i > 0 and (infos[i].unit.last - infos[i].unit.first < 2 or not infos[i].clean_start):
+        i -= 1
+    return max(i, 0)
+
+
+def _splice_spans(items: list[Comment], a: int, b_old: int, delta: int,
+                  fresh: list[Comment]) -> list[Comment]:
+    kept = [c for c in items if c.start < a]
+    later = [Comment(c.text, c.start + delta, c.end + delta) if delta else c
+             for c in items if c.start >= b_old]
+    return kept + fresh + later
+
+
+def _splice_diags(items: list[Diagnostic], a: int, b_old: int, delta: int,
+                  fresh: list[Diagnostic]) -> list[Diagnostic]:
+    kept = [d for d in items if d.start < a]
+    later = [d for d in items if d.start >= b_old]
+    for d in later:
+        d.start += delta
+        d.end += delta
+    return kept + fresh + later

@@ -1,0 +1,74 @@
+"""Validate a text: syntax and version diagnostics, semantic checks, deprecations.
+
+`validate` is a pure function of the text (and an optional version override); reading files
+and printing belong to the CLI and the language server.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from codeai_lang.analysis.decl_checks import check_declarations
+from codeai_lang.analysis.script_checks import check_script
+from codeai_lang.diagnostics.model import Diagnostic, Severity
+from codeai_lang.syntax.deprecations import Site
+from codeai_lang.syntax.registry import Registry, default_registry
+from codeai_lang.syntax.versioned_parse import Document, parse_document
+
+
+@dataclass(slots=True)
+class Result:
+    document: Document
+    diagnostics: list[Diagnostic]
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for d in self.diagnostics if d.severity is Severity.ERROR)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for d in self.diagnostics if d.severity is Severity.WARNING)
+
+    @property
+    def valid(self) -> bool:
+        return self.errors == 0
+
+
+def validate(text: str, *, version: str | None = None, registry: Registry | None = None) -> Result:
+    reg = registry or default_registry()
+    doc = parse_document(text, version=version, registry=reg)
+    diags = list(doc.diagnostics)
+    diags += check_script(doc.statements)
+    diags += check_declarations(doc.statements, doc.version, reg)
+    diags += deprecation_diagnostics(doc.sites, doc.version, reg)
+    return Result(doc, _dedupe(sorted(diags, key=Diagnostic.sort_key)))
+
+
+def deprecation_diagnostics(sites: list[Site], version: str, reg: Registry) -> list[Diagnostic]:
+    """CAI301 (warning) where the form is deprecated, CAI302 (error) where it is removed."""
+    out: list[Diagnostic] = []
+    for site in sites:
+        dep = reg.deprecations[site.rule]
+        manual = f" ({site.manual})" if site.manual else ""
+        if reg.is_removed(site.rule, version):
+            message = (f"{site.rule}: {dep.form}: removed in DSL {dep.removed_in}; "
+                       f"use {dep.replacement}{manual}")
+            out.append(Diagnostic("CAI302", Severity.ERROR, message, site.start, site.end,
+                                  site.fix, ("deprecated",)))
+        elif reg.is_deprecated(site.rule, version):
+            message = (f"{site.rule}: {dep.form}: deprecated since DSL {dep.since}, removed "
+                       f"in {dep.removed_in}; use {dep.replacement}{manual}")
+            out.append(Diagnostic("CAI301", Severity.WARNING, message, site.start, site.end,
+                                  site.fix, ("deprecated",)))
+    return out
+
+
+def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
+    seen: set[tuple[str, int, int, str]] = set()
+    out = []
+    for d in diags:
+        key = (d.code, d.start, d.end, d.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(d)
+    return out

@@ -1,0 +1,234 @@
+"""Output formats for validation results: text, JSON, SARIF 2.1.0, GitHub workflow commands.
+
+All are thin views of `FileReport`s (one diagnostic model); positions are converted here,
+at the edge: 1-based lines and code-point columns, byte offsets.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath, PureWindowsPath
+from typing import Any
+from urllib.parse import quote
+
+from codeai_lang import __version__
+from codeai_lang.diagnostics.model import Diagnostic, Fix, Severity
+from codeai_lang.diagnostics.positions import LineIndex
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+RULE_DESCRIPTIONS = {
+    "CAI001": "Syntax error", "CAI002": "Unterminated string", "CAI003": "Unclosed bracket",
+    "CAI004": "Unterminated block comment", "CAI101": "Duplicate declaration",
+    "CAI102": "Undefined variable", "CAI103": "Undefined function",
+    "CAI104": "Call of a non-function", "CAI105": "Wrong number of arguments",
+    "CAI106": "For over a non-array", "CAI107": "Duplicate parameter",
+    "CAI108": "Assignment to a function", "CAI201": "Unknown field type or modifier",
+    "CAI202": "Reference to an undeclared name", "CAI203": "Invalid value",
+    "CAI206": "Unknown property", "CAI301": "Deprecated form", "CAI302": "Removed form",
+    "CAI401": "Unknown DSL version", "CAI402": "Misplaced or repeated #version",
+    "CAI403": "Construct newer than the declared version",
+}
+# Default severity of each code (language.md §7), shown as the rule's default level.
+WARNING_CODES = frozenset({"CAI206", "CAI301"})
+HELP_BASE = "https://github.com/codeai-lang/codeai-lang/blob/main/docs/diagnostics.md#"
+
+
+@dataclass(slots=True)
+class FileReport:
+    path: str
+    text: str
+    diagnostics: list[Diagnostic]
+    dsl_version: str | None
+    version_source: str | None
+    elapsed_ms: float = 0.0
+    index: LineIndex = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.index = LineIndex(self.text)
+
+    @property
+    def valid(self) -> bool:
+        return not any(d.severity is Severity.ERROR for d in self.diagnostics)
+
+
+def summary(reports: list[FileReport]) -> dict[str, int]:
+    errors = sum(1 for r in reports for d in r.diagnostics if d.severity is Severity.ERROR)
+    warnings = sum(1 for r in reports for d in r.diagnostics if d.severity is Severity.WARNING)
+    valid = sum(1 for r in reports if r.valid)
+    return {"files": len(reports), "valid": valid, "invalid": len(reports) - valid,
+            "errors": errors, "warnings": warnings}
+
+
+# -- text -------------------------------------------------------------------------------------
+
+
+def render_text(reports: list[FileReport], *, verbose: bool = False) -> str:
+    lines: list[str] = []
+    for report in reports:
+        if verbose:
+            lines.append(f"{report.path}: DSL {report.dsl_version} ({report.version_source}), "
+                         f"{report.elapsed_ms:.1f} ms")
+        for d in report.diagnostics:
+            pos = report.index.position(d.start)
+            lines.append(f"{report.path}:{pos.line}:{pos.column}: "
+                         f"{d.severity.value}[{d.code}] {d.message}")
+            if verbose:
+                lines.extend(_snippet(report, d))
+    s = summary(reports)
+    lines.append(f"{s['files']} file{'s' if s['files'] != 1 else ''} checked: "
+                 f"{s['valid']} valid, {s['invalid']} invalid, "
+                 f"{s['errors']} error{'s' if s['errors'] != 1 else ''}, "
+                 f"{s['warnings']} warning{'s' if s['warnings'] != 1 else ''}")
+    return "\n".join(lines) + "\n"
+
+
+def _snippet(report: FileReport, d: Diagnostic) -> list[str]:
+    start, end = report.index.position(d.start), report.index.position(max(d.end, d.start))
+    ls = report.index.line_starts[start.line - 1]
+    le = report.text.find("\n", ls)
+    source = report.text[ls: le if le >= 0 else len(report.text)].rstrip("\r")
+    width = (end.column - start.column) if end.line == start.line else len(source) - start.column + 1
+    gutter = f"{start.line:>5} | "
+    out = [gutter + source.expandtabs(1),
+           " " * (len(gutter) - 2) + "| " + " " * (start.column - 1) + "^" * max(1, width)]
+    if d.fix is not None:
+        out.append(" " * (len(gutter) - 2) + f"= fix: {d.fix.description}")
+    return out
+
+
+# -- JSON -------------------------------------------------------------------------------------
+
+
+def _position(index: LineIndex, offset: int) -> dict[str, int]:
+    p = index.position(offset)
+    return {"line": p.line, "column": p.column, "offset": p.offset}
+
+
+def _fix_json(index: LineIndex, fix: Fix | None) -> dict[str, Any] | None:
+    if fix is None:
+        return None
+    return {"description": fix.description,
+            "edits": [{"range": {"start": _position(index, e.start), "end": _position(index, e.end)},
+                       "new_text": e.new_text} for e in fix.edits]}
+
+
+def diagnostic_json(report: FileReport, d: Diagnostic) -> dict[str, Any]:
+    return {"code": d.code, "severity": d.severity.value, "message": d.message,
+            "range": {"start": _position(report.index, d.start),
+                      "end": _position(report.index, d.end)},
+            "fix": _fix_json(report.index, d.fix)}
+
+
+def render_json(reports: list[FileReport], *, dsl_versions: Sequence[str] = ()) -> str:
+    doc = {"tool": "codeai", "tool_version": __version__, "summary": summary(reports),
+           "files": [{"path": r.path, "valid": r.valid, "dsl_version": r.dsl_version,
+                      "version_source": r.version_source,
+                      "diagnostics": [diagnostic_json(r, d) for d in r.diagnostics]}
+                     for r in reports]}
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+# -- SARIF 2.1.0 --------------------------------------------------------------------------------
+
+_SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+
+
+def _sarif_rule(code: str) -> dict[str, Any]:
+    """A reportingDescriptor; code scanning shows its default level and links its help."""
+    level = "warning" if code in WARNING_CODES else "error"
+    return {"id": code, "name": RULE_DESCRIPTIONS[code].title().replace(" ", "").replace("#", ""),
+            "shortDescription": {"text": RULE_DESCRIPTIONS[code]},
+            "helpUri": HELP_BASE + code.lower(),
+            "help": {"text": f"{code}: {RULE_DESCRIPTIONS[code]}. See docs/diagnostics.md#{code.lower()}."},
+            "defaultConfiguration": {"level": level}}
+
+
+def render_sarif(reports: list[FileReport], *, dsl_versions: Sequence[str] = ()) -> str:
+    """``dsl_versions`` comes from the caller: renderers print what they are given, never the registry."""
+    codes = sorted(RULE_DESCRIPTIONS)
+    rules = [_sarif_rule(code) for code in codes]
+    results = [_sarif_result(r, d, codes) for r in reports for d in r.diagnostics]
+    sarif = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "codeai", "version": __version__,
+                                "semanticVersion": __version__,
+                                "informationUri": "https://github.com/codeai-lang/codeai-lang",
+                                "rules": rules}},
+            "results": results,
+            "columnKind": "unicodeCodePoints",
+            "properties": {"dsl_versions": list(dsl_versions)},
+        }],
+    }
+    return json.dumps(sarif, indent=2, ensure_ascii=False) + "\n"
+
+
+def _sarif_result(report: FileReport, d: Diagnostic, codes: list[str]) -> dict[str, Any]:
+    start, end = report.index.position(d.start), report.index.position(d.end)
+    result: dict[str, Any] = {
+        "ruleId": d.code,
+        "ruleIndex": codes.index(d.code) if d.code in codes else -1,
+        "level": _SARIF_LEVEL[d.severity],
+        "message": {"text": d.message},
+        "locations": [{"physicalLocation": {
+            "artifactLocation": {"uri": _uri(report.path)},
+            "region": {"startLine": start.line, "startColumn": start.column,
+                       "endLine": end.line, "endColumn": end.column,
+                       "byteOffset": start.offset, "byteLength": max(0, end.offset - start.offset)},
+        }}],
+    }
+    if d.fix is not None:
+        result["fixes"] = [{"description": {"text": d.fix.description},
+                            "artifactChanges": [{"artifactLocation": {"uri": _uri(report.path)},
+                                                 "replacements": [_sarif_replacement(report, e)
+                                                                  for e in d.fix.edits]}]}]
+    return result
+
+
+def _sarif_replacement(report: FileReport, edit: Any) -> dict[str, Any]:
+    start = report.index.position(edit.start)
+    end = report.index.position(edit.end)
+    return {"deletedRegion": {"byteOffset": start.offset, "byteLength": end.offset - start.offset},
+            "insertedContent": {"text": edit.new_text}}
+
+
+def _uri(path: str) -> str:
+    """A URI reference for `path`: relative paths stay relative (code scanning resolves them
+    against the checkout), absolute ones become file: URIs; both are percent-encoded."""
+    if path == "-":
+        return "stdin"
+    if PureWindowsPath(path).is_absolute() and not path.startswith("/"):
+        return PureWindowsPath(path).as_uri()
+    if path.startswith("/"):
+        return PurePosixPath(path).as_uri()
+    return quote(path.replace("\\", "/").removeprefix("./"), safe="/")
+
+
+# -- GitHub workflow commands -----------------------------------------------------------------
+
+_GH_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
+
+
+def _gh_escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _gh_escape_prop(text: str) -> str:
+    return _gh_escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_github(reports: list[FileReport], *, dsl_versions: Sequence[str] = ()) -> str:
+    lines = []
+    for r in reports:
+        for d in r.diagnostics:
+            start, end = r.index.position(d.start), r.index.position(d.end)
+            props = (f"file={_gh_escape_prop(r.path)},line={start.line},col={start.column},"
+                     f"endLine={end.line},endColumn={end.column},title={d.code}")
+            lines.append(f"::{_GH_LEVEL[d.severity]} {props}::{_gh_escape_data(d.message)}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+RENDERERS = {"json": render_json, "sarif": render_sarif, "github": render_github}

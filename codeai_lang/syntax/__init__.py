@@ -1,0 +1,1 @@
+"""Layer 1: text -> tokens -> AST, per DSL version: lexer, LALR driver, nodes, the version registry, deprecation sites, the version-resolving parse and the reprint check."""

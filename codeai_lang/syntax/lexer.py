@@ -1,0 +1,250 @@
+"""Lexer: text → significant tokens, with comments and whitespace kept as trivia.
+
+The lexer is shared by every DSL version. It never fails: unknown characters become ERROR
+tokens, and unterminated strings, comments and brackets become diagnostics, so the parser
+always has a complete token stream to recover from.
+
+Trivia (whitespace, comments) is everything between two tokens; tokens store character
+offsets, so the text between `tokens[i-1].end` and `tokens[i].start` is exactly that trivia
+and concatenating trivia and tokens gives back the input byte for byte.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from codeai_lang.diagnostics.model import Diagnostic, Severity
+
+MAX_NESTING = 128
+HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+
+_MASTER = re.compile(
+    r"""
+    (?P<WS>[ \t\r\f\v\ufeff]+)
+  | (?P<NEWLINE>\n)
+  | (?P<LINE_COMMENT>//[^\r\n]*)
+  | (?P<BLOCK_COMMENT>/\*[\s\S]*?(?:\*/|\Z))
+  | (?P<DIRECTIVE>\#version\b[^\n]*)
+  | (?P<STRING>"(?:[^"\\\n]|\\[^\n])*"?)
+  | (?P<DURATION>[0-9]+(?:\.[0-9]+)?(?:ms|s|m|h|d)(?![A-Za-z0-9_]))
+  | (?P<NUMBER>[0-9]+(?:\.[0-9]+)?)
+  | (?P<NAME>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<OP><=|>=|==|!=|[<>+\-*/])
+  | (?P<PUNCT>[{}()\[\],:=.@])
+  | (?P<ERROR>.[^\sA-Za-z0-9_"{}()\[\],:=.@/<>+\-*!\#]*)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+_PUNCT_KINDS = {
+    "{": "LBRACE", "}": "RBRACE", "(": "LPAR", ")": "RPAR", "[": "LSQB", "]": "RSQB",
+    ",": "COMMA", ":": "COLON", "=": "EQUAL", ".": "DOT", "@": "AT",
+}
+_CLOSER_OF = {"{": "}", "(": ")", "[": "]"}
+_PATH = re.compile(r"/[A-Za-z0-9_\-.~:/*{}]*")
+_EXEC_LOOKAHEAD = 4096  # bounds the search for `{` after `exec` (no quadratic rescans)
+_EXEC_OPEN = re.compile(r"(?:[ \t\r\n\f\v]|//[^\r\n]*|/\*[\s\S]*?\*/)*\{")
+_TRIVIA_KINDS = frozenset({"WS", "NEWLINE", "LINE_COMMENT", "BLOCK_COMMENT"})
+
+
+class Token:
+    """A significant token. `kind` is a grammar terminal name; offsets are character offsets."""
+
+    __slots__ = ("kind", "text", "start", "end")
+
+    def __init__(self, kind: str, text: str, start: int, end: int) -> None:
+        self.kind = kind
+        self.text = text
+        self.start = start
+        self.end = end
+
+    def __repr__(self) -> str:
+        return f"Token({self.kind}, {self.text!r}, {self.start}, {self.end})"
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    """A comment (trivia), kept for tools: folding, hover, migration checks."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(slots=True)
+class Lexed:
+    """The result of lexing one text."""
+
+    text: str
+    tokens: list[Token]
+    comments: list[Comment] = field(default_factory=list)
+    directives: list[Token] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    unclosed: list[Token] = field(default_factory=list)
+
+
+def lex(text: str) -> Lexed:
+    """Split `text` into significant tokens; trivia stays in the gaps between them."""
+    return _Lexer(text).run()
+
+
+class _Lexer:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.out = Lexed(text, [])
+        self.stack: list[Token] = []  # open brackets, innermost last
+        self.too_deep = False  # lexing stopped at MAX_NESTING: openers may close later
+
+    def run(self) -> Lexed:
+        text, out, stack = self.text, self.out, self.stack
+        tokens = out.tokens
+        append = tokens.append
+        match = _MASTER.match
+        pos, n = 0, len(text)
+        last_nl = True  # suppress NL right after another NL or at file start
+        while pos < n:
+            m = match(text, pos)
+            assert m is not None  # ERROR matches any character
+            kind = m.lastgroup
+            end = m.end()
+            if kind == "WS":
+                pos = end
+                continue
+            if kind == "NAME":
+                word = m.group()
+                if word == "exec" and _EXEC_OPEN.match(text, end, end + _EXEC_LOOKAHEAD):
+                    pos = self._exec(pos, end)
+                    last_nl = False
+                    continue
+                append(Token("NAME", word, pos, end))
+            elif kind == "NEWLINE":
+                if not last_nl and stack and stack[-1].text == "{":
+                    append(Token("NL", "\n", pos, end))
+                    last_nl = True
+                pos = end
+                continue
+            elif kind == "PUNCT":
+                ch = m.group()
+                tok = Token(_PUNCT_KINDS[ch], ch, pos, end)
+                if ch in _CLOSER_OF:
+                    if len(stack) >= MAX_NESTING:
+                        self._too_deep(tok)
+                        return self.finish()
+                    stack.append(tok)
+                elif ch in ")]}":
+                    self._close(tok)
+                append(tok)
+            elif kind in ("LINE_COMMENT", "BLOCK_COMMENT"):
+                self._comment(m.group(), pos, end)
+                pos = end
+                continue
+            elif kind == "OP":
+                op = m.group()
+                if op == "/" and tokens and tokens[-1].kind == "NAME" and tokens[-1].text in HTTP_METHODS:
+                    pm = _PATH.match(text, pos)
+                    assert pm is not None
+                    end = pm.end()
+                    append(Token("PATH", pm.group(), pos, end))
+                else:
+                    append(Token("OP", op, pos, end))
+            elif kind == "STRING":
+                s = m.group()
+                if len(s) < 2 or not s.endswith('"') or _escaped_quote_at_end(s):
+                    self._diag("CAI002", "unterminated string literal", pos, end)
+                append(Token("STRING", s, pos, end))
+            elif kind == "DIRECTIVE":
+                out.directives.append(Token("DIRECTIVE", m.group(), pos, end))
+            elif kind == "ERROR":  # a run of characters no token starts with: one error
+                ch = m.group()
+                what = f"character {ch!r}" if len(ch) == 1 else f"characters {ch!r}"
+                self._diag("CAI001", f"unexpected {what}", pos, end)
+                append(Token("ERROR", ch, pos, end))
+            else:  # NUMBER, DURATION
+                append(Token(kind, m.group(), pos, end))  # type: ignore[arg-type]
+            last_nl = False
+            pos = end
+        return self.finish()
+
+    def finish(self) -> Lexed:
+        # Past the nesting cap the rest is unread, so "unclosed" would be a guess (and one
+        # diagnostic per level is noise): the nesting error alone is reported.
+        for opener in () if self.too_deep else self.stack:
+            closer = _CLOSER_OF[opener.text]
+            self._diag("CAI003", f"unclosed '{opener.text}': expected a matching '{closer}'",
+                       opener.start, opener.end)
+        self.out.unclosed = list(self.stack)
+        return self.out
+
+    def _close(self, tok: Token) -> None:
+        stack = self.stack
+        want = {"}": "{", ")": "(", "]": "["}[tok.text]
+        if stack and stack[-1].text == want:
+            stack.pop()
+            return
+        # A closer that does not match the innermost opener: pop to a matching opener if any,
+        # leaving the parser to report the stray token.
+        for i in range(len(stack) - 1, -1, -1):
+            if stack[i].text == want:
+                del stack[i:]
+                return
+
+    def _comment(self, body: str, start: int, end: int) -> None:
+        if body.startswith("/*") and (len(body) < 4 or not body.endswith("*/")):
+            self._diag("CAI004", "unterminated block comment: expected '*/'", start, start + 2)
+        self.out.comments.append(Comment(body, start, end))
+
+    def _exec(self, start: int, name_end: int) -> int:
+        """Lex `exec { shell text }`: the braces nest, everything inside is one SHELL token."""
+        text, append = self.text, self.out.tokens.append
+        append(Token("EXEC", "exec", start, name_end))
+        opener = _EXEC_OPEN.match(text, name_end, name_end + _EXEC_LOOKAHEAD)
+        assert opener is not None
+        brace = opener.end() - 1
+        for m in _MASTER.finditer(text, name_end, brace):
+            if m.lastgroup in ("LINE_COMMENT", "BLOCK_COMMENT"):
+                self._comment(m.group(), m.start(), m.end())
+        append(Token("LBRACE", "{", brace, brace + 1))
+        depth, i, n = 1, brace + 1, len(text)
+        while i < n:
+            c = text[i]
+            if c == "{":
+                depth += 1
+            elif c == "}":
+                depth -= 1
+                if depth == 0:
+                    break
+            i += 1
+        append(Token("SHELL", text[brace + 1:i], brace + 1, i))
+        if i >= n:
+            self._diag("CAI003", "unclosed '{' of exec block: expected a matching '}'",
+                       brace, brace + 1)
+            return n
+        append(Token("RBRACE", "}", i, i + 1))
+        return i + 1
+
+    def _too_deep(self, tok: Token) -> None:
+        """Past MAX_NESTING the rest of the file is one ERROR token (kept, so still lossless)."""
+        self._diag("CAI001", f"brackets nested deeper than {MAX_NESTING} levels", tok.start, tok.end)
+        self.too_deep = True
+        rest = self.text[tok.start:]
+        self.out.tokens.append(Token("ERROR", rest, tok.start, len(self.text)))
+
+    def _diag(self, code: str, message: str, start: int, end: int) -> None:
+        self.out.diagnostics.append(Diagnostic(code, Severity.ERROR, message, start, end))
+
+
+def _escaped_quote_at_end(s: str) -> bool:
+    """True when the closing quote of `s` is escaped (odd run of backslashes before it)."""
+    run = len(s) - 1 - len(s[:-1].rstrip("\\"))
+    return run % 2 == 1
+
+
+def is_trivia(text: str) -> bool:
+    """True if `text` is only whitespace and comments (used to prove losslessness)."""
+    pos = 0
+    while pos < len(text):
+        m = _MASTER.match(text, pos)
+        if m is None or m.lastgroup not in _TRIVIA_KINDS:
+            return False
+        pos = m.end()
+    return True

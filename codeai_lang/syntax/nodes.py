@@ -1,0 +1,295 @@
+"""The shared, typed AST: one set of node types for every DSL version.
+
+Every node records `start`/`end` character offsets into the source (converted at the edges).
+Declarative bodies are uniform (`Entry` lines holding a key, a value phrase and an optional
+nested `Body`); `codeai_lang.analysis.schema` gives each declaration kind its meaning. New versions add
+node types; nothing forks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+
+@dataclass(slots=True, eq=False)
+class Node:
+    start: int
+    end: int
+
+    def children(self) -> Iterator[Node]:
+        """Direct child nodes, in source order."""
+        names = _FIELD_NAMES.get(type(self))
+        if names is None:
+            names = _FIELD_NAMES[type(self)] = tuple(
+                f.name for f in fields(self) if f.name not in ("start", "end"))
+        for name in names:
+            value = getattr(self, name)
+            if isinstance(value, Node):
+                yield value
+            elif isinstance(value, list):
+                for v in value:
+                    if isinstance(v, Node):
+                        yield v
+
+    def walk(self) -> Iterator[Node]:
+        """This node and all its descendants, pre-order, without recursion."""
+        stack: list[Node] = [self]
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(reversed(list(node.children())))
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-able dict: node kind, its fields, and its range (offsets)."""
+        out: dict[str, Any] = {"kind": type(self).__name__}
+        for f in fields(self):
+            if f.name in ("start", "end"):
+                continue
+            out[f.name] = _json_value(getattr(self, f.name))
+        out["range"] = [self.start, self.end]
+        return out
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def name_text(node: Node | None) -> str:
+    """The name a node spells: an identifier, a dotted name or a string's value ("" if none)."""
+    if isinstance(node, Ident):
+        return node.name
+    if isinstance(node, DottedName):
+        return node.dotted
+    if isinstance(node, StringLit):
+        return node.value
+    return ""
+
+
+def iter_statements(statements: list[Node]) -> Iterator[Node]:
+    """Every statement, including those nested in blocks (not descending into expressions)."""
+    stack = list(reversed(statements))
+    while stack:
+        stmt = stack.pop()
+        yield stmt
+        if isinstance(stmt, IfStmt):
+            nested = list(stmt.then.statements)
+            if isinstance(stmt.orelse, Block):
+                nested += stmt.orelse.statements
+            elif stmt.orelse is not None:
+                nested.append(stmt.orelse)
+            stack.extend(reversed(nested))
+        elif isinstance(stmt, ForStmt | FunctionDecl):
+            stack.extend(reversed(stmt.body.statements))
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Node):
+        return value.to_json()
+    if isinstance(value, list):
+        return [_json_value(v) for v in value]
+    return value
+
+
+# ---- leaves and expressions -----------------------------------------------------
+
+
+@dataclass(slots=True, eq=False)
+class Ident(Node):
+    name: str
+
+
+@dataclass(slots=True, eq=False)
+class StringLit(Node):
+    raw: str  # with quotes and escapes, exactly as written
+
+    @property
+    def value(self) -> str:
+        body = self.raw[1:-1] if len(self.raw) >= 2 and self.raw.endswith('"') else self.raw[1:]
+        return _unescape(body)
+
+
+@dataclass(slots=True, eq=False)
+class NumberLit(Node):
+    text: str
+
+
+@dataclass(slots=True, eq=False)
+class BoolLit(Node):
+    value: bool
+
+
+@dataclass(slots=True, eq=False)
+class DurationLit(Node):
+    text: str
+
+
+@dataclass(slots=True, eq=False)
+class PathLit(Node):
+    text: str
+
+
+@dataclass(slots=True, eq=False)
+class Operator(Node):
+    text: str
+
+
+@dataclass(slots=True, eq=False)
+class DottedName(Node):
+    parts: list[str]
+
+    @property
+    def dotted(self) -> str:
+        return ".".join(self.parts)
+
+
+@dataclass(slots=True, eq=False)
+class ArrayLit(Node):
+    items: list[Node]
+
+
+@dataclass(slots=True, eq=False)
+class Call(Node):
+    callee: Ident
+    args: list[Node]
+
+
+# ---- scripting core ---------------------------------------------------------------
+
+
+@dataclass(slots=True, eq=False)
+class Block(Node):
+    statements: list[Node]
+
+
+@dataclass(slots=True, eq=False)
+class VarDecl(Node):
+    name: Ident
+    value: Node
+
+
+@dataclass(slots=True, eq=False)
+class Assignment(Node):
+    target: Ident
+    value: Node
+
+
+@dataclass(slots=True, eq=False)
+class IfStmt(Node):
+    condition: Node
+    then: Block
+    orelse: Block | IfStmt | None
+
+
+@dataclass(slots=True, eq=False)
+class ForStmt(Node):
+    var: Ident
+    iterable: Node
+    body: Block
+
+
+@dataclass(slots=True, eq=False)
+class FunctionDecl(Node):
+    name: Ident
+    params: list[Ident]
+    body: Block
+
+
+@dataclass(slots=True, eq=False)
+class ExecBlock(Node):
+    shell: str
+    shell_start: int
+
+
+@dataclass(slots=True, eq=False)
+class CallStmt(Node):
+    call: Call
+
+
+# ---- declarations -------------------------------------------------------------------
+
+
+@dataclass(slots=True, eq=False)
+class Entry(Node):
+    """One line of a declarative body: `key[:] part… [{ body }]`.
+
+    `colon` tells a property/field (`key: value`) from a clause (`method jwt`, `model X {…}`).
+    """
+
+    key: Node  # Ident or StringLit
+    colon: bool
+    value: list[Node]
+    body: Body | None
+
+    @property
+    def key_name(self) -> str:
+        key = self.key
+        return key.name if isinstance(key, Ident) else key.value if isinstance(key, StringLit) else ""
+
+
+@dataclass(slots=True, eq=False)
+class Body(Node):
+    entries: list[Entry]
+
+
+@dataclass(slots=True, eq=False)
+class Decorator(Node):
+    name: Ident
+    args: list[Node]
+
+
+@dataclass(slots=True, eq=False)
+class Declaration(Node):
+    """`[@decorators] keyword head… { body }` — config, database, entity, endpoint, …"""
+
+    keyword: Ident
+    head: list[Node]
+    body: Body
+    decorators: list[Decorator] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        return self.keyword.name
+
+
+@dataclass(slots=True, eq=False)
+class OnHandler(Node):
+    """`on "event" do action "target" [async]` (1.x) or `on "event" { … }` (1.1+)."""
+
+    event: StringLit
+    action: Ident | None
+    target: StringLit | None
+    is_async: bool
+    body: Body | None
+
+
+@dataclass(slots=True, eq=False)
+class Program(Node):
+    statements: list[Node]
+
+
+@dataclass(slots=True, eq=False)
+class ErrorNode(Node):
+    """A region the parser skipped while recovering from a syntax error."""
+
+
+STATEMENT_TYPES = (VarDecl, Assignment, IfStmt, ForStmt, FunctionDecl, ExecBlock, CallStmt,
+                   Declaration, OnHandler)
+
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "0": "\0"}
+
+
+def _unescape(body: str) -> str:
+    if "\\" not in body:
+        return body
+    out, i = [], 0
+    while i < len(body):
+        c = body[i]
+        if c == "\\" and i + 1 < len(body):
+            out.append(_ESCAPES.get(body[i + 1], body[i + 1]))
+            i += 2
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)

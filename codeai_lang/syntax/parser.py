@@ -1,0 +1,459 @@
+"""LALR driver: runs a version's Lark tables over our tokens and builds the AST directly.
+
+Why our own driver rather than `Lark.parse`: tokens stay light (no `lark.Token` per token),
+reductions build typed nodes with positions taken from tokens, keywords are contextual (a NAME
+becomes a keyword only where the grammar accepts one), newlines are significant only where the
+grammar expects them (declarative bodies), and error recovery is ours, smallest repair first:
+delete a stray token (or a stray bracketed group), insert a missing `)`, `]` or `,`, close
+unclosed brackets at end of input, or skip to the next point the parser can resume at (never
+inside a skipped group; a `}` that closes an enclosing block is kept).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from codeai_lang.diagnostics.model import Diagnostic, Severity
+from codeai_lang.syntax import nodes as n
+from codeai_lang.syntax.ast_builder import BUILDERS
+from codeai_lang.syntax.lexer import Token
+from codeai_lang.syntax.registry import LIST_EXTEND, LIST_START, PASS, SHIFT, SPLICE, Rule, Tables
+
+MAX_SYNTAX_ERRORS = 100
+_BLOCK_COMMENT = re.compile(r"/\*[\s\S]*?(?:\*/|\Z)")
+_CLOSERS = ("RBRACE", "RPAR", "RSQB")
+_GROUP_SCAN = 4096  # how far recovery looks for the end of a stray group (bounds junk input)
+_OPENERS = ("LBRACE", "LPAR", "LSQB")
+_NAMEISH_NEXT = frozenset({"EQUAL", "LPAR"})  # `config = 1`, `event(x)`: a name, not a keyword
+
+
+class _Splice(list[Any]):
+    """Children of a helper rule (`x*`, `x?`), spliced into the parent's children."""
+
+
+@dataclass(slots=True)
+class Unit:
+    """One top-level statement: its token range, its node (None if unparsable), its errors."""
+
+    first: int
+    last: int  # exclusive token index
+    node: n.Node | None
+    errors: list[Diagnostic] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ParseOutput:
+    statements: list[n.Node]
+    units: list[Unit]
+    diagnostics: list[Diagnostic]
+
+
+def parse_tokens(tokens: list[Token], tables: Tables, text: str, *,
+                 unclosed_reported: bool = False, eof: int | None = None) -> ParseOutput:
+    """Parse a token list (one program, or a slice of one) of `text` with `tables`.
+
+    `eof` is where end of input is reported (default: end of text; a slice passes its end).
+    """
+    return _Driver(tokens, tables, text, unclosed_reported, eof).run()
+
+
+def _describe(kind: str, text: str = "") -> str:
+    if kind == "$END":
+        return "end of file"
+    if kind == "NL":
+        return "end of line"
+    if text and kind not in ("STRING", "SHELL"):
+        return f"'{text}'"
+    return _TERMINAL_NAMES.get(kind, kind.lower())
+
+
+_TERMINAL_NAMES = {
+    "NAME": "a name", "STRING": "a string", "NUMBER": "a number", "DURATION": "a duration",
+    "PATH": "a path", "OP": "an operator", "SHELL": "shell text", "LBRACE": "'{'",
+    "RBRACE": "'}'", "LPAR": "'('", "RPAR": "')'", "LSQB": "'['", "RSQB": "']'", "COMMA": "','",
+    "COLON": "':'", "EQUAL": "'='", "DOT": "'.'", "AT": "'@'", "ERROR": "an invalid character",
+}
+
+
+def expected_terminals(tables: Tables, state: int,
+                       accepts: Callable[[str], bool] | None = None) -> list[str]:
+    """Human names of what the grammar accepts in `state`, for 'expected …' messages.
+
+    An LALR state merges lookaheads from every context it serves (after `f(a, 2` the state
+    of `2` also lists `]`); `accepts` (the parser's would-it-shift check) keeps only the
+    terminals that can really come next.
+    """
+    kws = {v: k for k, v in tables.keywords.items()}
+    names = set()
+    for sym in tables.states[state]:
+        if not sym.isupper() or sym == "$END" or (accepts is not None and not accepts(sym)):
+            continue
+        names.add(f"'{kws[sym]}'" if sym in kws else _TERMINAL_NAMES.get(sym, sym.lower()))
+    if "$END" in tables.states[state] and (accepts is None or accepts("$END")):
+        names.add("end of file")
+    return sorted(names)
+
+
+class _Driver:
+    def __init__(self, tokens: list[Token], tables: Tables, text: str,
+                 unclosed_reported: bool, eof: int | None) -> None:
+        self.tokens = tokens
+        self.text = text
+        eof = len(text) if eof is None else eof
+        self.tables = tables
+        self.states = tables.states
+        self.eof = Token("$END", "", eof, eof)
+        self.unclosed_reported = unclosed_reported
+        self.diags: list[Diagnostic] = []
+        self.units: list[Unit] = []
+        # The state after the program's statement list: "at top level" means exactly here.
+        start_actions = tables.states[tables.start]
+        self.program_list_state = next(
+            (arg for sym, (act, arg) in start_actions.items()
+             if act == SHIFT and sym.startswith("__program")), -1)
+        self.unit_first = -1
+        self.unit_errors: list[Diagnostic] = []
+
+    # -- main loop -------------------------------------------------------------------------
+    def run(self) -> ParseOutput:
+        """Shift/reduce until end of input. Hot path: keep it flat, locals only."""
+        states, tokens = self.states, self.tokens
+        keywords = self.tables.keywords
+        sstack: list[int] = [self.tables.start]
+        vstack: list[Any] = []
+        self.sstack, self.vstack = sstack, vstack
+        reduce = self._reduce
+        ntok = len(tokens)
+        i = 0
+        while True:
+            self.pos = i
+            tok = tokens[i] if i < ntok else self.eof
+            kind = tok.kind
+            actions = states[sstack[-1]]
+            if kind == "NAME":
+                kw = keywords.get(tok.text)
+                if kw is not None and kw in actions and not (
+                    "NAME" in actions and i + 1 < ntok and tokens[i + 1].kind in _NAMEISH_NEXT
+                ):
+                    kind = kw
+            action = actions.get(kind)
+            if action is None:
+                if kind == "NL":  # a newline where the grammar does not care
+                    i += 1
+                    continue
+                i = self._recover(i, tok, kind)
+                continue
+            if action[0] == SHIFT:
+                if len(sstack) <= 2 and self._at_top():
+                    self._start_unit(i)
+                sstack.append(action[1])
+                vstack.append(tok)
+                i += 1
+                continue
+            value = reduce(action[1])
+            if kind == "$END" and sstack[-1] == self.tables.end:
+                return self._finish(value, ntok)
+
+    def _reduce(self, rule: Rule) -> Any:
+        sstack, vstack = self.sstack, self.vstack
+        mode, size = rule.mode, rule.size
+        if mode == PASS:
+            del sstack[-1]
+            sstack.append(self.states[sstack[-1]][rule.origin][1])
+            return vstack[-1]
+        if mode == LIST_EXTEND:
+            lst = vstack[-size]
+            lst.extend(vstack[-size + 1:])
+            del vstack[-size + 1:]
+            del sstack[-size:]
+            sstack.append(self.states[sstack[-1]][rule.origin][1])
+            return lst
+        if mode == LIST_START:
+            value: Any = _Splice((vstack[-1],))
+            vstack[-1] = value
+            del sstack[-1]
+            sstack.append(self.states[sstack[-1]][rule.origin][1])
+            return value
+        if size:
+            children = vstack[-size:]
+            del vstack[-size:]
+            del sstack[-size:]
+        else:
+            children = []
+        if rule.has_helpers:
+            flat: list[Any] = []
+            for c in children:
+                if type(c) is _Splice:
+                    flat.extend(c)
+                else:
+                    flat.append(c)
+            children = flat
+        if mode == SPLICE:
+            value = _Splice(children)
+        elif rule.expand1 and len(children) == 1:
+            value = children[0]
+        else:
+            value = BUILDERS[rule.name](children)
+            if rule.name in _STATEMENT_RULES and len(sstack) <= 2 and self._at_top():
+                self._end_unit(value)
+        sstack.append(self.states[sstack[-1]][rule.origin][1])
+        vstack.append(value)
+        return value
+
+    def _at_top(self) -> bool:
+        """True when the stack holds only the program level (start state [+ statement list])."""
+        s = self.sstack
+        if len(s) == 1:
+            return True
+        return len(s) == 2 and s[1] == self.program_list_state
+
+    def _finish(self, value: Any, ntok: int) -> ParseOutput:
+        self._close_unit(ntok)
+        program = value if isinstance(value, n.Program) else None
+        statements = list(program.statements) if program is not None else []
+        return ParseOutput(statements, self.units, self.diags)
+
+    # -- top-level units ------------------------------------------------------------------
+    def _start_unit(self, i: int) -> None:
+        if self.unit_first < 0:
+            self.unit_first = i
+
+    def _end_unit(self, node: n.Node) -> None:
+        # The unit ends at the lookahead token, so tokens dropped by recovery stay inside it.
+        nxt = self.pos if self.unit_errors else self._token_index_after(node.end)
+        self.units.append(Unit(self.unit_first, nxt, node, self.unit_errors))
+        self.unit_first, self.unit_errors = -1, []
+
+    def _close_unit(self, i: int) -> None:
+        """Close a unit that recovery abandoned (its node is lost)."""
+        if self.unit_first >= 0 and self.unit_errors:
+            self.units.append(Unit(self.unit_first, i, None, self.unit_errors))
+        elif self.unit_errors and self.units:
+            self.units[-1].errors.extend(self.unit_errors)
+        self.unit_first, self.unit_errors = -1, []
+
+    def _token_index_after(self, offset: int) -> int:
+        tokens = self.tokens
+        lo, hi = 0, len(tokens)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if tokens[mid].start < offset:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+    # -- error recovery ------------------------------------------------------------------
+    def _accepts(self, kind: str, depth: int | None = None) -> bool:
+        """Would the parser shift `kind` from the current stack (cut to `depth`)?"""
+        st = self.sstack[:depth] if depth is not None else list(self.sstack)
+        return self._shift_on(st, kind)
+
+    def _shift_on(self, st: list[int], kind: str) -> bool:
+        """Run `kind`'s reductions and shift on the state stack `st` (a copy); False if it errs."""
+        states = self.states
+        while True:
+            action = states[st[-1]].get(kind)
+            if action is None:
+                return False
+            if action[0] == SHIFT:
+                st.append(action[1])
+                return True
+            rule: Rule = action[1]
+            if rule.size:
+                del st[-rule.size:]
+            goto = states[st[-1]].get(rule.origin)
+            if goto is None:
+                return False
+            st.append(goto[1])
+            if kind == "$END" and st[-1] == self.tables.end:
+                return True
+
+    def _kinds(self, tok: Token) -> tuple[str, ...]:
+        kw = self.tables.keywords.get(tok.text) if tok.kind == "NAME" else None
+        return (tok.kind, kw) if kw else (tok.kind,)
+
+    def _error(self, tok: Token, kind: str) -> None:
+        if len(self.diags) >= MAX_SYNTAX_ERRORS:
+            return
+        expected = expected_terminals(self.tables, self.sstack[-1], self._accepts)
+        shown = ", ".join(expected[:8]) + (", …" if len(expected) > 8 else "")
+        what = _describe(kind, tok.text)
+        message = f"unexpected {what}; expected {shown}" if shown else f"unexpected {what}"
+        end = tok.end if tok.end > tok.start else tok.start
+        diag = Diagnostic("CAI001", Severity.ERROR, message, tok.start, end)
+        self.diags.append(diag)
+        self.unit_errors.append(diag)
+        if self.unit_first < 0 and self._at_top():
+            self.unit_first = self._token_index_after(tok.start)
+
+    def _recover(self, i: int, tok: Token, kind: str) -> int:
+        """Report the error at token i and return where to continue (-1 to stop)."""
+        if kind == "$END":
+            return self._recover_at_end(i, tok)
+        if kind != "ERROR":  # the lexer already reported invalid characters
+            self._error(tok, kind)
+        elif self.unit_first < 0 and self._at_top():
+            self.unit_first = i
+        if kind in _CLOSERS and self._resume_depth(tok, i):
+            return self._panic(i)  # `{ log(x) var }`: abandon the partial statement, keep the `}`
+        # Smallest repair first: drop a stray token — or a stray `( … )` group whole — if what
+        # follows it parses (`log("a" b)`, `fetch , (id)`).
+        group_end = self._group_end(i) if kind in _OPENERS else i
+        for last in dict.fromkeys((group_end, i)):
+            if self._continues(last + 1):
+                if kind != "ERROR" and self._at_top():
+                    # Between statements the stray is a unit of its own, so the statement after
+                    # it is judged alone (and re-parsed alone under other DSL versions).
+                    self._close_unit(last + 1)
+                return last + 1
+        if kind != "ERROR" and self._supply_missing(i, tok):
+            return i  # a missing ')', ']' or ',' was supplied: `tok` is parsed next
+        # An unexpected opener starts a group the parser cannot place: skip it whole.
+        return self._panic(i + 1, nesting=1 if kind in _OPENERS else 0)
+
+    def _continues(self, j: int) -> bool:
+        """Would parsing go on at token j? Newlines the grammar ignores here are looked past."""
+        tokens = self.tokens
+        while j < len(tokens) and tokens[j].kind == "NL":
+            if self._accepts("NL"):
+                return True
+            j += 1
+        nxt = tokens[j] if j < len(tokens) else self.eof
+        return any(self._accepts(k) for k in self._kinds(nxt))
+
+    def _group_end(self, i: int) -> int:
+        """Index of the closer matching the opener at token i (i itself if none is near)."""
+        tokens, depth = self.tokens, 0
+        for j in range(i, min(len(tokens), i + _GROUP_SCAN)):
+            kind = tokens[j].kind
+            if kind in _OPENERS:
+                depth += 1
+            elif kind in _CLOSERS:
+                depth -= 1
+                if depth == 0:
+                    return j
+        return i
+
+    def _supply_missing(self, i: int, tok: Token) -> bool:
+        """Insert a missing `)`, `]` or `,` before token i when that lets `tok` parse.
+
+        `f(a {`, `log(x` followed by a new statement, `log("a" b)` are each one mistake;
+        without this, recovery would skip ahead and resume inside the open list, reporting the
+        next tokens as errors too. A token that starts a line more likely starts a new
+        statement (closer first); one inside a line more likely continues the list (comma
+        first). The inserted token is zero-width at the end of the previous token.
+        """
+        order = ("RPAR", "RSQB", "COMMA") if self._starts_line(tok, i) else ("COMMA", "RPAR", "RSQB")
+        for missing in order:
+            st = list(self.sstack)
+            if self._shift_on(st, missing) and any(self._shift_on(list(st), k) for k in self._kinds(tok)):
+                self._feed_virtual(missing, self.tokens[i - 1].end if i else tok.start)
+                return True
+        return False
+
+    def _recover_at_end(self, i: int, tok: Token) -> int:
+        """At end of input, close what is open with zero-width closers; else drop the partial."""
+        for _ in range(10_000):
+            if self._accepts("$END"):
+                return i
+            closer = next((c for c in _CLOSERS if self._accepts(c)), None)
+            if closer is None:
+                break
+            if not self.unclosed_reported:
+                self._error(tok, "$END")
+                self.unclosed_reported = True
+            self._feed_virtual(closer, tok.start)
+        if not self._accepts("$END"):
+            if not self.unit_errors:
+                self._error(tok, "$END")
+            self._discard_to_top()
+            self._close_unit(len(self.tokens))
+        if not self._accepts("$END"):  # never loop: an empty program always ends
+            del self.sstack[1:]
+            self.vstack.clear()
+        return i
+
+    def _feed_virtual(self, kind: str, at: int) -> None:
+        tok = Token(kind, "", at, at)
+        while True:
+            action = self.states[self.sstack[-1]][kind]
+            if action[0] == SHIFT:
+                self.sstack.append(action[1])
+                self.vstack.append(tok)
+                return
+            self._reduce(action[1])
+
+    def _panic(self, j: int, nesting: int = 0) -> int:
+        """Skip tokens until one the parser can resume with, popping the stack to fit it.
+
+        `nesting` counts brackets opened while skipping (including an unexpected opener the
+        caller dropped): resyncing inside a skipped group would parse its contents out of
+        context, yielding bogus errors and statements that swallow the next real one.
+        """
+        tokens = self.tokens
+        while j < len(tokens):
+            tok = tokens[j]
+            kind = tok.kind
+            if nesting <= 0 and (kind in _SYNC_KINDS or kind == "NAME"):
+                depth = self._resume_depth(tok, j)
+                if depth:
+                    self._pop_to(depth, j)
+                    return j
+            if kind in _OPENERS:
+                nesting += 1
+            elif kind in _CLOSERS:
+                nesting -= 1
+            j += 1
+        self._discard_to_top()
+        self._close_unit(j)
+        return j
+
+    def _resume_depth(self, tok: Token, idx: int) -> int:
+        """The deepest stack depth at which `tok` (token idx) can resume parsing (0 if none).
+
+        Names, keywords and `@` resume only at the start of a line, where statements start.
+        """
+        if tok.kind in ("NAME", "AT", "EXEC") and not self._starts_line(tok, idx):
+            return 0
+        # A word that can be a keyword resumes as one where some level accepts it
+        # (`var` after a broken `var 7 = 1` starts a new statement, it is not a name).
+        for kinds in (self._kinds(tok)[1:], self._kinds(tok)[:1]):
+            for depth in range(len(self.sstack), 0, -1):
+                if any(self._accepts(k, depth) for k in kinds):
+                    return depth
+        return 0
+
+    def _starts_line(self, tok: Token, idx: int) -> bool:
+        """True if only whitespace/comments precede `tok` (token idx) on its line (a likely new
+        start). Called for every name panic mode skips, so it must not search the tokens."""
+        if idx == 0:
+            return True
+        prev = self.tokens[idx - 1]
+        if prev.kind == "NL":
+            return True
+        gap = self.text[prev.end:tok.start]
+        return "\n" in gap and "\n" in _BLOCK_COMMENT.sub(" ", gap)  # a newline inside /* */ does not count
+
+    def _pop_to(self, depth: int, j: int) -> None:
+        if depth < len(self.sstack):
+            del self.sstack[depth:]
+            del self.vstack[depth - 1:]
+        if self._at_top():
+            self._close_unit(j)
+
+    def _discard_to_top(self) -> None:
+        """Drop partial values so the stack is at program level (keeping finished statements)."""
+        keep = 2 if len(self.sstack) >= 2 and self.sstack[1] == self.program_list_state else 1
+        del self.sstack[keep:]
+        del self.vstack[keep - 1:]
+
+
+_SYNC_KINDS = frozenset({"RBRACE", "NL", "AT", "EXEC"})
+_STATEMENT_RULES = frozenset({
+    "var_decl", "assignment", "if_stmt", "for_stmt", "function_decl", "exec_block", "call_stmt",
+    "declaration", "on_handler",
+})

@@ -1,0 +1,268 @@
+"""Versioned grammar registry: reads `grammar/versions.toml` and compiles each grammar lazily.
+
+Versions are data. Each entry of the manifest names its grammar file, parent, additions,
+deprecations, removals and the rewrite rules that lead to it; nothing else in the toolchain
+compares version strings by hand. Lark computes the LALR tables; `codeai_lang.syntax.parser` runs
+them with its own driver (contextual keywords, significant newlines, error recovery).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache, cached_property
+from pathlib import Path
+from typing import Any
+
+from codeai_grammar import GRAMMAR_DIR
+
+SHIFT = 0
+REDUCE = 1
+_TABLES_FORMAT = 1  # bump when Tables/Rule change shape, so cached pickles are not reused
+
+# Terminals the driver may turn a NAME into, by spelling (only where the grammar accepts it).
+_KEYWORD_TERMINALS = {
+    "var", "if", "else", "for", "in", "function", "exec", "true", "false", "on", "do", "async",
+    "config", "database", "auth", "role", "middleware", "event", "integration", "webhook",
+    "endpoint", "workflow", "job", "entity", "collection",
+}
+
+
+# How the driver reduces a rule (decided once, when the grammar is compiled).
+PASS = 0  # `?rule` with one child: the child is the value
+LIST_START = 1  # helper list rule `__x: item`: start a list
+LIST_EXTEND = 2  # helper list rule `__x: __x item…`: extend the list in place
+SPLICE = 3  # other helper rules: children splice into the parent
+BUILD = 4  # a named rule: call its AST builder
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A grammar production as the driver needs it."""
+
+    size: int
+    origin: str
+    name: str  # alias if any, else origin
+    mode: int
+    has_helpers: bool  # some child is a helper rule, so children need splicing
+    expand1: bool
+
+
+@dataclass(slots=True)
+class Tables:
+    """Compiled LALR tables of one grammar: state → {terminal or rule name: (action, arg)}."""
+
+    states: list[dict[str, tuple[int, Any]]]
+    start: int
+    end: int
+    keywords: dict[str, str]
+    terminals: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Addition:
+    terminal: str
+    description: str
+    after: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Deprecation:
+    id: str
+    form: str
+    replacement: str
+    automatic: bool
+    since: str
+    removed_in: str
+
+
+@dataclass(slots=True)
+class Version:
+    name: str
+    grammar_file: str
+    parent: str
+    adds: list[Addition] = field(default_factory=list)
+    deprecates: list[str] = field(default_factory=list)
+    removes: list[str] = field(default_factory=list)
+    rewrites: list[str] = field(default_factory=list)
+
+    @property
+    def key(self) -> tuple[int, ...]:
+        return version_key(self.name)
+
+
+@cache
+def version_key(name: str) -> tuple[int, ...]:
+    """`"1.10"` → `(1, 10)`: versions compare numerically (cached: checks call it per site)."""
+    return tuple(int(p) for p in name.split("."))
+
+
+class Registry:
+    """All known DSL versions, their grammars and deprecations."""
+
+    def __init__(self, grammar_dir: Path = GRAMMAR_DIR) -> None:
+        self.grammar_dir = grammar_dir
+        data = tomllib.loads((grammar_dir / "versions.toml").read_text(encoding="utf-8"))
+        self.versions: dict[str, Version] = {}
+        for name, entry in data["versions"].items():
+            self.versions[name] = Version(
+                name=name,
+                grammar_file=entry["grammar"],
+                parent=entry.get("parent", ""),
+                adds=[Addition(**a) for a in entry.get("adds", [])],
+                deprecates=list(entry.get("deprecates", [])),
+                removes=list(entry.get("removes", [])),
+                rewrites=list(entry.get("rewrites", [])),
+            )
+        self.latest: str = data.get("latest") or max(self.versions, key=version_key)
+        self.deprecations = self._read_deprecations(data.get("deprecations", {}))
+        self._tables: dict[str, Tables] = {}
+
+    def _read_deprecations(self, raw: dict[str, dict[str, Any]]) -> dict[str, Deprecation]:
+        since = {d: v.name for v in self.ordered for d in v.deprecates}
+        removed = {d: v.name for v in self.ordered for d in v.removes}
+        return {
+            dep_id: Deprecation(dep_id, d["form"], d["replacement"], bool(d.get("automatic")),
+                                since.get(dep_id, ""), removed.get(dep_id, ""))
+            for dep_id, d in raw.items()
+        }
+
+    @cached_property
+    def ordered(self) -> list[Version]:
+        """Versions oldest first."""
+        return sorted(self.versions.values(), key=lambda v: v.key)
+
+    @property
+    def names(self) -> list[str]:
+        return [v.name for v in self.ordered]
+
+    def get(self, name: str) -> Version | None:
+        return self.versions.get(name)
+
+    def newer_than(self, name: str) -> list[Version]:
+        key = version_key(name)
+        return [v for v in self.ordered if v.key > key]
+
+    def chain(self, source: str, target: str) -> list[Version]:
+        """Versions stepped through from `source` (exclusive) to `target` (inclusive)."""
+        lo, hi = version_key(source), version_key(target)
+        return [v for v in self.ordered if lo < v.key <= hi]
+
+    def is_deprecated(self, dep_id: str, version: str) -> bool:
+        """Deprecated (warned) but not yet removed in `version`."""
+        dep = self.deprecations[dep_id]
+        key = version_key(version)
+        return bool(dep.since) and version_key(dep.since) <= key and not self.is_removed(dep_id, version)
+
+    def is_removed(self, dep_id: str, version: str) -> bool:
+        dep = self.deprecations[dep_id]
+        return bool(dep.removed_in) and version_key(dep.removed_in) <= version_key(version)
+
+    def tables(self, name: str) -> Tables:
+        """The compiled parse tables of version `name` (compiled once, cached on disk)."""
+        tables = self._tables.get(name)
+        if tables is None:
+            grammar_text = (self.grammar_dir / self.versions[name].grammar_file).read_text("utf-8")
+            tables = _load_cached(grammar_text)
+            self._tables[name] = tables
+        return tables
+
+
+def _cache_path(grammar_text: str) -> Path:
+    import lark
+
+    key = f"{_TABLES_FORMAT}\0{lark.__version__}\0{grammar_text}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:24]
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "codeai" / f"tables-{digest}.pickle"
+
+
+def _load_cached(grammar_text: str) -> Tables:
+    """Compile with Lark, caching the tables on disk: loading them is ~20× faster than analysis."""
+    path = _cache_path(grammar_text)
+    try:
+        with path.open("rb") as fh:
+            cached = pickle.load(fh)
+        if isinstance(cached, Tables):
+            return cached
+    except Exception:  # a missing, stale or corrupt cache only costs a recompile
+        pass
+    tables = compile_grammar(grammar_text)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        with tmp.open("wb") as fh:
+            pickle.dump(tables, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only home only costs the cache
+    return tables
+
+
+def compile_grammar(grammar_text: str) -> Tables:
+    """Run Lark's LALR analysis on a grammar whose terminals are all `%declare`d."""
+    from lark import Lark
+    from lark.lexer import Lexer
+    from lark.parsers.lalr_analysis import Shift
+
+    class _NoLexer(Lexer):  # our own lexer feeds the tables
+        def __init__(self, conf: Any) -> None:
+            pass
+
+        def lex(self, *args: Any) -> Any:
+            return iter(())
+
+    lark = Lark(grammar_text, parser="lalr", lexer=_NoLexer, start="program")
+    parse_table = lark.parser.parser._parse_table
+    n_states = max(parse_table.states) + 1
+    states: list[dict[str, tuple[int, Any]]] = [{} for _ in range(n_states)]
+    rules: dict[int, Rule] = {}
+    for state, actions in parse_table.states.items():
+        for lark_sym, (action, arg) in actions.items():
+            sym = str(lark_sym)  # Lark names are `lark.Token`s, whose __eq__ is slow
+            if action is Shift:
+                states[state][sym] = (SHIFT, arg)
+            else:
+                rule = rules.get(id(arg))
+                if rule is None:
+                    rule = _make_rule(arg)
+                    rules[id(arg)] = rule
+                states[state][sym] = (REDUCE, rule)
+    terminals = frozenset(sym for acts in states for sym in acts if sym.isupper())
+    keywords = {kw: kw.upper() for kw in _KEYWORD_TERMINALS if kw.upper() in terminals}
+    return Tables(states, parse_table.start_states["program"], parse_table.end_states["program"],
+                  keywords, terminals)
+
+
+def _make_rule(lark_rule: Any) -> Rule:
+    origin = str(lark_rule.origin.name)
+    name = str(lark_rule.alias) if lark_rule.alias else origin
+    expansion = [str(sym.name) for sym in lark_rule.expansion]
+    helpers = [sym.startswith("_") for sym in expansion]
+    expand1 = bool(lark_rule.options.expand1) and not lark_rule.alias
+    if origin.startswith("_") and not lark_rule.alias:
+        if expansion and expansion[0] == origin and not any(helpers[1:]):
+            mode = LIST_EXTEND
+        elif len(expansion) == 1 and not helpers[0]:
+            mode = LIST_START
+        else:
+            mode = SPLICE
+    elif expand1 and len(expansion) == 1 and not lark_rule.alias and not helpers[0]:
+        mode = PASS
+    else:
+        mode = BUILD
+    return Rule(len(expansion), origin, name, mode, any(helpers), expand1)
+
+
+_DEFAULT: Registry | None = None
+
+
+def default_registry() -> Registry:
+    """The registry of the grammars shipped with the package (created once per process)."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = Registry()
+    return _DEFAULT

@@ -1,0 +1,308 @@
+"""Parse a whole document under the right DSL version: directives, inference, CAI401–CAI403.
+
+The lexer is version-independent, so a text is lexed once. It is parsed under the declared
+version (or, with no directive, the newest). Top-level statements that fail are re-parsed on
+their own under other versions: under a newer one to explain CAI403 (construct too new), under
+an older one to recognise a form the version removed (reported by the deprecation rules as
+CAI302). Inference never re-parses statements that already parsed, because every grammar is
+a superset of its successor's statements or its parent's (see docs/decisions.md).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from codeai_lang.diagnostics.model import Diagnostic, Severity
+from codeai_lang.syntax import nodes as n
+from codeai_lang.syntax.deprecations import Site, find_sites
+from codeai_lang.syntax.lexer import Lexed, Token, lex
+from codeai_lang.syntax.parser import ParseOutput, Unit, parse_tokens
+from codeai_lang.syntax.registry import Registry, Version, default_registry
+
+_DIRECTIVE = re.compile(r"#version[ \t]*(\S*)[ \t]*(.*)$")
+
+
+@dataclass(slots=True)
+class Document:
+    """A parsed text: its tokens, AST, chosen version and syntax/version diagnostics."""
+
+    text: str
+    lexed: Lexed
+    program: n.Program
+    version: str
+    version_source: str  # "directive" | "inferred" | "override"
+    declared: str | None
+    diagnostics: list[Diagnostic]
+    sites: list[Site] = field(default_factory=list)  # deprecated forms found (D1–D6)
+    directive: Token | None = None
+
+    @property
+    def statements(self) -> list[n.Node]:
+        return self.program.statements
+
+
+def parse_document(text: str, *, version: str | None = None,
+                   registry: Registry | None = None) -> Document:
+    """Parse `text`. `version` overrides the directive (like `validate --dsl-version`)."""
+    reg = registry or default_registry()
+    lexed = lex(text)
+    diags = list(lexed.diagnostics)
+    directive, declared = _read_directive(lexed, reg, diags)
+    if version is not None:
+        return _parse_declared(text, lexed, reg, version, "override", declared, directive, diags)
+    if declared is not None:
+        return _parse_declared(text, lexed, reg, declared, "directive", declared, directive, diags)
+    if directive is not None:  # an unknown version (CAI401): checked against the newest (§1)
+        return _parse_declared(text, lexed, reg, reg.latest, "default", None, directive, diags)
+    return _parse_inferred(text, lexed, reg, directive, diags)
+
+
+# -- directives ----------------------------------------------------------------------------
+
+
+def _read_directive(lexed: Lexed, reg: Registry,
+                    diags: list[Diagnostic]) -> tuple[Token | None, str | None]:
+    """The first well-placed directive and the version it names (None if absent/unknown)."""
+    first_token_start = lexed.tokens[0].start if lexed.tokens else len(lexed.text)
+    chosen: Token | None = None
+    declared: str | None = None
+    for tok in lexed.directives:
+        if chosen is not None:
+            diags.append(Diagnostic("CAI402", Severity.ERROR,
+                                    "repeated '#version' directive: only one is allowed",
+                                    tok.start, tok.end))
+            continue
+        if tok.start > first_token_start:
+            diags.append(Diagnostic("CAI402", Severity.ERROR,
+                                    "'#version' must come before any statement",
+                                    tok.start, tok.end))
+            continue
+        chosen = tok
+        declared = _directive_version(tok, reg, diags)
+    return chosen, declared
+
+
+def _directive_version(tok: Token, reg: Registry, diags: list[Diagnostic]) -> str | None:
+    m = _DIRECTIVE.match(tok.text)
+    name = m.group(1) if m else ""
+    trailing = m.group(2).rstrip() if m else ""  # a CRLF file leaves "\r" at the end
+    if trailing and not trailing.startswith("//"):
+        diags.append(Diagnostic("CAI001", Severity.ERROR,
+                                f"unexpected text after '#version {name}'", tok.start, tok.end))
+    if reg.get(name) is None:
+        known = ", ".join(reg.names)
+        shown = f"'{name}'" if name else "no version"
+        diags.append(Diagnostic("CAI401", Severity.ERROR,
+                                f"unknown DSL version {shown} in '#version' (known: {known}); "
+                                f"checking against {reg.latest}", tok.start, tok.end))
+        return None
+    return name
+
+
+# -- parsing under one version --------------------------------------------------------------
+
+
+def _parse_declared(text: str, lexed: Lexed, reg: Registry, version: str, source: str,
+                    declared: str | None, directive: Token | None,
+                    diags: list[Diagnostic]) -> Document:
+    out = _parse(text, lexed, reg, version)
+    statements, syntax, older = _explain_failures(text, lexed, reg, version, out)
+    program = n.Program(0, len(text), statements)
+    sites = find_sites(statements, text)
+    syntax = _drop_errors_explained_by_removals(syntax, older, lexed, sites, reg, version)
+    return Document(text, lexed, program, version, source, declared, diags + syntax, sites, directive)
+
+
+def _parse_inferred(text: str, lexed: Lexed, reg: Registry, directive: Token | None,
+                    diags: list[Diagnostic]) -> Document:
+    """Newest version that accepts the file: no syntax errors and no removed forms."""
+    candidates = list(reversed(reg.ordered))
+    newest = candidates[0]
+    out = _parse(text, lexed, reg, newest.name)
+    failing = [u for u in out.units if u.errors]
+    for cand in candidates:
+        statements = _reparse_units(text, lexed, reg, cand, out.units, failing)
+        if statements is None:
+            continue
+        sites = find_sites(statements, text)
+        if any(reg.is_removed(s.rule, cand.name) for s in sites):
+            continue
+        program = n.Program(0, len(text), statements)
+        return Document(text, lexed, program, cand.name, "inferred", None, diags, sites, directive)
+    # Nothing accepts the file: report it against the newest version.
+    doc = _parse_declared(text, lexed, reg, newest.name, "inferred", None, directive, diags)
+    return doc
+
+
+def _parse(text: str, lexed: Lexed, reg: Registry, version: str) -> ParseOutput:
+    return parse_tokens(lexed.tokens, reg.tables(version), text,
+                        unclosed_reported=bool(lexed.unclosed))
+
+
+def _reparse_units(text: str, lexed: Lexed, reg: Registry, cand: Version, units: list[Unit],
+                   failing: list[Unit]) -> list[n.Node] | None:
+    """The statements under `cand` if every failing unit parses cleanly there, else None.
+
+    Units that parsed under the newest grammar are reused as they are: the grammars only
+    grow going back from the newest (removed forms) — see docs/decisions.md.
+    """
+    failing_ids = {id(u) for u in failing}
+    replaced: dict[int, list[n.Node]] = {}
+    idx = 0
+    while idx < len(units):
+        unit = units[idx]
+        if id(unit) not in failing_ids:
+            idx += 1
+            continue
+        if lexed.diagnostics and _has_lexical_error(lexed, unit):
+            return None
+        found = _parse_group(text, lexed, reg, cand.name, units, idx)
+        if found is None:
+            return None
+        size, statements = found
+        replaced[id(unit)] = statements
+        replaced.update((id(u), []) for u in units[idx + 1:idx + size])
+        idx += size
+    return _merge(units, replaced)
+
+
+# A statement the newest grammar rejects may have been split by error recovery (e.g.
+# `on "e" do` / `workflow "w"` on two lines: the second line looks like a statement), so a
+# failing unit is retried together with up to this many following units.
+_MAX_GROUP = 4
+
+
+def _parse_group(text: str, lexed: Lexed, reg: Registry, version: str, units: list[Unit],
+                 idx: int) -> tuple[int, list[n.Node]] | None:
+    """(units consumed, statements) of the shortest run of units from `idx` that parses
+    cleanly under `version`, or None."""
+    for size in range(1, _MAX_GROUP + 1):
+        if idx + size > len(units):
+            return None
+        group = units[idx:idx + size]
+        if size > 1 and not group[-1].errors:
+            return None  # only units that failed too can be pieces of the same statement
+        sub = _parse_span(text, lexed, reg, version, group[0].first, group[-1].last)
+        if not sub.diagnostics:
+            return size, sub.statements
+    return None
+
+
+def _has_lexical_error(lexed: Lexed, unit: Unit) -> bool:
+    lo = lexed.tokens[unit.first].start if unit.first < len(lexed.tokens) else len(lexed.text)
+    hi = lexed.tokens[unit.last - 1].end if 0 < unit.last <= len(lexed.tokens) else len(lexed.text)
+    return any(lo <= d.start < hi or d.code == "CAI003" for d in lexed.diagnostics)
+
+
+def _parse_unit(text: str, lexed: Lexed, reg: Registry, version: str, unit: Unit) -> ParseOutput:
+    return _parse_span(text, lexed, reg, version, unit.first, unit.last)
+
+
+def _parse_span(text: str, lexed: Lexed, reg: Registry, version: str, first: int,
+                last: int) -> ParseOutput:
+    tokens = lexed.tokens[first:last]
+    eof = tokens[-1].end if tokens else len(text)
+    # A slice cut inside a bracket group is not a clean statement: report its end of input.
+    return parse_tokens(tokens, reg.tables(version), text, unclosed_reported=False, eof=eof)
+
+
+def _merge(units: list[Unit], replaced: dict[int, list[n.Node]]) -> list[n.Node]:
+    statements: list[n.Node] = []
+    for unit in units:
+        if id(unit) in replaced:
+            statements.extend(replaced[id(unit)])
+        elif unit.node is not None:
+            statements.append(unit.node)
+    return statements
+
+
+def _explain_failures(text: str, lexed: Lexed, reg: Registry, version: str, out: ParseOutput,
+                      ) -> tuple[list[n.Node], list[Diagnostic], list[Unit]]:
+    """Re-parse failing units under newer versions (CAI403) and older ones (removed forms)."""
+    syntax = list(out.diagnostics)
+    replaced: dict[int, list[n.Node]] = {}
+    older: list[Unit] = []
+    units = out.units
+    idx = 0
+    while idx < len(units):
+        unit = units[idx]
+        idx += 1
+        if not unit.errors or _has_lexical_error(lexed, unit):
+            continue
+        found = _first_accepting(text, lexed, reg, version, units, idx - 1)
+        if found is None:
+            continue
+        other, size, statements = found
+        group = _joined(units[idx - 1:idx - 1 + size])
+        replaced[id(unit)] = statements
+        replaced.update((id(u), []) for u in units[idx:idx - 1 + size])
+        idx += size - 1
+        if other.key > reg.versions[version].key:
+            syntax = [d for d in syntax if all(d is not e for e in group.errors)]
+            syntax.append(_too_new(lexed, reg, version, other, group))
+        else:
+            older.append(group)
+    return _merge(units, replaced), syntax, older
+
+
+def _joined(group: list[Unit]) -> Unit:
+    """One unit spanning a run of units (a statement that error recovery split)."""
+    if len(group) == 1:
+        return group[0]
+    return Unit(group[0].first, group[-1].last, None, [e for u in group for e in u.errors])
+
+
+def _first_accepting(text: str, lexed: Lexed, reg: Registry, version: str, units: list[Unit],
+                     idx: int) -> tuple[Version, int, list[n.Node]] | None:
+    key = reg.versions[version].key
+    newer = [v for v in reg.ordered if v.key > key]
+    older = [v for v in reversed(reg.ordered) if v.key < key]
+    for other in newer + older:
+        found = _parse_group(text, lexed, reg, other.name, units, idx)
+        if found is not None:
+            return other, found[0], found[1]
+    return None
+
+
+def _too_new(lexed: Lexed, reg: Registry, version: str, newer: Version, unit: Unit) -> Diagnostic:
+    first = min(unit.errors, key=lambda d: d.start)
+    what, tok = _construct_description(lexed, reg, version, newer, unit, first.start)
+    start, end = (tok.start, tok.end) if tok is not None else (first.start, first.end)
+    return Diagnostic("CAI403", Severity.ERROR,
+                      f"{what} require DSL {newer.name}, but the file declares {version}; "
+                      f"change '#version' to {newer.name} or newer", start, end)
+
+
+def _construct_description(lexed: Lexed, reg: Registry, version: str, newer: Version,
+                           unit: Unit, offset: int) -> tuple[str, Token | None]:
+    """Name the newer construct — the manifest addition matching a token up to the error —
+    and return that token, where the diagnostic points."""
+    tokens = lexed.tokens
+    adds = [a for v in reg.chain(version, newer.name) for a in v.adds]
+    for idx in range(unit.first, min(unit.last, len(tokens))):
+        tok = tokens[idx]
+        if tok.start > offset:
+            break
+        prev = tokens[idx - 1] if idx > 0 else None
+        for add in adds:
+            if add.terminal in (tok.kind, tok.text.upper()) and (
+                not add.after or (prev is not None and prev.kind == add.after)
+            ):
+                return add.description, tok
+    return "these constructs", None
+
+
+def _drop_errors_explained_by_removals(syntax: list[Diagnostic], older: list[Unit],
+                                       lexed: Lexed, sites: list[Site], reg: Registry,
+                                       version: str) -> list[Diagnostic]:
+    """A unit that parses only under an older version because it uses a form this version
+    removed is reported by the rules as CAI302 (with the fix), not as a syntax error."""
+    removed = [s for s in sites if reg.is_removed(s.rule, version)]
+    drop: set[int] = set()
+    for unit in older:
+        lo = lexed.tokens[unit.first].start
+        hi = lexed.tokens[unit.last - 1].end
+        if any(lo <= s.start < hi for s in removed):
+            drop.update(id(d) for d in unit.errors)
+    return [d for d in syntax if id(d) not in drop]

@@ -1,0 +1,454 @@
+"""The CodeAI language server (pygls 2): document sync, debounced diagnostics, code actions,
+navigation, completion, outline, folding and semantic tokens.
+
+Concurrency model: every handler runs on the server's event loop, so document state is never
+touched by two handlers at once. Edits are recorded when they arrive and applied (incrementally)
+when something needs the analysis: the debounced diagnostics task, or a request such as hover.
+A diagnostics task for a version that an edit has superseded is cancelled, and a result is
+only published if it is still for the document's current version.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import gc
+import logging
+import os
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from lsprotocol import types as t
+from pygls.exceptions import JsonRpcException
+from pygls.lsp.server import LanguageServer
+
+from codeai_lang import __version__ as core_version
+from codeai_lang.analysis.incremental import IncrementalDocument
+from codeai_lang.diagnostics.model import Diagnostic
+from codeai_lang.diagnostics.positions import LineIndex
+from codeai_lang.syntax.registry import Registry, default_registry
+from codeai_lsp import features
+from codeai_lsp.convert import SETTING_SEVERITY, to_lsp_diagnostic, to_offset
+
+log = logging.getLogger("codeai_lsp")
+F = TypeVar("F", bound=Callable[..., Any])
+MIGRATE_KIND = "source.migrate"
+DEFAULT_DEBOUNCE_MS = 100
+
+
+class RequestFailed(JsonRpcException):
+    """LSP `RequestFailed`: a valid request the server refuses (e.g. rename to a keyword)."""
+
+    CODE = -32803
+
+
+@dataclass
+class Settings:
+    """`codeai.*` settings (workspace/configuration, or initializationOptions)."""
+
+    default_dsl_version: str | None = None
+    deprecation_severity: t.DiagnosticSeverity | None = None
+    debounce_ms: int = DEFAULT_DEBOUNCE_MS
+
+    def update(self, raw: Any, reg: Registry) -> None:
+        if not isinstance(raw, dict):
+            return
+        version = raw.get("defaultDslVersion")
+        if version is not None:
+            self.default_dsl_version = version if version in reg.versions else None
+        severity = raw.get("deprecationSeverity")
+        if isinstance(severity, str):
+            self.deprecation_severity = SETTING_SEVERITY.get(severity.lower())
+        delay = raw.get("diagnosticsDelayMs")
+        if isinstance(delay, int | float) and delay >= 0:
+            self.debounce_ms = int(delay)
+
+
+@dataclass
+class DocState:
+    uri: str
+    version: int
+    text: str
+    doc: IncrementalDocument
+    pending: list[tuple[int, int, str]] = field(default_factory=list)
+    task: asyncio.Task[None] | None = None
+    snapshot: features.Snapshot | None = None
+
+
+class CodeAIServer(LanguageServer):
+    def __init__(self, debounce_ms: int | None = None) -> None:
+        super().__init__("codeai-lsp", core_version)
+        self.reg = default_registry()
+        self.settings = Settings()
+        if debounce_ms is None:
+            debounce_ms = int(os.environ.get("CODEAI_LSP_DEBOUNCE_MS", DEFAULT_DEBOUNCE_MS))
+        self.settings.debounce_ms = debounce_ms
+        self.docs: dict[str, DocState] = {}
+
+    # -- documents -------------------------------------------------------------------------------
+    def open(self, uri: str, version: int, text: str) -> DocState:
+        doc = IncrementalDocument(text, default_version=self.settings.default_dsl_version, registry=self.reg)
+        state = DocState(uri, version, text, doc)
+        self.docs[uri] = state
+        # The analysis of a large file is hundreds of thousands of long-lived objects: keep
+        # them out of the cyclic collector, whose full passes would stall later edits
+        # (collect first, so that no garbage is frozen with them).
+        gc.collect()
+        gc.freeze()
+        return state
+
+    def change(self, state: DocState, version: int, changes: list[t.TextDocumentContentChangeEvent]) -> None:
+        for change in changes:
+            if isinstance(change, t.TextDocumentContentChangePartial):
+                index = _line_index(state)
+                start = to_offset(index, change.range.start)
+                end = max(start, to_offset(index, change.range.end))
+                state.text = state.text[:start] + change.text + state.text[end:]
+                state.pending.append((start, end, change.text))
+            else:
+                state.text = change.text
+                state.pending = [(-1, -1, change.text)]
+        state.version = version
+        state.snapshot = None
+
+    def snapshot(self, state: DocState) -> features.Snapshot:
+        """The analysis of the document's current text (applying pending edits first)."""
+        if state.snapshot is None:
+            for start, end, text in state.pending:
+                if start < 0:
+                    state.doc.set_text(text)
+                else:
+                    state.doc.apply_edit(start, end, text)
+            state.pending = []
+            if state.doc.text != state.text:  # cannot happen; never serve a wrong analysis
+                state.doc.set_text(state.text)
+            state.snapshot = features.Snapshot(state.uri, state.version, state.text, state.doc.result,
+                                               self.reg)
+        return state.snapshot
+
+    def reanalyze_all(self) -> None:
+        """Settings changed: analyse every open document afresh and publish."""
+        for state in list(self.docs.values()):
+            state.doc = IncrementalDocument(state.text, default_version=self.settings.default_dsl_version,
+                                            registry=self.reg)
+            state.pending, state.snapshot = [], None
+            self.schedule(state, 0)
+
+    # -- diagnostics -----------------------------------------------------------------------------
+    def schedule(self, state: DocState, delay_ms: int | None = None) -> None:
+        """(Re)start the debounced diagnostics task; a pending one is superseded."""
+        if state.task is not None and not state.task.done():
+            state.task.cancel()
+        delay = self.settings.debounce_ms if delay_ms is None else delay_ms
+        state.task = asyncio.get_running_loop().create_task(self._publish_later(state, state.version, delay))
+
+    async def _publish_later(self, state: DocState, version: int, delay_ms: int) -> None:
+        try:
+            await asyncio.sleep(delay_ms / 1000)
+            if self.docs.get(state.uri) is not state or state.version != version:
+                return  # superseded or closed
+            snap = self.snapshot(state)
+            if snap.version != version:
+                return
+            self.publish(snap)
+        except asyncio.CancelledError:
+            return
+        except Exception:  # never let analysis errors reach the client
+            log.error("analysis failed for %s:\n%s", state.uri, traceback.format_exc())
+
+    def publish(self, snap: features.Snapshot) -> None:
+        severity = self.settings.deprecation_severity
+        diags = [to_lsp_diagnostic(d, snap.lines, severity) for d in snap.result.diagnostics]
+        self.text_document_publish_diagnostics(
+            t.PublishDiagnosticsParams(uri=snap.uri, version=snap.version, diagnostics=diags))
+
+    def close(self, uri: str) -> None:
+        state = self.docs.pop(uri, None)
+        if state is not None and state.task is not None:
+            state.task.cancel()
+        self.text_document_publish_diagnostics(t.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+
+def _line_index(state: DocState) -> LineIndex:
+    """The line index of the document's current text, reusing the last snapshot's."""
+    snap = state.snapshot
+    if snap is not None and snap.text is state.text:
+        return snap.lines
+    return LineIndex(state.text)
+
+
+def guarded(default: Any = None) -> Callable[[F], F]:
+    """A handler that never fails the client: errors are logged and `default` is returned
+    (JSON-RPC errors the handler raises on purpose still go to the client)."""
+
+    def wrap(fn: F) -> F:
+        if asyncio.iscoroutinefunction(fn):
+            @functools.wraps(fn)
+            async def run_async(*args: Any) -> Any:
+                try:
+                    return await fn(*args)
+                except JsonRpcException:
+                    raise
+                except Exception:
+                    log.error("%s failed:\n%s", fn.__name__, traceback.format_exc())
+                    return default
+            return run_async  # type: ignore[return-value]
+
+        @functools.wraps(fn)
+        def run(*args: Any) -> Any:
+            try:
+                return fn(*args)
+            except JsonRpcException:
+                raise
+            except Exception:
+                log.error("%s failed:\n%s", fn.__name__, traceback.format_exc())
+                return default
+        return run  # type: ignore[return-value]
+
+    return wrap
+
+
+def create_server(debounce_ms: int | None = None) -> CodeAIServer:
+    server = CodeAIServer(debounce_ms)
+    _register_sync(server)
+    _register_settings(server)
+    _register_navigation(server)
+    _register_editing(server)
+    _register_views(server)
+    return server
+
+
+def _state(ls: CodeAIServer, uri: str) -> DocState | None:
+    return ls.docs.get(uri)
+
+
+def _register_sync(server: CodeAIServer) -> None:
+    @server.feature(t.TEXT_DOCUMENT_DID_OPEN)
+    @guarded()
+    def did_open(ls: CodeAIServer, params: t.DidOpenTextDocumentParams) -> None:
+        doc = params.text_document
+        state = ls.open(doc.uri, doc.version, doc.text)
+        ls.schedule(state, 0)
+
+    @server.feature(t.TEXT_DOCUMENT_DID_CHANGE)
+    @guarded()
+    def did_change(ls: CodeAIServer, params: t.DidChangeTextDocumentParams) -> None:
+        state = _state(ls, params.text_document.uri)
+        if state is None:
+            return
+        ls.change(state, params.text_document.version, list(params.content_changes))
+        ls.schedule(state)
+
+    @server.feature(t.TEXT_DOCUMENT_DID_CLOSE)
+    @guarded()
+    def did_close(ls: CodeAIServer, params: t.DidCloseTextDocumentParams) -> None:
+        ls.close(params.text_document.uri)
+
+    @server.feature(t.TEXT_DOCUMENT_DID_SAVE)
+    @guarded()
+    def did_save(ls: CodeAIServer, params: t.DidSaveTextDocumentParams) -> None:
+        return None
+
+
+def _register_settings(server: CodeAIServer) -> None:
+    @server.feature(t.INITIALIZE)
+    @guarded()
+    def initialize(ls: CodeAIServer, params: t.InitializeParams) -> None:
+        ls.settings.update(params.initialization_options, ls.reg)
+
+    @server.feature(t.INITIALIZED)
+    @guarded()
+    async def initialized(ls: CodeAIServer, params: t.InitializedParams) -> None:
+        await _fetch_settings(ls)
+
+    @server.feature(t.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    @guarded()
+    async def did_change_configuration(ls: CodeAIServer, params: t.DidChangeConfigurationParams) -> None:
+        settings = params.settings
+        if isinstance(settings, dict) and isinstance(settings.get("codeai"), dict):
+            ls.settings.update(settings["codeai"], ls.reg)
+        else:
+            await _fetch_settings(ls)
+        ls.reanalyze_all()
+
+
+async def _fetch_settings(ls: CodeAIServer) -> None:
+    caps = ls.client_capabilities.workspace
+    if caps is None or not caps.configuration:
+        return
+    before = (ls.settings.default_dsl_version, ls.settings.deprecation_severity)
+    result = await ls.workspace_configuration_async(
+        t.ConfigurationParams(items=[t.ConfigurationItem(section="codeai")]))
+    if result:
+        ls.settings.update(result[0], ls.reg)
+    if (ls.settings.default_dsl_version, ls.settings.deprecation_severity) != before:
+        ls.reanalyze_all()
+
+
+def _register_navigation(server: CodeAIServer) -> None:
+    @server.feature(t.TEXT_DOCUMENT_HOVER)
+    @guarded()
+    def hover(ls: CodeAIServer, params: t.HoverParams) -> t.Hover | None:
+        state = _state(ls, params.text_document.uri)
+        return features.hover(ls.snapshot(state), params.position) if state else None
+
+    @server.feature(t.TEXT_DOCUMENT_DEFINITION)
+    @guarded([])
+    def definition(ls: CodeAIServer, params: t.DefinitionParams) -> list[t.Location]:
+        state = _state(ls, params.text_document.uri)
+        return features.definition(ls.snapshot(state), params.position) if state else []
+
+    @server.feature(t.TEXT_DOCUMENT_REFERENCES)
+    @guarded([])
+    def references(ls: CodeAIServer, params: t.ReferenceParams) -> list[t.Location]:
+        state = _state(ls, params.text_document.uri)
+        if state is None:
+            return []
+        return features.references(ls.snapshot(state), params.position, params.context.include_declaration)
+
+    @server.feature(t.TEXT_DOCUMENT_PREPARE_RENAME)
+    @guarded()
+    def prepare_rename(ls: CodeAIServer, params: t.PrepareRenameParams) -> t.PrepareRenamePlaceholder | None:
+        state = _state(ls, params.text_document.uri)
+        return features.prepare_rename(ls.snapshot(state), params.position) if state else None
+
+    @server.feature(t.TEXT_DOCUMENT_RENAME)
+    @guarded()
+    def rename(ls: CodeAIServer, params: t.RenameParams) -> t.WorkspaceEdit | None:
+        state = _state(ls, params.text_document.uri)
+        if state is None:
+            return None
+        try:
+            return features.rename(ls.snapshot(state), params.position, params.new_name)
+        except features.RenameError as exc:
+            raise RequestFailed(str(exc)) from None
+
+
+def _register_editing(server: CodeAIServer) -> None:
+    @server.feature(t.TEXT_DOCUMENT_COMPLETION, t.CompletionOptions(trigger_characters=[":", ","]))
+    @guarded(t.CompletionList(is_incomplete=False, items=[]))
+    def completion(ls: CodeAIServer, params: t.CompletionParams) -> t.CompletionList:
+        state = _state(ls, params.text_document.uri)
+        if state is None:
+            return t.CompletionList(is_incomplete=False, items=[])
+        return features.completion(ls.snapshot(state), params.position)
+
+    kinds = [t.CodeActionKind.QuickFix, t.CodeActionKind.Source, MIGRATE_KIND]
+    @server.feature(t.TEXT_DOCUMENT_CODE_ACTION,
+                    t.CodeActionOptions(code_action_kinds=kinds, resolve_provider=True))
+    @guarded([])
+    def code_action(ls: CodeAIServer, params: t.CodeActionParams) -> list[t.CodeAction]:
+        state = _state(ls, params.text_document.uri)
+        if state is None:
+            return []
+        snap = ls.snapshot(state)
+        only = params.context.only
+        actions: list[t.CodeAction] = []
+        if _wanted(only, t.CodeActionKind.QuickFix):
+            actions += _quick_fixes(ls, snap, params.range)
+        if _wanted(only, MIGRATE_KIND):
+            actions += _migrations(ls, snap)
+        return actions
+
+    @server.feature(t.CODE_ACTION_RESOLVE)
+    @guarded()
+    def resolve(ls: CodeAIServer, action: t.CodeAction) -> t.CodeAction:
+        return _resolve_migration(ls, action)
+
+
+def _wanted(only: Sequence[str] | None, kind: str) -> bool:
+    """LSP `only` is hierarchical: `source` asks for `source.migrate` too."""
+    return not only or any(kind == k or kind.startswith(k + ".") for k in only)
+
+
+def _quick_fixes(ls: CodeAIServer, snap: features.Snapshot, rng: t.Range) -> list[t.CodeAction]:
+    lo, hi = snap.offset(rng.start), snap.offset(rng.end)
+    out = []
+    for d in snap.result.diagnostics:
+        if d.fix is None or d.end < lo or d.start > hi:
+            continue
+        out.append(_fix_action(ls, snap, d))
+    return out
+
+
+def _fix_action(ls: CodeAIServer, snap: features.Snapshot, d: Diagnostic) -> t.CodeAction:
+    assert d.fix is not None
+    edits = [t.TextEdit(range=snap.range(e.start, e.end), new_text=e.new_text) for e in d.fix.edits]
+    lsp_diag = to_lsp_diagnostic(d, snap.lines, ls.settings.deprecation_severity)
+    return t.CodeAction(title=f"{d.fix.description} ({d.code})", kind=t.CodeActionKind.QuickFix,
+                        diagnostics=[lsp_diag], is_preferred=True,
+                        edit=t.WorkspaceEdit(changes={snap.uri: edits}))
+
+
+def _migrations(ls: CodeAIServer, snap: features.Snapshot) -> list[t.CodeAction]:
+    """One source action per newer DSL version; edits are computed on resolve (it is costly)."""
+    try:
+        import codeai_lang.fixes.rewrite  # noqa: F401
+    except ImportError:
+        return []
+    current = ls.reg.versions[snap.result.document.version]
+    return [t.CodeAction(title=f"Migrate file to DSL {v.name}", kind=MIGRATE_KIND,
+                         data={"uri": snap.uri, "version": snap.version, "target": v.name})
+            for v in ls.reg.ordered if v.key > current.key]
+
+
+def _resolve_migration(ls: CodeAIServer, action: t.CodeAction) -> t.CodeAction:
+    data = action.data if isinstance(action.data, dict) else {}
+    state = _state(ls, str(data.get("uri", "")))
+    if state is None or action.kind != MIGRATE_KIND:
+        return action
+    snap = ls.snapshot(state)
+    from codeai_lang.fixes.rewrite import migrate_text
+    result = migrate_text(snap.text, str(data.get("target")), registry=ls.reg)
+    if not result.ok:
+        action.disabled = t.CodeActionDisabled(reason=result.error or "migration failed")
+        return action
+    edits = [t.TextEdit(range=snap.range(e.start, e.end), new_text=e.new_text) for e in result.edits]
+    action.edit = t.WorkspaceEdit(document_changes=[t.TextDocumentEdit(
+        text_document=t.OptionalVersionedTextDocumentIdentifier(uri=snap.uri, version=snap.version),
+        edits=edits)])
+    return action
+
+
+def _register_views(server: CodeAIServer) -> None:
+    @server.feature(t.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+    @guarded([])
+    def document_symbol(ls: CodeAIServer, params: t.DocumentSymbolParams) -> list[t.DocumentSymbol]:
+        state = _state(ls, params.text_document.uri)
+        return features.document_symbols(ls.snapshot(state)) if state else []
+
+    @server.feature(t.TEXT_DOCUMENT_FOLDING_RANGE)
+    @guarded([])
+    def folding_range(ls: CodeAIServer, params: t.FoldingRangeParams) -> list[t.FoldingRange]:
+        state = _state(ls, params.text_document.uri)
+        return features.folding_ranges(ls.snapshot(state)) if state else []
+
+    legend = t.SemanticTokensLegend(token_types=features.TOKEN_TYPES, token_modifiers=features.TOKEN_MODIFIERS)
+    @server.feature(t.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL, legend)
+    @guarded(t.SemanticTokens(data=[]))
+    def semantic_tokens(ls: CodeAIServer, params: t.SemanticTokensParams) -> t.SemanticTokens:
+        state = _state(ls, params.text_document.uri)
+        return features.semantic_tokens(ls.snapshot(state)) if state else t.SemanticTokens(data=[])
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m codeai_lsp [--tcp HOST:PORT]` — stdio by default."""
+    import argparse
+    parser = argparse.ArgumentParser(prog="codeai-lsp")
+    parser.add_argument("--stdio", action="store_true")
+    parser.add_argument("--tcp", metavar="HOST:PORT")
+    parser.add_argument("--debounce-ms", type=int)
+    args = parser.parse_args(argv)
+    serve(args.tcp, args.debounce_ms)
+
+
+def serve(tcp: str | None = None, debounce_ms: int | None = None) -> None:
+    logging.basicConfig(level=logging.WARNING, format="codeai-lsp: %(message)s")
+    server = create_server(debounce_ms)
+    if tcp:
+        host, _, port = tcp.rpartition(":")
+        server.start_tcp(host or "127.0.0.1", int(port))
+    else:
+        server.start_io()
