@@ -15,19 +15,36 @@ app = typer.Typer(
 )
 
 
-def _register() -> None:
-    # Imported for their side effect of adding commands to `app`.
-    from codeai_lang.cli import (
-        language_cmds,  # noqa: F401
-        lsp_cmd,  # noqa: F401
-        migrate_cmds,  # noqa: F401
-        migrate_dsl_cmd,  # noqa: F401
-    )
+# The commands of `language_cmds` (version, parse, validate) are always registered; every other
+# command group lives in the module named here and is imported only when its command is invoked
+# (or for help and unknown commands), so `codeai validate` never pays for the database, YAML
+# round-trip, server or language-server stacks. tests/test_startup.py checks the table is complete.
+CORE_COMMANDS = frozenset({"version", "parse", "validate"})
+LAZY_COMMANDS: dict[str, str] = {
+    "migrate-dsl": "migrate_dsl_cmd",
+    "migrate": "migrate_cmds",
+    "config": "migrate_cmds",
+    "lsp": "lsp_cmd",
+}
+
+
+def _register(argv: list[str] | None = None) -> None:
+    """Import the command modules `argv` needs; each adds its commands to `app` when imported."""
+    import importlib
+
+    from codeai_lang.cli import language_cmds  # noqa: F401
+
+    command = argv[1] if argv and len(argv) > 1 else ""
+    if command in CORE_COMMANDS:
+        return
+    wanted = [LAZY_COMMANDS[command]] if command in LAZY_COMMANDS else sorted(set(LAZY_COMMANDS.values()))
+    for module in wanted:
+        importlib.import_module(f"codeai_lang.cli.{module}")
 
 
 def main() -> None:
     """Console-script entry point."""
     # Deeply nested input is bounded by the lexer; give the AST walkers room for it.
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 20_000))
-    _register()
+    _register(sys.argv)
     app()

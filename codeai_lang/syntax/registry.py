@@ -9,6 +9,7 @@ them with its own driver (contextual keywords, significant newlines, error recov
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import pickle
 import tomllib
@@ -171,10 +172,19 @@ class Registry:
         return tables
 
 
-def _cache_path(grammar_text: str) -> Path:
-    import lark
+def _lark_stamp() -> str:
+    """Identifies the installed Lark without importing it (start-up): its file's path, size, mtime."""
+    spec = importlib.util.find_spec("lark")
+    origin = (spec.origin if spec else None) or ""
+    try:
+        stat = os.stat(origin)
+    except OSError:
+        return origin
+    return f"{origin}:{stat.st_size}:{stat.st_mtime_ns}"
 
-    key = f"{_TABLES_FORMAT}\0{lark.__version__}\0{grammar_text}"
+
+def _cache_path(grammar_text: str) -> Path:
+    key = f"{_TABLES_FORMAT}\0{_lark_stamp()}\0{grammar_text}"
     digest = hashlib.sha256(key.encode()).hexdigest()[:24]
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return base / "codeai" / f"tables-{digest}.pickle"
