@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench fuzz setup clean
+.PHONY: demo test lint bench fuzz setup clean docs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ lint: $(STAMP)
 ## fuzz: a minute of each fuzzer (no hang or crash; incremental == full; migration promises)
 fuzz: $(STAMP)
 	for k in validate incremental rewrite; do $(BIN)/python scripts/fuzz.py $$k 60 || exit 1; done
+
+## docs: regenerate docs/diagnostics.md from the code registry (codeai_lang/diagnostics/codes.py)
+docs: $(STAMP)
+	$(BIN)/python scripts/gen_diagnostics_doc.py
 
 bench: $(STAMP)
 	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done

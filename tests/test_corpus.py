@@ -133,7 +133,10 @@ _POSITION = {"line", "column", "offset"}
 
 
 def _check_diagnostic(diag: dict[str, Any]) -> None:
-    assert set(diag) == {"code", "severity", "message", "range", "fix"}
+    # `rule_id` (the deprecation id of CAI301/CAI302) is present only where a code groups rules.
+    assert set(diag) - {"rule_id"} == {"code", "severity", "message", "range", "fix"}
+    if "rule_id" in diag:
+        assert diag["code"] in ("CAI301", "CAI302") and re.fullmatch(r"D\d+", diag["rule_id"])
     assert re.fullmatch(r"CAI\d{3}", diag["code"])
     assert diag["severity"] in ("error", "warning", "info")
     assert isinstance(diag["message"], str) and diag["message"]

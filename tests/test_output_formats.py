@@ -16,8 +16,8 @@ import jsonschema
 import pytest
 
 from codeai_lang.analysis.validator import validate
+from codeai_lang.diagnostics.codes import CODES
 from codeai_lang.output.formats import (
-    RULE_DESCRIPTIONS,
     FileReport,
     render_github,
     render_json,
@@ -84,6 +84,8 @@ def test_json_output_matches_the_shipped_schema() -> None:
     assert (first["dsl_version"], first["version_source"]) == ("1.1", "directive")
     fixes = [d["fix"] for d in first["diagnostics"] if d["fix"] is not None]
     assert fixes and fixes[0]["edits"][0]["new_text"] == "10m"
+    assert fixes[0]["applicability"] == "safe"
+    assert [d.get("rule_id") for d in first["diagnostics"]] == [None, "D4", None, None]
 
 
 def test_json_positions_are_code_point_columns_and_byte_offsets() -> None:
@@ -124,7 +126,7 @@ def test_sarif_rules_results_and_locations() -> None:
     assert doc["version"] == "2.1.0"
     (run,) = doc["runs"]
     rules = run["tool"]["driver"]["rules"]
-    assert [r["id"] for r in rules] == sorted(RULE_DESCRIPTIONS)
+    assert [r["id"] for r in rules] == sorted(CODES)
     assert run["columnKind"] == "unicodeCodePoints"
     results = run["results"]
     assert [r["ruleId"] for r in results] == ["CAI202", "CAI301", "CAI206", "CAI203"]
@@ -139,13 +141,13 @@ def test_sarif_rules_results_and_locations() -> None:
 
 
 def test_sarif_help_uris_point_at_documented_anchors() -> None:
-    """A heading `## CAI102` gets the anchor `#cai102` on GitHub."""
+    """A heading `### CAI102` gets the anchor `#cai102` on GitHub."""
     headings = set((ROOT / "docs" / "diagnostics.md").read_text(encoding="utf-8").splitlines())
     doc = json.loads(render_sarif(_reports()))
     for rule in doc["runs"][0]["tool"]["driver"]["rules"]:
         anchor = rule["helpUri"].rsplit("#", 1)[1]
         assert anchor == rule["id"].lower()
-        assert f"## {rule['id']}" in headings, rule["id"]
+        assert f"### {rule['id']}" in headings, rule["id"]
 
 
 def test_sarif_uris_are_percent_encoded() -> None:

@@ -54,12 +54,12 @@ def deprecation_diagnostics(sites: list[Site], version: str, reg: Registry) -> l
             message = (f"{site.rule}: {dep.form}: removed in DSL {dep.removed_in}; "
                        f"use {dep.replacement}{manual}")
             out.append(Diagnostic("CAI302", Severity.ERROR, message, site.start, site.end,
-                                  site.fix, ("deprecated",)))
+                                  site.fix, ("deprecated",), site.rule))
         elif reg.is_deprecated(site.rule, version):
             message = (f"{site.rule}: {dep.form}: deprecated since DSL {dep.since}, removed "
                        f"in {dep.removed_in}; use {dep.replacement}{manual}")
             out.append(Diagnostic("CAI301", Severity.WARNING, message, site.start, site.end,
-                                  site.fix, ("deprecated",)))
+                                  site.fix, ("deprecated",), site.rule))
     return out
 
 

@@ -16,6 +16,19 @@ class Severity(StrEnum):
     INFO = "info"
 
 
+class Applicability(StrEnum):
+    """How far a fix can be trusted (ruff's model).
+
+    safe: keeps the program's meaning; editors may apply it as the preferred quick fix and
+    `migrate-dsl` applies it. unsafe: may change meaning; offered, never preferred. display:
+    shown to people only (a suggestion), never applied by a tool.
+    """
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+    DISPLAY = "display"
+
+
 @dataclass(frozen=True, slots=True)
 class Edit:
     """Replace text[start:end] with `new_text` (character offsets into the original text)."""
@@ -27,14 +40,19 @@ class Edit:
 
 @dataclass(frozen=True, slots=True)
 class Fix:
-    """A machine-applicable fix: a description and non-overlapping edits."""
+    """A fix: a description, non-overlapping edits and how far they can be trusted."""
 
     description: str
     edits: tuple[Edit, ...]
+    applicability: Applicability = Applicability.SAFE
 
 
 @dataclass(slots=True)
 class Diagnostic:
+    """One finding. `code` is registered in `codes.py`; `rule_id` names the finer rule behind
+    it where a code groups several (the deprecation id "D4" of a CAI301), so no caller has to
+    parse it back out of the message."""
+
     code: str
     severity: Severity
     message: str
@@ -42,6 +60,7 @@ class Diagnostic:
     end: int
     fix: Fix | None = None
     tags: tuple[str, ...] = field(default=())  # e.g. ("deprecated",)
+    rule_id: str | None = None
 
     @property
     def is_error(self) -> bool:

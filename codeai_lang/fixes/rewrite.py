@@ -38,11 +38,12 @@ How a migration runs
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 from codeai_lang.analysis.validator import validate
 from codeai_lang.diagnostics.model import (
+    Applicability,
     Diagnostic,
     Edit,
     Fix,
@@ -57,7 +58,6 @@ from codeai_lang.syntax.registry import Registry, Version, default_registry
 from codeai_lang.syntax.versioned_parse import Document, parse_document
 
 _DIRECTIVE_VERSION = re.compile(r"#version([ \t]*)(\S*)")
-_CAI302_RULE = re.compile(r"(D[0-9]+):")
 
 
 class UnknownVersion(ValueError):
@@ -92,7 +92,8 @@ class RewriteRule:
     description: str
 
     def edits(self, doc: Document) -> tuple[list[tuple[str, Edit]], list[Site]]:
-        """(rule id, edit) pairs against `doc.text`, and the sites without a fix."""
+        """(rule id, edit) pairs against `doc.text`, and the sites a human must fix: those
+        without a fix, and those whose fix is not safe (as `ruff --fix` applies safe fixes only)."""
         edits: list[tuple[str, Edit]] = []
         manual: list[Site] = []
         for site in doc.sites:
@@ -100,6 +101,9 @@ class RewriteRule:
                 continue
             if site.fix is None:
                 manual.append(site)
+            elif site.fix.applicability is not Applicability.SAFE:
+                why = f"{site.fix.applicability.value} fix not applied automatically: {site.fix.description}"
+                manual.append(replace(site, manual=site.manual or why))
             else:
                 edits.extend((self.id, e) for e in site.fix.edits)
         return edits, manual
@@ -281,9 +285,8 @@ def _manual_items(manual: list[tuple[str, int, str]], errors: list[Diagnostic], 
     items = [Manual(rule, index.line_of(offset) + 1, msg) for rule, offset, msg in manual]
     seen = {(m.rule, m.line) for m in items}
     for d in errors:
-        m = _CAI302_RULE.match(d.message)
-        if d.code == "CAI302" and m:
-            item = Manual(m.group(1), index.line_of(log.to_original(d.start)) + 1, d.message)
+        if d.code == "CAI302" and d.rule_id is not None:
+            item = Manual(d.rule_id, index.line_of(log.to_original(d.start)) + 1, d.message)
             if (item.rule, item.line) not in seen:
                 seen.add((item.rule, item.line))
                 items.append(item)

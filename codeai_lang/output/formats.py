@@ -14,25 +14,11 @@ from typing import Any
 from urllib.parse import quote
 
 from codeai_lang import __version__
+from codeai_lang.diagnostics import codes
 from codeai_lang.diagnostics.model import Diagnostic, Fix, Severity
 from codeai_lang.diagnostics.positions import LineIndex
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-RULE_DESCRIPTIONS = {
-    "CAI001": "Syntax error", "CAI002": "Unterminated string", "CAI003": "Unclosed bracket",
-    "CAI004": "Unterminated block comment", "CAI101": "Duplicate declaration",
-    "CAI102": "Undefined variable", "CAI103": "Undefined function",
-    "CAI104": "Call of a non-function", "CAI105": "Wrong number of arguments",
-    "CAI106": "For over a non-array", "CAI107": "Duplicate parameter",
-    "CAI108": "Assignment to a function", "CAI201": "Unknown field type or modifier",
-    "CAI202": "Reference to an undeclared name", "CAI203": "Invalid value",
-    "CAI206": "Unknown property", "CAI301": "Deprecated form", "CAI302": "Removed form",
-    "CAI401": "Unknown DSL version", "CAI402": "Misplaced or repeated #version",
-    "CAI403": "Construct newer than the declared version",
-}
-# Default severity of each code (language.md §7), shown as the rule's default level.
-WARNING_CODES = frozenset({"CAI206", "CAI301"})
-HELP_BASE = "https://github.com/codeai-lang/codeai-lang/blob/main/docs/diagnostics.md#"
 
 
 @dataclass(slots=True)
@@ -109,16 +95,19 @@ def _position(index: LineIndex, offset: int) -> dict[str, int]:
 def _fix_json(index: LineIndex, fix: Fix | None) -> dict[str, Any] | None:
     if fix is None:
         return None
-    return {"description": fix.description,
+    return {"description": fix.description, "applicability": fix.applicability.value,
             "edits": [{"range": {"start": _position(index, e.start), "end": _position(index, e.end)},
                        "new_text": e.new_text} for e in fix.edits]}
 
 
 def diagnostic_json(report: FileReport, d: Diagnostic) -> dict[str, Any]:
-    return {"code": d.code, "severity": d.severity.value, "message": d.message,
-            "range": {"start": _position(report.index, d.start),
-                      "end": _position(report.index, d.end)},
-            "fix": _fix_json(report.index, d.fix)}
+    out = {"code": d.code, "severity": d.severity.value, "message": d.message,
+           "range": {"start": _position(report.index, d.start),
+                     "end": _position(report.index, d.end)},
+           "fix": _fix_json(report.index, d.fix)}
+    if d.rule_id is not None:
+        out["rule_id"] = d.rule_id
+    return out
 
 
 def render_json(reports: list[FileReport], *, dsl_versions: Sequence[str] = ()) -> str:
@@ -135,21 +124,22 @@ def render_json(reports: list[FileReport], *, dsl_versions: Sequence[str] = ()) 
 _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
 
-def _sarif_rule(code: str) -> dict[str, Any]:
-    """A reportingDescriptor; code scanning shows its default level and links its help."""
-    level = "warning" if code in WARNING_CODES else "error"
-    return {"id": code, "name": RULE_DESCRIPTIONS[code].title().replace(" ", "").replace("#", ""),
-            "shortDescription": {"text": RULE_DESCRIPTIONS[code]},
-            "helpUri": HELP_BASE + code.lower(),
-            "help": {"text": f"{code}: {RULE_DESCRIPTIONS[code]}. See docs/diagnostics.md#{code.lower()}."},
-            "defaultConfiguration": {"level": level}}
+def _sarif_rule(code: codes.Code) -> dict[str, Any]:
+    """A reportingDescriptor from the code registry; code scanning shows its default level
+    and links its help."""
+    return {"id": code.code, "name": code.name,
+            "shortDescription": {"text": code.title},
+            "helpUri": code.help_uri,
+            "help": {"text": f"{code.code}: {code.title}. See {code.help_uri}."},
+            "defaultConfiguration": {"level": _SARIF_LEVEL[code.severity]}}
 
 
 def render_sarif(reports: list[FileReport], *, dsl_versions: Sequence[str] = ()) -> str:
     """``dsl_versions`` comes from the caller: renderers print what they are given, never the registry."""
-    codes = sorted(RULE_DESCRIPTIONS)
-    rules = [_sarif_rule(code) for code in codes]
-    results = [_sarif_result(r, d, codes) for r in reports for d in r.diagnostics]
+    registered = list(codes.all_codes())
+    rules = [_sarif_rule(code) for code in registered]
+    ids = [c.code for c in registered]
+    results = [_sarif_result(r, d, ids) for r in reports for d in r.diagnostics]
     sarif = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lsprotocol import types as t
 
+from codeai_lang.diagnostics import codes
 from codeai_lang.diagnostics.model import Diagnostic, Severity
 from codeai_lang.diagnostics.positions import LineIndex
 
@@ -30,10 +31,15 @@ def to_offset(index: LineIndex, pos: t.Position) -> int:
 def to_lsp_diagnostic(d: Diagnostic, index: LineIndex,
                       deprecation_severity: t.DiagnosticSeverity | None = None) -> t.Diagnostic:
     """One core diagnostic as the client sees it: same code and severity as the CLI; a
-    deprecation (CAI301) may be re-graded by the `codeai.deprecationSeverity` setting."""
+    deprecation (CAI301) may be re-graded by the `codeai.deprecationSeverity` setting. The
+    code links its documentation (from the code registry); `data` carries the rule id."""
     severity = _SEVERITY.get(d.severity, t.DiagnosticSeverity.Error)
     if d.code == "CAI301" and deprecation_severity is not None:
         severity = deprecation_severity
     tags = [t.DiagnosticTag.Deprecated] if "deprecated" in d.tags else None
+    entry = codes.get(d.code)
+    description = t.CodeDescription(href=entry.help_uri) if entry else None
+    data = {"rule_id": d.rule_id} if d.rule_id else None
     return t.Diagnostic(range=to_range(index, d.start, d.end), message=d.message, severity=severity,
-                        code=d.code, source="codeai", tags=tags)
+                        code=d.code, code_description=description, source="codeai", tags=tags,
+                        data=data)

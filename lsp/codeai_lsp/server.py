@@ -26,7 +26,7 @@ from pygls.lsp.server import LanguageServer
 
 from codeai_lang import __version__ as core_version
 from codeai_lang.analysis.incremental import IncrementalDocument
-from codeai_lang.diagnostics.model import Diagnostic
+from codeai_lang.diagnostics.model import Applicability, Diagnostic
 from codeai_lang.diagnostics.positions import LineIndex
 from codeai_lang.syntax.registry import Registry, default_registry
 from codeai_lsp import features
@@ -367,8 +367,8 @@ def _quick_fixes(ls: CodeAIServer, snap: features.Snapshot, rng: t.Range) -> lis
     lo, hi = snap.offset(rng.start), snap.offset(rng.end)
     out = []
     for d in snap.result.diagnostics:
-        if d.fix is None or d.end < lo or d.start > hi:
-            continue
+        if d.fix is None or d.fix.applicability is Applicability.DISPLAY or d.end < lo or d.start > hi:
+            continue  # a display-only fix is a suggestion for people, never an edit
         out.append(_fix_action(ls, snap, d))
     return out
 
@@ -377,8 +377,11 @@ def _fix_action(ls: CodeAIServer, snap: features.Snapshot, d: Diagnostic) -> t.C
     assert d.fix is not None
     edits = [t.TextEdit(range=snap.range(e.start, e.end), new_text=e.new_text) for e in d.fix.edits]
     lsp_diag = to_lsp_diagnostic(d, snap.lines, ls.settings.deprecation_severity)
-    return t.CodeAction(title=f"{d.fix.description} ({d.code})", kind=t.CodeActionKind.QuickFix,
-                        diagnostics=[lsp_diag], is_preferred=True,
+    safe = d.fix.applicability is Applicability.SAFE
+    title = f"{d.fix.description} ({d.code})" if safe else f"{d.fix.description} ({d.code}, unsafe)"
+    # Only a safe fix is preferred: editors apply preferred fixes on "fix all" / save.
+    return t.CodeAction(title=title, kind=t.CodeActionKind.QuickFix,
+                        diagnostics=[lsp_diag], is_preferred=safe,
                         edit=t.WorkspaceEdit(changes={snap.uri: edits}))
 
 

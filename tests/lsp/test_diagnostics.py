@@ -30,6 +30,10 @@ async def test_open_publishes_cli_codes_and_severities(client: LanguageClient) -
     assert by_code["CAI301"].severity == t.DiagnosticSeverity.Warning
     assert list(by_code["CAI301"].tags or []) == [t.DiagnosticTag.Deprecated]
     assert by_code["CAI301"].source == "codeai"
+    # The registry links the docs; the deprecation id travels as data, not only in the message.
+    assert by_code["CAI301"].code_description is not None
+    assert by_code["CAI301"].code_description.href.endswith("diagnostics.md#cai301")
+    assert {(d.data or {}).get("rule_id") for d in params.diagnostics} == {"D1", "D5"}
 
 
 async def test_incremental_edits_update_diagnostics_for_that_version(client: LanguageClient) -> None:

@@ -171,6 +171,7 @@ async def test_quick_fix_and_migrate_source_action(client: LanguageClient) -> No
     assert actions is not None
     fixes = [a for a in actions if isinstance(a, t.CodeAction) and a.kind == t.CodeActionKind.QuickFix]
     assert fixes and fixes[0].edit is not None
+    assert fixes[0].is_preferred is True  # a safe fix
     edit = fixes[0].edit.changes[uri][0]  # type: ignore[index]
     assert edit.new_text == "primary" and edit.range.start == t.Position(line=2, character=14)
     migrate = [a for a in actions if isinstance(a, t.CodeAction) and a.kind == "source.migrate"]
