@@ -20,7 +20,15 @@ from typing import Annotated
 import typer
 
 from codeai_lang.cli import app
-from codeai_lang.platform.config import Config, ConfigError, load_config, migrate_config
+from codeai_lang.platform.config import (
+    KEYS,
+    Config,
+    ConfigError,
+    load_config,
+    mask_secrets,
+    migrate_config,
+    url_secrets,
+)
 from codeai_lang.platform.dbmigrate import MigrateError, Options, Runner, create_pair, discover, open_backend
 from codeai_lang.platform.dbmigrate.runner import StatusEntry
 from codeai_lang.platform.dbmigrate.target import target_from_config
@@ -61,8 +69,13 @@ class Common:
     config_file: Path | None
 
 
+# Secret values known so far (passwords from flags, environment and configuration): every message
+# for people is scrubbed of them, because drivers quote connection strings in their errors.
+_SECRETS: list[str] = []
+
+
 def say(message: str) -> None:
-    typer.echo(message, err=True)
+    typer.echo(mask_secrets(message, _SECRETS), err=True)
 
 
 def emit(text: str) -> None:
@@ -76,11 +89,17 @@ def fail(message: str, code: int) -> typer.Exit:
 
 def load_effective_config(config_file: Path | None, database_url: str | None) -> Config:
     """The real layers: system, home and working-directory files, the environment and flags."""
+    _SECRETS.extend(url_secrets(database_url or ""))
+    for key in ("database.url", "database.password", "auth.jwt_secret"):
+        for var in KEYS[key].env:
+            value = os.environ.get(var, "")
+            _SECRETS.extend(url_secrets(value) if KEYS[key].url else [value] if value else [])
     try:
         cfg = load_config(config_file=config_file, env=os.environ,
                           flags={"database.url": (database_url, "--database-url")})
     except ConfigError as exc:
         raise fail(str(exc), EXIT_USAGE) from exc
+    _SECRETS.extend(cfg.secrets())
     for warning in cfg.warnings:
         say(f"codeai: warning: {warning}")
     return cfg

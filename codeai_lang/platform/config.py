@@ -11,13 +11,15 @@ read the real ``/etc`` or ``$HOME``; :func:`default_search_paths` supplies the r
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import yaml
 from ruamel.yaml import YAML
@@ -40,7 +42,7 @@ class Key:
 
     name: str
     default: str | int
-    kind: str = "str"  # "str", "port" or "choice"
+    kind: str = "str"  # "str", "port", "choice" or "dburl"
     choices: tuple[str, ...] = ()
     secret: bool = False
     url: bool = False  # a URL whose password part is a secret
@@ -51,6 +53,8 @@ class Key:
             return "an integer port number (1-65535)"
         if self.kind == "choice":
             return "one of " + ", ".join(self.choices)
+        if self.kind == "dburl":
+            return SUPPORTED_DB_URLS
         return "a string"
 
 
@@ -58,7 +62,7 @@ _SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full"
 KEYS: dict[str, Key] = {k.name: k for k in (
     Key("database.driver", "sqlite", "choice", ("sqlite", "postgres"), env=("CODEAI_DB_DRIVER",)),
     Key("database.path", "./codeai.db", env=("CODEAI_DB_PATH",)),
-    Key("database.url", "", secret=True, url=True, env=("CODEAI_DB_URL", "DATABASE_URL")),
+    Key("database.url", "", "dburl", secret=True, url=True, env=("CODEAI_DB_URL", "DATABASE_URL")),
     Key("database.host", "localhost", env=("CODEAI_DB_HOST",)),
     Key("database.port", 5432, "port", env=("CODEAI_DB_PORT",)),
     Key("database.name", "codeai", env=("CODEAI_DB_NAME", "DATABASE_NAME")),
@@ -100,10 +104,18 @@ class Config:
         value = self.values[key]
         spec = KEYS[key]
         if spec.url and value:
-            return mask_url(str(value))
+            return mask_any_url(str(value), self.secrets())
         if spec.secret and value:
             return MASK
         return value
+
+    def secrets(self) -> list[str]:
+        """Every secret value in effect, so messages can be scrubbed of them wherever they appear."""
+        found = [str(self.values[k]) for k, s in KEYS.items() if s.secret and not s.url and self.values[k]]
+        for key, spec in KEYS.items():
+            if spec.url and self.values[key]:
+                found += url_secrets(str(self.values[key]))
+        return found
 
     def as_json(self) -> dict[str, Any]:
         nested: dict[str, dict[str, Any]] = {}
@@ -114,14 +126,98 @@ class Config:
                 "warnings": list(self.warnings)}
 
 
+SUPPORTED_DB_URLS = ("a postgresql:// or postgres:// URL (postgresql://user@host:5432/dbname), "
+                     "a libpq key=value string (such as host=db.example port=5432 dbname=codeai), "
+                     "or sqlite:PATH / sqlite:///ABSOLUTE/PATH")
+# `password=…` inside free text: a quoted libpq value, else everything up to white space but for
+# a final punctuation mark of the sentence (masking too much is harmless, too little is a leak).
+_PASSWORD_PARAM = re.compile(r"(?i)(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S*?(?=[:,;)]?(?:\s|$)))")
+# `scheme://user:secret@host` inside free text (the last `@` of the token ends the secret).
+_URL_USERINFO = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^\s:/?#@]*:)(\S*)@")
+
+
+def database_url_kind(url: str) -> str:
+    """``"sqlite"``, ``"postgres"`` (a URL) or ``"conninfo"`` (libpq key=value); ``""`` if unsupported."""
+    scheme, sep, _ = url.partition(":")
+    if sep and scheme.lower() == "sqlite":
+        return "sqlite"
+    if sep and scheme.lower() in ("postgres", "postgresql") and url[len(scheme):].startswith("://"):
+        return "postgres"
+    if "://" not in url and re.match(r"\s*[A-Za-z_]+\s*=", url):
+        return "conninfo"
+    return ""
+
+
+def check_database_url(url: str, origin: str, label: str) -> str:
+    """Refuse what we cannot connect to, so a typo never migrates ``./codeai.db`` instead."""
+    kind = database_url_kind(url)
+    if not kind:
+        raise ConfigError(f"{origin}: {label}: unsupported database URL {mask_secrets(url)!r}; "
+                          f"expected {SUPPORTED_DB_URLS}")
+    if kind == "conninfo":
+        from psycopg import ProgrammingError
+        from psycopg.conninfo import conninfo_to_dict
+
+        try:
+            conninfo_to_dict(url)
+        except ProgrammingError as exc:
+            # libpq's own message may quote a fragment of the password: name only the rule.
+            # The value is not quoted either: where a password ends cannot be known.
+            raise ConfigError(f"{origin}: {label}: malformed key=value connection string "
+                              "(not shown, it may hold a password): write key=value pairs separated "
+                              "by spaces, quote values containing spaces in single quotes") from exc
+    return url
+
+
 def mask_url(url: str) -> str:
-    """Hide the password of ``scheme://user:password@host/...``; other URLs are returned as is."""
+    """Hide the password of ``scheme://user:password@host/...`` and of ``?password=…``."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    userinfo = f"{parts.username or ''}:{MASK}@"
-    host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit((parts.scheme, userinfo + host, parts.path, parts.query, parts.fragment))
+    netloc, query = parts.netloc, parts.query
+    if parts.password is not None:
+        netloc = f"{parts.username or ''}:{MASK}@" + netloc.rsplit("@", 1)[1]
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if any(k.lower() == "password" for k, _ in pairs):
+        query = urlencode([(k, MASK if k.lower() == "password" else v) for k, v in pairs], safe="*/:")
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def mask_any_url(url: str, secrets: Sequence[str] = ()) -> str:
+    """Mask a URL or key=value string exactly (keeping the other parts readable)."""
+    if "://" in url:
+        masked = mask_url(url)
+        for secret in sorted({s for s in secrets if len(s) >= 3}, key=len, reverse=True):
+            masked = masked.replace(secret, MASK)
+        return masked
+    return mask_secrets(url, secrets)
+
+
+def mask_secrets(text: str, secrets: Sequence[str] = ()) -> str:
+    """Hide every password form in free text: URL userinfo, ``?password=``, key=value ``password=``.
+
+    ``secrets`` are known secret values (from the configuration), hidden wherever they appear,
+    e.g. inside a driver's error message that quotes part of a connection string.
+    """
+    for secret in sorted({s for s in secrets if len(s) >= 3}, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    text = _URL_USERINFO.sub(lambda m: m.group(1) + MASK + "@", text)
+    return _PASSWORD_PARAM.sub(lambda m: m.group(1) + MASK, text)
+
+
+def url_secrets(url: str) -> list[str]:
+    """The password values a database URL or key=value string carries (for :func:`mask_secrets`)."""
+    found: list[str] = []
+    kind = database_url_kind(url)
+    if kind == "conninfo":
+        from psycopg.conninfo import conninfo_to_dict
+
+        with contextlib.suppress(Exception):  # malformed: the regexes mask it
+            found.append(str(conninfo_to_dict(url).get("password") or ""))
+    elif "://" in url:
+        with contextlib.suppress(Exception):  # malformed: the regexes mask it
+            parts = urlsplit(url)
+            found.append(parts.password or "")
+            found += [v for k, v in parse_qsl(parts.query) if k.lower() == "password"]
+    return [s for s in found if s]
 
 
 def default_search_paths(home: Path | None = None, cwd: Path | None = None) -> list[Path]:
@@ -135,13 +231,16 @@ def convert(spec: Key, raw: object, origin: str, label: str | None = None) -> st
     """Check and convert one raw value; the error names the source, the key and the expected type."""
     label = label or spec.name
     if isinstance(raw, (dict, list)) or isinstance(raw, bool) and spec.kind != "str":
-        raise ConfigError(f"{origin}: {label}: expected {spec.expected()}, got {raw!r}")
+        shown = MASK if spec.secret and not spec.url else mask_secrets(repr(raw))
+        raise ConfigError(f"{origin}: {label}: expected {spec.expected()}, got {shown}")
     if spec.kind == "port":
         text = str(raw).strip()
         if not text.isdigit() or not 1 <= int(text) <= 65535:
             raise ConfigError(f"{origin}: {label}: expected {spec.expected()}, got {raw!r}")
         return int(text)
     text = str(raw).lower() if isinstance(raw, bool) else str(raw)
+    if spec.kind == "dburl" and text:
+        return check_database_url(text, origin, label)
     if spec.kind == "choice" and text.lower() not in spec.choices:
         raise ConfigError(f"{origin}: {label}: expected {spec.expected()}, got {raw!r}")
     return text.lower() if spec.kind == "choice" else text
@@ -257,8 +356,7 @@ def _derive_driver(cfg: Config) -> None:
     if cfg.ranks["database.driver"] >= max(cfg.ranks["database.url"], RANK_DEFAULT + 1):
         return
     if url:
-        scheme = url.split(":", 1)[0].lower()
-        driver = "postgres" if scheme in ("postgres", "postgresql") else "sqlite"
+        driver = "sqlite" if database_url_kind(url) == "sqlite" else "postgres"
         cfg.values["database.driver"] = driver
         cfg.sources["database.driver"] = f"derived from database.url ({cfg.sources['database.url']})"
         return

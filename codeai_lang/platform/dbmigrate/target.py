@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from codeai_lang.platform.config import Config, mask_url
+from codeai_lang.platform.config import Config, database_url_kind, mask_any_url
 
 # Connection settings that, when set in a higher layer than database.url, override the URL's part.
 _PG_PARAMS = {"database.host": "host", "database.port": "port", "database.name": "dbname",
@@ -25,7 +25,7 @@ class DatabaseTarget:
             return f"SQLite database {self.sqlite_path}"
         if self.conninfo:
             extra = {k: v for k, v in self.params.items() if k != "password"}
-            return f"PostgreSQL {mask_url(self.conninfo)}" + (f" {extra}" if extra else "")
+            return f"PostgreSQL {mask_any_url(self.conninfo)}" + (f" {extra}" if extra else "")
         p = self.params
         return f"PostgreSQL {p.get('user')}@{p.get('host')}:{p.get('port')}/{p.get('dbname')}"
 
@@ -42,7 +42,7 @@ def target_from_config(cfg: Config) -> DatabaseTarget:
         if url and url.lower().startswith("sqlite:") and cfg.ranks["database.url"] >= cfg.ranks["database.path"]:
             return DatabaseTarget("sqlite", sqlite_path=sqlite_path_from_url(url))
         return DatabaseTarget("sqlite", sqlite_path=str(cfg.get("database.path")))
-    if url and url.split(":", 1)[0].lower() in ("postgres", "postgresql"):
+    if url and database_url_kind(url) in ("postgres", "conninfo"):
         url_rank = cfg.ranks["database.url"]
         overrides = {p: cfg.get(k) for k, p in _PG_PARAMS.items() if cfg.ranks[k] > url_rank}
         return DatabaseTarget("postgres", conninfo=url, params=overrides)
