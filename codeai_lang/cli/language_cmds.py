@@ -13,6 +13,7 @@ import typer
 from codeai_lang import __version__
 from codeai_lang.analysis.validator import validate as validate_text
 from codeai_lang.cli import app
+from codeai_lang.diagnostics.model import Diagnostic, Severity
 from codeai_lang.diagnostics.positions import LineIndex
 from codeai_lang.files.sources import SourceError, discover, read_source
 from codeai_lang.output.formats import RENDERERS, FileReport, diagnostic_json, render_text
@@ -40,10 +41,16 @@ def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
     return typer.Exit(code)
 
 
-def discover_or_fail(paths: list[str]) -> list[str]:
-    """The .cai files under PATHs; a missing path or no files at all is a usage error."""
+# A file that could not be read at all (missing, unreadable, a FIFO or socket): reported as
+# that file's only diagnostic, so machine-readable output stays complete.
+UNREADABLE = "CAI005"
+
+
+def discover_or_fail(paths: list[str], *, keep_missing: bool = False) -> list[str]:
+    """The .cai files under PATHs; no files at all (or a missing path, unless `keep_missing`:
+    then it is listed for the caller to report per file) is a usage error."""
     try:
-        files = list(discover(paths))
+        files = list(discover(paths, keep_missing=keep_missing))
     except SourceError as exc:
         raise fail(str(exc)) from exc
     if not files:
@@ -138,20 +145,30 @@ def validate(
 ) -> None:
     """Check .cai files for syntax errors, semantic errors and deprecations."""
     check_dsl_version(dsl_version)
-    files = discover_or_fail(paths)
-    reports = []
+    files = discover_or_fail(paths, keep_missing=True)
+    reports, unreadable = [], 0
     for path in files:
         try:
             reports.append(validate_file(path, dsl_version))
         except SourceError as exc:
-            raise fail(str(exc)) from exc
+            typer.echo(f"codeai: error: {exc}", err=True)
+            reports.append(unreadable_report(path, exc))
+            unreadable += 1
     if output is OutputFormat.text:
         sys.stdout.write(render_text(reports, verbose=verbose))
     else:
         sys.stdout.write(RENDERERS[output.value](reports, dsl_versions=default_registry().names))
     errors = any(not r.valid for r in reports)
     warnings = any(r.diagnostics for r in reports)
+    if unreadable:
+        raise typer.Exit(EXIT_USAGE)
     raise typer.Exit(EXIT_INVALID if errors or (strict and warnings) else EXIT_OK)
+
+
+def unreadable_report(path: str, exc: SourceError) -> FileReport:
+    reason = str(exc).removeprefix(f"{path}: ")
+    diag = Diagnostic(UNREADABLE, Severity.ERROR, f"cannot read this file: {reason}", 0, 0)
+    return FileReport(path, "", [diag], None, None)
 
 
 def validate_file(path: str, dsl_version: str | None) -> FileReport:

@@ -41,7 +41,7 @@ from codeai_lang.cli.language_cmds import (
     fail,
 )
 from codeai_lang.files.atomic import atomic_write, remove_stale_temp_files
-from codeai_lang.files.sources import STDIN
+from codeai_lang.files.sources import STDIN, read_regular_file
 from codeai_lang.fixes.rewrite import migrate_text
 from codeai_lang.syntax.registry import default_registry
 
@@ -98,7 +98,7 @@ def migrate_file(path: str, opts: Options) -> FileOutcome:
 
 def _migrate_file(path: str, opts: Options) -> FileOutcome:
     _inject_fault(path)
-    data = sys.stdin.buffer.read() if path == STDIN else Path(path).read_bytes()
+    data = sys.stdin.buffer.read() if path == STDIN else read_regular_file(path)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -243,7 +243,7 @@ def migrate_dsl(
 
 
 def _discover(paths: list[str]) -> list[str]:
-    files = discover_or_fail(paths)
+    files = discover_or_fail(paths, keep_missing=True)  # a missing one is reported with the others
     if STDIN in files and len(files) > 1:
         raise fail("'-' (stdin) cannot be combined with other paths")
     return files

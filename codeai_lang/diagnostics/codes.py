@@ -85,6 +85,19 @@ A `/* …` comment is never closed.
 /* TODO: finish
 var x = 1
 ```"""),
+    Code("CAI005", "unreadable-file", "File cannot be read", Severity.ERROR, "syntax", "0.1.0", """\
+The file could not be read at all: it is missing (a path given on the command line, a
+dangling symlink), unreadable (permissions, an I/O error), or not a regular file — a FIFO,
+socket or device named `*.cai` is never opened for reading, because reading a FIFO waits for
+a writer forever (to check piped text, use `-` for stdin). The diagnostic is the file's only
+one, at 1:1; the other files are still checked, the machine-readable output lists every file,
+and the exit code is 2 (an I/O problem, not an invalid program). `migrate-dsl` reports the
+same files as failed with an `I/O error: …` note.
+
+```
+$ mkfifo pipe.cai && codeai validate pipe.cai ok.cai
+pipe.cai:1:1: error[CAI005] cannot read this file: a FIFO, not a regular file; skipped
+```"""),
     # -- scripting core ---------------------------------------------------------------------
     Code("CAI101", "duplicate-declaration", "Duplicate declaration", Severity.ERROR, "names",
          "0.1.0", """\
