@@ -17,8 +17,17 @@ from dataclasses import dataclass, field
 from codeai_lang.diagnostics.model import Diagnostic, Severity
 
 MAX_NESTING = 128
+# Past this many identical punctuation, operator or invalid tokens in a row (only white space
+# between), the rest of the run is one ERROR token: no valid program repeats one of them that
+# often (brackets nest at most MAX_NESTING deep), and a megabyte of `@` must not become a
+# million tokens for the parser to recover from, once per DSL version.
+MAX_RUN = 2 * MAX_NESTING
+_RUN_KINDS = frozenset({"PUNCT", "OP", "ERROR"})
 HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 
+# STRING uses possessive quantifiers (Python 3.11+): with a plain `(?:[^"\\]|\\.)*`, `re` keeps a
+# backtracking frame per character, about 300 bytes each (a 3 MB literal needed ~900 MB). Nothing
+# after the body ever needs to backtrack into it, so possessive repeats match the same strings.
 _MASTER = re.compile(
     r"""
     (?P<WS>[ \t\r\f\v\ufeff]+)
@@ -26,7 +35,7 @@ _MASTER = re.compile(
   | (?P<LINE_COMMENT>//[^\r\n]*)
   | (?P<BLOCK_COMMENT>/\*[\s\S]*?(?:\*/|\Z))
   | (?P<DIRECTIVE>\#version\b[^\n]*)
-  | (?P<STRING>"(?:[^"\\\n]|\\[^\n])*"?)
+  | (?P<STRING>"[^"\\\n]*+(?:\\[^\n][^"\\\n]*+)*+"?)
   | (?P<DURATION>[0-9]+(?:\.[0-9]+)?(?:ms|s|m|h|d)(?![A-Za-z0-9_]))
   | (?P<NUMBER>[0-9]+(?:\.[0-9]+)?)
   | (?P<NAME>[A-Za-z_][A-Za-z0-9_]*)
@@ -102,6 +111,7 @@ class _Lexer:
         match = _MASTER.match
         pos, n = 0, len(text)
         last_nl = True  # suppress NL right after another NL or at file start
+        run = 0  # length of the current run of identical PUNCT/OP/ERROR tokens
         while pos < n:
             m = match(text, pos)
             assert m is not None  # ERROR matches any character
@@ -156,14 +166,31 @@ class _Lexer:
                 out.directives.append(Token("DIRECTIVE", m.group(), pos, end))
             elif kind == "ERROR":  # a run of characters no token starts with: one error
                 ch = m.group()
-                what = f"character {ch!r}" if len(ch) == 1 else f"characters {ch!r}"
-                self._diag("CAI001", f"unexpected {what}", pos, end)
+                self._diag("CAI001", f"unexpected {_quote_run(ch)}", pos, end)
                 append(Token("ERROR", ch, pos, end))
             else:  # NUMBER, DURATION
                 append(Token(kind, m.group(), pos, end))  # type: ignore[arg-type]
             last_nl = False
             pos = end
+            if kind in _RUN_KINDS:
+                run = run + 1 if len(tokens) > 1 and tokens[-2].text == tokens[-1].text else 1
+                if run >= MAX_RUN:
+                    pos, run = self._skip_run(tokens[-1].text, end), 0
+            else:
+                run = 0
         return self.finish()
+
+    def _skip_run(self, repeated: str, start: int) -> int:
+        """Make the rest of a run of `repeated` tokens one ERROR token; return where it ends."""
+        # Possessive, so `re` keeps no backtracking frame per repetition (memory stays flat).
+        m = re.compile(r"(?:[ \t\r\n\f\v\ufeff]*+" + re.escape(repeated) + ")*+").match(self.text, start)
+        end = m.end() if m else start
+        if end > start:
+            body = self.text[start:end]
+            self._diag("CAI001", f"unexpected run of {body.count(repeated) + MAX_RUN:,} {repeated!r} "
+                       "tokens; the rest of the run is skipped", start, end)
+            self.out.tokens.append(Token("ERROR", body, start, end))
+        return end
 
     def finish(self) -> Lexed:
         # Past the nesting cap the rest is unread, so "unclosed" would be a guess (and one
@@ -231,6 +258,17 @@ class _Lexer:
 
     def _diag(self, code: str, message: str, start: int, end: int) -> None:
         self.out.diagnostics.append(Diagnostic(code, Severity.ERROR, message, start, end))
+
+
+EXCERPT = 20  # characters of a long run quoted in a message (the range covers all of it)
+
+
+def _quote_run(run: str) -> str:
+    if len(run) == 1:
+        return f"character {run!r}"
+    if len(run) <= EXCERPT:
+        return f"characters {run!r}"
+    return f"characters {run[:EXCERPT]!r}… ({len(run):,} characters)"
 
 
 def _escaped_quote_at_end(s: str) -> bool:
