@@ -10,6 +10,11 @@ Safety: a file is written only when its migrated text validates under the target
 run — an exception, a killed worker — every file is either fully old or fully new. Files
 already at the target are not written at all.
 
+Ctrl-C: the first SIGINT asks for a stop (workers ignore the signal; they finish the file in
+hand, atomically, and skip the rest of their batch; batches not started are cancelled), then the
+run reports what was migrated and what was not and exits 130. A second Ctrl-C aborts at once.
+Our stale temporary files (from killed runs) are removed from the directories migrated.
+
 Fault injection for tests: `CODEAI_MIGRATE_FAULT=raise:TEXT` makes the worker raise on files
 whose path contains TEXT; `exit:TEXT` kills the worker process there.
 """
@@ -18,11 +23,15 @@ from __future__ import annotations
 
 import difflib
 import json
+import multiprocessing
 import os
+import signal
 import sys
+import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -40,13 +49,21 @@ from codeai_lang.cli.language_cmds import (
     discover_or_fail,
     fail,
 )
-from codeai_lang.files.atomic import atomic_write, remove_stale_temp_files
+from codeai_lang.files.atomic import atomic_write, remove_stale_temp_files, remove_stale_temp_files_in
 from codeai_lang.files.sources import STDIN, read_regular_file
 from codeai_lang.fixes.rewrite import migrate_text
 from codeai_lang.syntax.registry import default_registry
 
 FAULT_ENV = "CODEAI_MIGRATE_FAULT"
 TABLE_ROWS = 200  # the summary table lists at most this many changed/failed files
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+NOT_MIGRATED = "interrupted before this file: not migrated"
+_POLL = 0.05  # seconds between checks for a stop request while waiting for workers
+_IN_FLIGHT_WAIT = 30.0  # a file in hand is finished, however long it takes (up to this)
+
+# Set in worker processes (by the pool initializer) and in this process while a run is going:
+# once set, no new file is started.
+_STOP: Any = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,11 +91,12 @@ class FileOutcome:
     written: bool = False
     io_error: bool = False
     diff: str = ""
+    attempted: bool = True
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
         out["from"], out["to"] = out.pop("source"), out.pop("target")
-        del out["diff"], out["io_error"]
+        del out["diff"], out["io_error"], out["attempted"]
         return out
 
 
@@ -158,33 +176,108 @@ def unified_diff(path: str, old: str, new: str) -> str:
 
 
 def migrate_batch(paths: list[str], opts: Options) -> list[FileOutcome]:
-    """Worker entry: migrate a batch of files (one task per batch keeps IPC small)."""
-    return [migrate_file(p, opts) for p in paths]
+    """Worker entry: migrate a batch of files (one task per batch keeps IPC small); after a
+    stop request the files not started yet are returned as not attempted."""
+    return [_not_migrated(p, opts) if _stopping() else migrate_file(p, opts) for p in paths]
+
+
+def _stopping() -> bool:
+    return _STOP is not None and _STOP.is_set()
+
+
+def _not_migrated(path: str, opts: Options) -> FileOutcome:
+    return FileOutcome(path, None, opts.target, error=NOT_MIGRATED, attempted=False)
+
+
+def _init_worker(stop: Any) -> None:
+    """Workers leave Ctrl-C to the parent, so the file in hand is always finished."""
+    global _STOP
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _STOP = stop
 
 
 def run_migration(files: list[str], opts: Options, jobs: int,
                   advance: Callable[[int], None] | None = None) -> list[FileOutcome]:
-    """Migrate `files` with `jobs` worker processes (1: in this process); results in order."""
+    """Migrate `files` with `jobs` worker processes (1: in this process); results in order.
+
+    A Ctrl-C stops the run early (see the module docstring): files not started come back as
+    not attempted (`attempted=False`), every other file is old or new, never half-written.
+    """
     tick = advance or (lambda _n: None)
-    if jobs <= 1 or len(files) <= 1:
-        outcomes = []
-        for path in files:
-            outcomes.append(migrate_file(path, opts))
-            tick(1)
-        return outcomes
+    global _STOP
+    stop = multiprocessing.get_context().Event()
+    previous, _STOP = _STOP, stop
+    try:
+        with _stop_on_sigint(stop):
+            if jobs <= 1 or len(files) <= 1:
+                return _run_here(files, opts, tick)
+            return _run_pool(files, opts, jobs, tick, stop)
+    finally:
+        _STOP = previous
+
+
+def _run_here(files: list[str], opts: Options, tick: Callable[[int], None]) -> list[FileOutcome]:
+    outcomes = []
+    for path in files:
+        outcomes.append(_not_migrated(path, opts) if _stopping() else migrate_file(path, opts))
+        tick(1)
+    return outcomes
+
+
+def _run_pool(files: list[str], opts: Options, jobs: int, tick: Callable[[int], None],
+              stop: Any) -> list[FileOutcome]:
     _warm_up(opts.target)
     batches = _batches(files, jobs)
     done: dict[int, list[FileOutcome]] = {}
-    with ProcessPoolExecutor(max_workers=min(jobs, len(batches))) as pool:
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(batches)), initializer=_init_worker,
+                               initargs=(stop,))
+    try:
         futures = {pool.submit(migrate_batch, batch, opts): i for i, batch in enumerate(batches)}
-        for future in as_completed(futures):
-            i = futures[future]
-            try:
-                done[i] = future.result()
-            except Exception as exc:  # a worker died (BrokenProcessPool) or could not pickle
-                done[i] = [_lost(p, opts, exc) for p in batches[i]]
-            tick(len(batches[i]))
+        pending = set(futures)
+        while pending and not stop.is_set():
+            finished, pending = wait(pending, timeout=_POLL, return_when=FIRST_COMPLETED)
+            for future in finished:
+                done[futures[future]] = _batch_result(future, batches[futures[future]], opts)
+                tick(len(batches[futures[future]]))
+        if pending:  # stopped: cancel what has not started, let the files in hand finish
+            for future in pending:
+                future.cancel()
+            wait(pending, timeout=_IN_FLIGHT_WAIT)
+            for future in pending:
+                i = futures[future]
+                done[i] = ([_not_migrated(p, opts) for p in batches[i]] if future.cancelled()
+                           else _batch_result(future, batches[i], opts))
+    finally:
+        pool.shutdown(wait=not stop.is_set(), cancel_futures=True)
     return [o for i in range(len(batches)) for o in done[i]]
+
+
+def _batch_result(future: Future[list[FileOutcome]], batch: list[str], opts: Options) -> list[FileOutcome]:
+    if not future.done():  # still running past the in-flight wait: its files are old or new
+        return [_lost(p, opts, TimeoutError("still running when the run was interrupted")) for p in batch]
+    try:
+        return future.result()
+    except Exception as exc:  # a worker died (BrokenProcessPool) or could not pickle
+        return [_lost(p, opts, exc) for p in batch]
+
+
+@contextmanager
+def _stop_on_sigint(stop: Any) -> Iterator[None]:
+    """First Ctrl-C: set `stop` (checked between files). Second: abort with KeyboardInterrupt."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread (e.g. embedded use)
+        return
+
+    def on_sigint(signum: int, frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    old = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 def _batches(files: list[str], jobs: int) -> list[list[str]]:
@@ -236,10 +329,21 @@ def migrate_dsl(
     mode = "check" if check else "diff" if diff else "output" if output is not None else "write"
     opts = Options(target, mode, output)
     started = time.perf_counter()
+    if mode in ("write", "output"):
+        _remove_stale_temp_files(files, output)
     outcomes = _run_with_progress(files, opts, jobs or os.cpu_count() or 1)
     elapsed = time.perf_counter() - started
     _emit(outcomes, opts, report, elapsed)
     raise typer.Exit(_exit_code(outcomes, opts))
+
+
+def _remove_stale_temp_files(files: list[str], output: str | None) -> None:
+    """Temp files of killed runs (ours: named with a PID no longer running) in these directories."""
+    dirs = {os.path.dirname(os.path.realpath(f)) for f in files if f != STDIN}
+    if output is not None:
+        dirs.add(os.path.dirname(os.path.realpath(output)))
+    for removed in remove_stale_temp_files_in(sorted(dirs)):
+        typer.echo(f"codeai: removed a stale temporary file of an interrupted run: {removed}", err=True)
 
 
 def _discover(paths: list[str]) -> list[str]:
@@ -262,6 +366,8 @@ def _run_with_progress(files: list[str], opts: Options, jobs: int) -> list[FileO
 
 
 def _exit_code(outcomes: list[FileOutcome], opts: Options) -> int:
+    if any(not o.attempted for o in outcomes):
+        return EXIT_INTERRUPTED
     if any(o.io_error for o in outcomes):
         return EXIT_USAGE
     if any(o.error for o in outcomes):
@@ -278,6 +384,8 @@ def summary(outcomes: list[FileOutcome], opts: Options, elapsed: float) -> dict[
         "unchanged": sum(1 for o in outcomes if not o.changed and not o.error),
         "failed": sum(1 for o in outcomes if o.error),
         "written": sum(1 for o in outcomes if o.written),
+        "not_attempted": sum(1 for o in outcomes if not o.attempted),
+        "interrupted": any(not o.attempted for o in outcomes),
         "seconds": round(elapsed, 3),
     }
 
@@ -295,7 +403,7 @@ def _emit(outcomes: list[FileOutcome], opts: Options, report: SimpleFormat, elap
 def _print_table(outcomes: list[FileOutcome], opts: Options, totals: dict[str, Any]) -> None:
     """Changed and failed files (the others are only counted), then the totals, to stderr."""
     console = Console(stderr=True, highlight=False, soft_wrap=False)
-    shown = [o for o in outcomes if o.error] + [o for o in outcomes if o.changed and not o.error]
+    shown = [o for o in outcomes if o.error and o.attempted] + [o for o in outcomes if o.changed and not o.error]
     if shown:
         table = Table(title=f"migrate-dsl → {opts.target}", title_justify="left")
         for column in ("file", "from", "status", "rules", "notes"):
@@ -306,8 +414,25 @@ def _print_table(outcomes: list[FileOutcome], opts: Options, totals: dict[str, A
         if len(shown) > TABLE_ROWS:
             console.print(f"… and {len(shown) - TABLE_ROWS} more (use --report json for all)")
     verb = "would change" if opts.mode in ("check", "diff") else "migrated"
+    if totals["interrupted"]:
+        _print_interrupted(console, outcomes, totals, verb)
+        return
     console.print(f"{totals['files']} file(s): {totals['changed']} {verb}, {totals['unchanged']} "
                   f"already at {opts.target}, {totals['failed']} failed ({totals['seconds']:.2f} s)")
+
+
+def _print_interrupted(console: Console, outcomes: list[FileOutcome], totals: dict[str, Any], verb: str) -> None:
+    """After Ctrl-C: what was done and what was not, so the user knows where things stand."""
+    skipped = [o.path for o in outcomes if not o.attempted]
+    failed = totals["failed"] - len(skipped)
+    console.print(f"interrupted: {totals['files'] - len(skipped)} of {totals['files']} file(s) processed "
+                  f"({totals['changed']} {verb}, {totals['unchanged']} already at target, {failed} failed); "
+                  f"{len(skipped)} not migrated. Every file is either untouched or fully migrated; "
+                  "run the same command again to finish.")
+    for path in skipped[:TABLE_ROWS]:
+        console.print(f"  not migrated: {path}")
+    if len(skipped) > TABLE_ROWS:
+        console.print(f"  … and {len(skipped) - TABLE_ROWS} more (use --report json for all)")
 
 
 def _status(o: FileOutcome, opts: Options) -> str:
