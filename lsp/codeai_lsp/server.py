@@ -2,8 +2,10 @@
 navigation, completion, outline, folding and semantic tokens.
 
 Concurrency model: every handler runs on the server's event loop, so document state is never
-touched by two handlers at once. Edits are recorded when they arrive and applied (incrementally)
-when something needs the analysis: the debounced diagnostics task, or a request such as hover.
+touched by two handlers at once. Edits are applied to the text when they arrive (cheaply, see
+`edits.PendingText`) and folded into one edit, which the analysis takes when something needs
+it: the debounced diagnostics task, or a request such as hover. A burst of edits is therefore
+analysed once, on the newest text.
 A diagnostics task for a version that an edit has superseded is cancelled, and a result is
 only published if it is still for the document's current version.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import gc
+import json
 import logging
 import os
 import traceback
@@ -27,15 +30,20 @@ from pygls.lsp.server import LanguageServer
 from codeai_lang import __version__ as core_version
 from codeai_lang.analysis.incremental import IncrementalDocument
 from codeai_lang.diagnostics.model import Applicability, Diagnostic
-from codeai_lang.diagnostics.positions import LineIndex
 from codeai_lang.syntax.registry import Registry, default_registry
 from codeai_lsp import features
-from codeai_lsp.convert import SETTING_SEVERITY, to_lsp_diagnostic, to_offset
+from codeai_lsp.convert import SETTING_SEVERITY, to_lsp_diagnostic
+from codeai_lsp.edits import PendingText
 
 log = logging.getLogger("codeai_lsp")
 F = TypeVar("F", bound=Callable[..., Any])
 MIGRATE_KIND = "source.migrate"
 DEFAULT_DEBOUNCE_MS = 100
+# Diagnostics after an edit wait at least this long, whatever the debounce setting: a burst of
+# edits (a macro, a fast typist) is already queued in the pipe, and reading the next one takes
+# the event loop a moment — without a floor, a debounce of 0 would analyse every edit in turn
+# (each analysis delaying the next read), instead of once after the burst.
+MIN_EDIT_DELAY_MS = 20
 
 
 class RequestFailed(JsonRpcException):
@@ -70,11 +78,15 @@ class Settings:
 class DocState:
     uri: str
     version: int
-    text: str
     doc: IncrementalDocument
-    pending: list[tuple[int, int, str]] = field(default_factory=list)
+    live: PendingText
     task: asyncio.Task[None] | None = None
     snapshot: features.Snapshot | None = None
+    analyses: int = field(default=0)  # how many times edits were analysed (tests count them)
+
+    @property
+    def text(self) -> str:
+        return self.live.text
 
 
 class CodeAIServer(LanguageServer):
@@ -86,11 +98,23 @@ class CodeAIServer(LanguageServer):
             debounce_ms = int(os.environ.get("CODEAI_LSP_DEBOUNCE_MS", DEFAULT_DEBOUNCE_MS))
         self.settings.debounce_ms = debounce_ms
         self.docs: dict[str, DocState] = {}
+        self.shutdown_requested = False
+        self.exit_code: int | None = None  # set by `exit`: 1 unless `shutdown` came first
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """A body that is not JSON gets the JSON-RPC parse error response (id null), not a
+        pop-up; the connection goes on with the next message."""
+        if isinstance(error, json.JSONDecodeError):
+            log.warning("ignored a message that is not valid JSON: %s", error)
+            self.protocol._send_data({"jsonrpc": "2.0", "id": None,  # noqa: SLF001 (no public API)
+                                      "error": {"code": -32700, "message": f"Parse error: {error}"}})
+            return
+        super().report_server_error(error, source)
 
     # -- documents -------------------------------------------------------------------------------
     def open(self, uri: str, version: int, text: str) -> DocState:
         doc = IncrementalDocument(text, default_version=self.settings.default_dsl_version, registry=self.reg)
-        state = DocState(uri, version, text, doc)
+        state = DocState(uri, version, doc, PendingText(text))
         self.docs[uri] = state
         # The analysis of a large file is hundreds of thousands of long-lived objects: keep
         # them out of the cyclic collector, whose full passes would stall later edits
@@ -100,28 +124,29 @@ class CodeAIServer(LanguageServer):
         return state
 
     def change(self, state: DocState, version: int, changes: list[t.TextDocumentContentChangeEvent]) -> None:
+        """Apply edits to the text only; the analysis catches up once, when it is needed."""
+        live = state.live
         for change in changes:
             if isinstance(change, t.TextDocumentContentChangePartial):
-                index = _line_index(state)
-                start = to_offset(index, change.range.start)
-                end = max(start, to_offset(index, change.range.end))
-                state.text = state.text[:start] + change.text + state.text[end:]
-                state.pending.append((start, end, change.text))
+                start = live.offset(change.range.start.line, change.range.start.character)
+                end = live.offset(change.range.end.line, change.range.end.character)
+                live.edit(start, end, change.text)
             else:
-                state.text = change.text
-                state.pending = [(-1, -1, change.text)]
+                live.replace_all(change.text)
         state.version = version
         state.snapshot = None
 
     def snapshot(self, state: DocState) -> features.Snapshot:
-        """The analysis of the document's current text (applying pending edits first)."""
+        """The analysis of the document's current text (its pending edits folded into one)."""
         if state.snapshot is None:
-            for start, end, text in state.pending:
+            edit = state.live.take()
+            if edit is not None:
+                state.analyses += 1
+                start, end, text = edit
                 if start < 0:
                     state.doc.set_text(text)
                 else:
                     state.doc.apply_edit(start, end, text)
-            state.pending = []
             if state.doc.text != state.text:  # cannot happen; never serve a wrong analysis
                 state.doc.set_text(state.text)
             state.snapshot = features.Snapshot(state.uri, state.version, state.text, state.doc.result,
@@ -133,7 +158,8 @@ class CodeAIServer(LanguageServer):
         for state in list(self.docs.values()):
             state.doc = IncrementalDocument(state.text, default_version=self.settings.default_dsl_version,
                                             registry=self.reg)
-            state.pending, state.snapshot = [], None
+            state.live.rebase()
+            state.snapshot = None
             self.schedule(state, 0)
 
     # -- diagnostics -----------------------------------------------------------------------------
@@ -169,14 +195,6 @@ class CodeAIServer(LanguageServer):
         if state is not None and state.task is not None:
             state.task.cancel()
         self.text_document_publish_diagnostics(t.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
-
-
-def _line_index(state: DocState) -> LineIndex:
-    """The line index of the document's current text, reusing the last snapshot's."""
-    snap = state.snapshot
-    if snap is not None and snap.text is state.text:
-        return snap.lines
-    return LineIndex(state.text)
 
 
 def guarded(default: Any = None) -> Callable[[F], F]:
@@ -239,12 +257,24 @@ def _register_sync(server: CodeAIServer) -> None:
         if state is None:
             return
         ls.change(state, params.text_document.version, list(params.content_changes))
-        ls.schedule(state)
+        ls.schedule(state, max(ls.settings.debounce_ms, MIN_EDIT_DELAY_MS))
 
     @server.feature(t.TEXT_DOCUMENT_DID_CLOSE)
     @guarded()
     def did_close(ls: CodeAIServer, params: t.DidCloseTextDocumentParams) -> None:
         ls.close(params.text_document.uri)
+
+    @server.feature(t.SHUTDOWN)
+    @guarded()
+    def shutdown(ls: CodeAIServer, params: Any) -> None:
+        ls.shutdown_requested = True
+
+    @server.feature(t.EXIT)
+    @guarded()
+    def exit_(ls: CodeAIServer, params: Any) -> None:
+        # The LSP specification: exit code 0 after `shutdown`, 1 otherwise. pygls computes it
+        # too, but its stdio loop swallows the SystemExit, so `serve` applies it.
+        ls.exit_code = 0 if ls.shutdown_requested else 1
 
     @server.feature(t.TEXT_DOCUMENT_DID_SAVE)
     @guarded()
@@ -455,3 +485,5 @@ def serve(tcp: str | None = None, debounce_ms: int | None = None) -> None:
         server.start_tcp(host or "127.0.0.1", int(port))
     else:
         server.start_io()
+    if server.exit_code:
+        raise SystemExit(server.exit_code)
