@@ -36,6 +36,10 @@ class ConfigError(Exception):
     """A configuration source is unreadable or holds a value of the wrong type."""
 
 
+class ConfigUnreadable(ConfigError):
+    """A configuration file exists (or may) but cannot be read: skipped unless asked for by name."""
+
+
 @dataclass(frozen=True)
 class Key:
     """One known setting: its dotted name, type, default and how it is fed from the environment."""
@@ -265,7 +269,7 @@ def _load_yaml(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read configuration: {exc.strerror or exc}") from exc
+        raise ConfigUnreadable(f"{path}: cannot read configuration: {exc.strerror or exc}") from exc
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -324,21 +328,50 @@ def load_config(search_paths: Sequence[Path] | None = None, *, config_file: Path
     Missing files in the search are skipped; a ``config_file`` that is missing is an error,
     because the user asked for that file by name.
     """
+    cfg = Config({k: s.default for k, s in KEYS.items()}, dict.fromkeys(KEYS, "default"),
+                 dict.fromkeys(KEYS, RANK_DEFAULT))
     if config_file is not None:
-        if not config_file.is_file():
+        if not _exists(config_file, None):
             raise ConfigError(f"{config_file}: configuration file not found")
         files = [config_file]
     else:
-        files = [p for p in (search_paths if search_paths is not None else default_search_paths())
-                 if p.is_file()]
-    cfg = Config({k: s.default for k, s in KEYS.items()}, dict.fromkeys(KEYS, "default"),
-                 dict.fromkeys(KEYS, RANK_DEFAULT), files=[str(p) for p in files])
+        searched = search_paths if search_paths is not None else _search_paths(cfg.warnings)
+        files = [p for p in searched if _exists(p, cfg.warnings)]
     for rank, path in enumerate(files, start=1):
-        _apply(cfg, read_file_layer(path, cfg.warnings), rank)
+        try:
+            layer = read_file_layer(path, cfg.warnings)
+        except ConfigUnreadable as exc:
+            if config_file is not None:
+                raise  # asked for by name: an error (exit 2)
+            cfg.warnings.append(f"{exc}; this layer is skipped")
+            continue
+        cfg.files.append(str(path))
+        _apply(cfg, layer, rank)
     _apply(cfg, read_env_layer(env if env is not None else os.environ), RANK_ENV)
     _apply(cfg, read_flag_layer(flags or {}), RANK_FLAG)
     _derive_driver(cfg)
     return cfg
+
+
+def _search_paths(warnings: list[str]) -> list[Path]:
+    """The default search; a home directory that cannot be determined drops that layer."""
+    try:
+        return default_search_paths()
+    except (OSError, RuntimeError, KeyError) as exc:  # Path.home() with no HOME and no passwd entry
+        warnings.append(f"cannot determine the home directory ({exc}); ~/.cai.yaml is skipped")
+        return [SYSTEM_CONFIG, Path.cwd() / "config.yaml"]
+
+
+def _exists(path: Path, warnings: list[str] | None) -> bool:
+    """Is `path` a file to read? A search path that cannot even be looked at (an unreadable or
+    odd $HOME) is skipped with a warning; a --config path (`warnings` None) is an error."""
+    try:
+        return path.is_file()
+    except OSError as exc:
+        if warnings is None:
+            raise ConfigError(f"{path}: cannot read configuration: {exc.strerror or exc}") from exc
+        warnings.append(f"{path}: cannot read configuration: {exc.strerror or exc}; this layer is skipped")
+        return False
 
 
 def _apply(cfg: Config, layer: dict[str, tuple[Any, str]], rank: int) -> None:
