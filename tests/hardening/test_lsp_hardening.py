@@ -14,10 +14,9 @@ from typing import Any
 
 import pytest
 import pytest_lsp
+from codeai_lsp.server import CodeAIServer, create_server
 from lsprotocol import types as t
 from pytest_lsp import ClientServerConfig, LanguageClient
-
-from codeai_lsp.server import CodeAIServer, create_server
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVER = [sys.executable, "-m", "codeai_lang.cli", "lsp", "--stdio", "--debounce-ms", "0"]
