@@ -378,16 +378,18 @@ def _exit_code(outcomes: list[FileOutcome], opts: Options) -> int:
 
 
 def summary(outcomes: list[FileOutcome], opts: Options, elapsed: float) -> dict[str, Any]:
-    return {
+    totals: dict[str, Any] = {
         "files": len(outcomes), "target": opts.target, "mode": opts.mode,
         "changed": sum(1 for o in outcomes if o.changed),
         "unchanged": sum(1 for o in outcomes if not o.changed and not o.error),
         "failed": sum(1 for o in outcomes if o.error),
         "written": sum(1 for o in outcomes if o.written),
-        "not_attempted": sum(1 for o in outcomes if not o.attempted),
-        "interrupted": any(not o.attempted for o in outcomes),
         "seconds": round(elapsed, 3),
     }
+    skipped = sum(1 for o in outcomes if not o.attempted)
+    if skipped:  # only after Ctrl-C, so the usual shape is unchanged
+        totals |= {"interrupted": True, "not_attempted": skipped}
+    return totals
 
 
 def _emit(outcomes: list[FileOutcome], opts: Options, report: SimpleFormat, elapsed: float) -> None:
@@ -414,7 +416,7 @@ def _print_table(outcomes: list[FileOutcome], opts: Options, totals: dict[str, A
         if len(shown) > TABLE_ROWS:
             console.print(f"… and {len(shown) - TABLE_ROWS} more (use --report json for all)")
     verb = "would change" if opts.mode in ("check", "diff") else "migrated"
-    if totals["interrupted"]:
+    if totals.get("interrupted"):
         _print_interrupted(console, outcomes, totals, verb)
         return
     console.print(f"{totals['files']} file(s): {totals['changed']} {verb}, {totals['unchanged']} "
