@@ -10,7 +10,7 @@ from cli_runner import run_codeai
 from pg_server import get_server
 
 from codeai_lang.platform.config import ConfigError, load_config
-from codeai_lang.platform.dbmigrate.backends import _pg_ms
+from codeai_lang.platform.dbmigrate.backends import _clamp_ms
 
 # A path component longer than NAME_MAX: stat() fails with ENAMETOOLONG, which pathlib does not
 # swallow — the same path as an unreadable $HOME for a non-root user, and reproducible as root.
@@ -18,8 +18,8 @@ ODD_HOME = "/tmp/" + "h" * 300
 
 
 def test_pg_timeout_is_clamped_into_integer_range() -> None:
-    assert _pg_ms(1000 * 3600) == 2**31 - 1
-    assert _pg_ms(0.0001) == 1 and _pg_ms(30) == 30_000
+    assert _clamp_ms(1000 * 3600) == 2**31 - 1
+    assert _clamp_ms(0.0001) == 1 and _clamp_ms(30) == 30_000
 
 
 @pytest.mark.postgres
@@ -84,3 +84,31 @@ def test_mode_000_home(tmp_path: Path) -> None:
     finally:
         home.chmod(0o700)
     assert proc.returncode == 0 and "skipped" in proc.stderr
+
+
+def test_sqlite_lock_wait_with_a_1000h_timeout_waits(tmp_path: Path) -> None:
+    """SQLite reads a busy_timeout above INT_MAX as 0: `--timeout 1000h` gave up at once."""
+    import sqlite3
+    import subprocess
+    import sys
+
+    db = tmp_path / "app.db"
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    proc = subprocess.Popen([sys.executable, "-m", "codeai_lang.cli", "migrate", "up", "--timeout", "1000h",
+                             "--database-url", f"sqlite:{db}"], cwd=tmp_path, env={**os.environ, "HOME": str(tmp_path)},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()  # an event: the runner says it is waiting for the lock
+        assert "waiting for the migration lock" in line, line + proc.stderr.read()
+        with pytest.raises(subprocess.TimeoutExpired):  # still waiting (it used to fail at once)
+            proc.wait(timeout=2)
+        holder.execute("ROLLBACK")
+        out, err = proc.communicate(timeout=120)
+    finally:
+        holder.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, line + err

@@ -167,7 +167,7 @@ class SqliteBackend(Backend):
 
     def _wait_for_lock(self, deadline: Deadline) -> None:
         remaining = deadline.remaining()
-        wait_ms = 2**31 - 1 if remaining is None else max(1, int(remaining * 1000))
+        wait_ms = 2**31 - 1 if remaining is None else _clamp_ms(remaining)
         conn = self._conn()
         conn.execute(f"PRAGMA busy_timeout = {wait_ms}")
         try:
@@ -253,7 +253,7 @@ class PostgresBackend(Backend):
             return
         on_wait()
         remaining = deadline.remaining()
-        wait_ms = 0 if remaining is None else _pg_ms(remaining)
+        wait_ms = 0 if remaining is None else _clamp_ms(remaining)
         self.execute("SELECT set_config('lock_timeout', %s, false)", (f"{wait_ms}ms",))
         try:
             self.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
@@ -274,7 +274,7 @@ class PostgresBackend(Backend):
         self.conn.execute("BEGIN")
         remaining = deadline.remaining()
         if remaining is not None:
-            wait = f"{_pg_ms(remaining)}ms"
+            wait = f"{_clamp_ms(remaining)}ms"
             self.execute("SELECT set_config('statement_timeout', %s, true)", (wait,))
 
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -293,9 +293,10 @@ class PostgresBackend(Backend):
             self.conn.execute("ROLLBACK")
 
 
-def _pg_ms(seconds: float) -> int:
-    """Milliseconds for lock_timeout/statement_timeout: PostgreSQL takes at most INT_MAX
-    (about 24.8 days), so a longer --timeout (1000h) is clamped rather than refused."""
+def _clamp_ms(seconds: float) -> int:
+    """Milliseconds for PostgreSQL's lock_timeout/statement_timeout and SQLite's busy_timeout:
+    both take at most INT_MAX (about 24.8 days; SQLite silently reads a larger value as 0, no
+    wait at all), so a longer --timeout (1000h) is clamped rather than refused."""
     return max(1, min(int(seconds * 1000), 2**31 - 1))
 
 
