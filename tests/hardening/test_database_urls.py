@@ -92,3 +92,12 @@ def test_config_file_with_bad_url_names_file_and_masks(tmp_path: Path) -> None:
     f.write_text(f"database:\n  url: 'mysql://root:{SECRET}@db/app'\n")
     proc = run_codeai("config", "show", "--config", str(f), cwd=tmp_path, timeout=60)
     assert proc.returncode == 2 and str(f) in proc.stderr and SECRET not in proc.stderr
+
+
+@pytest.mark.parametrize(("form", "url"), PASSWORD_FORMS)
+def test_target_description_masks_every_form(form: str, url: str) -> None:
+    """The label `migrate status` prints (text and JSON) and every connection error uses."""
+    cfg = load_config([], env={"CODEAI_DB_PASSWORD": "pw-from-env"},
+                      flags={"database.url": (url, "--database-url")})
+    described = target_from_config(cfg).describe()
+    assert described.startswith("PostgreSQL ") and SECRET not in described and "pw-from-env" not in described
