@@ -6,6 +6,7 @@ the edges (1-based line/column and byte offsets for people and JSON, UTF-16 for 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -47,6 +48,18 @@ class Fix:
     applicability: Applicability = Applicability.SAFE
 
 
+MAX_MESSAGE = 300  # characters; the range, not the message, says how much text is concerned
+QUOTE_EXCERPT = 20
+_LONG_QUOTE = re.compile("'([^'\\n]{" + str(3 * QUOTE_EXCERPT) + ",})'")
+
+
+def shorten_message(message: str) -> str:
+    """Quote at most an excerpt of long names, strings or runs (a 1 MB identifier must not make a
+    1 MB message in every output format), then cap the message itself."""
+    message = _LONG_QUOTE.sub(lambda m: f"'{m[1][:QUOTE_EXCERPT]}…' ({len(m[1]):,} characters)", message)
+    return message if len(message) <= MAX_MESSAGE else message[:MAX_MESSAGE - 1] + "…"
+
+
 @dataclass(slots=True)
 class Diagnostic:
     """One finding. `code` is registered in `codes.py`; `rule_id` names the finer rule behind
@@ -61,6 +74,10 @@ class Diagnostic:
     fix: Fix | None = None
     tags: tuple[str, ...] = field(default=())  # e.g. ("deprecated",)
     rule_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if len(self.message) > MAX_MESSAGE:
+            self.message = shorten_message(self.message)
 
     @property
     def is_error(self) -> bool:

@@ -77,3 +77,14 @@ def test_short_runs_are_still_tokens() -> None:
     text = "var x = " + "[" * 100 + "1" + "]" * 100 + "\n"
     assert not validate(text).diagnostics
     assert sum(1 for t in lex(text).tokens if t.kind == "RSQB") == 100
+
+
+@pytest.mark.parametrize("text", [
+    "f(" + "b" * MB + " c)\n",  # CAI102 quotes the undefined name
+    "entity E { id: " + "T" * MB + " }\n",  # CAI202 quotes the undeclared type
+    "var " + "n" * MB + " = 1\nvar " + "n" * MB + " = 2\n",  # CAI101 quotes the duplicate
+], ids=["undefined-variable", "undeclared-type", "duplicate"])
+def test_every_message_quotes_an_excerpt_of_huge_names(text: str) -> None:
+    diags = validate(text).diagnostics
+    assert diags and all(len(d.message) <= 300 for d in diags)
+    assert any("1,000,000 characters" in d.message for d in diags)
