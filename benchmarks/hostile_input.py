@@ -26,6 +26,8 @@ HOSTILE: dict[str, Callable[[int], str]] = {
     "at_signs": lambda size: "@" * size,
     "spaced_at_signs": lambda size: "@ " * (size // 2),
     "closers": lambda size: ")" * size,
+    "mixed_junk": lambda size: ("@,:." * (size // 4 + 1))[:size],  # no identical neighbours
+    "stray_names": lambda size: ("x " * (size // 2 + 1))[:size],
 }
 
 _CHILD = r"""

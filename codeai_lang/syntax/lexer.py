@@ -23,6 +23,10 @@ MAX_NESTING = 128
 # million tokens for the parser to recover from, once per DSL version.
 MAX_RUN = 2 * MAX_NESTING
 _RUN_KINDS = frozenset({"PUNCT", "OP", "ERROR"})
+_BRACKETS = frozenset("{}()[]")
+# What continues a run of junk (punctuation, operators, invalid characters, white space between):
+# anything but names, numbers, strings, brackets, `/` (comments) and `#` (directives).
+_JUNK_RUN = re.compile(r"(?:\s*+[^\sA-Za-z0-9_\"{}()\[\]/#]++)*+")
 HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 
 # STRING uses possessive quantifiers (Python 3.11+): with a plain `(?:[^"\\]|\\.)*`, `re` keeps a
@@ -112,6 +116,7 @@ class _Lexer:
         pos, n = 0, len(text)
         last_nl = True  # suppress NL right after another NL or at file start
         run = 0  # length of the current run of identical PUNCT/OP/ERROR tokens
+        junk = 0  # length of the current run of PUNCT/OP/ERROR tokens other than brackets
         while pos < n:
             m = match(text, pos)
             assert m is not None  # ERROR matches any character
@@ -173,22 +178,30 @@ class _Lexer:
             last_nl = False
             pos = end
             if kind in _RUN_KINDS:
-                run = run + 1 if len(tokens) > 1 and tokens[-2].text == tokens[-1].text else 1
+                last = tokens[-1].text
+                run = run + 1 if len(tokens) > 1 and tokens[-2].text == last else 1
+                junk = 0 if last in _BRACKETS or last == "/" else junk + 1
                 if run >= MAX_RUN:
-                    pos, run = self._skip_run(tokens[-1].text, end), 0
+                    pos, run, junk = self._skip_run(last, end), 0, 0
+                elif junk >= MAX_RUN:
+                    pos, run, junk = self._skip_run(None, end), 0, 0
             else:
-                run = 0
+                run = junk = 0
         return self.finish()
 
-    def _skip_run(self, repeated: str, start: int) -> int:
-        """Make the rest of a run of `repeated` tokens one ERROR token; return where it ends."""
+    def _skip_run(self, repeated: str | None, start: int) -> int:
+        """Make the rest of a run one ERROR token; return where it ends. `repeated` is the text
+        of the repeated token, or None for a run of any junk (see `_JUNK_RUN`)."""
         # Possessive, so `re` keeps no backtracking frame per repetition (memory stays flat).
-        m = re.compile(r"(?:[ \t\r\n\f\v\ufeff]*+" + re.escape(repeated) + ")*+").match(self.text, start)
+        pattern = _JUNK_RUN if repeated is None else \
+            re.compile(r"(?:[ \t\r\n\f\v\ufeff]*+" + re.escape(repeated) + ")*+")
+        m = pattern.match(self.text, start)
         end = m.end() if m else start
         if end > start:
             body = self.text[start:end]
-            self._diag("CAI001", f"unexpected run of {body.count(repeated) + MAX_RUN:,} {repeated!r} "
-                       "tokens; the rest of the run is skipped", start, end)
+            count = (f"{MAX_RUN} punctuation tokens and {len(body):,} more characters" if repeated is None
+                     else f"{body.count(repeated) + MAX_RUN:,} {repeated!r} tokens")
+            self._diag("CAI001", f"unexpected run of {count}; the rest of the run is skipped", start, end)
             self.out.tokens.append(Token("ERROR", body, start, end))
         return end
 

@@ -52,7 +52,7 @@ def test_run_of_bad_characters_quotes_a_short_excerpt() -> None:
     assert "\u00a7" * EXCERPT in diag.message and "\u00a7" * (EXCERPT + 1) not in diag.message
 
 
-@pytest.mark.parametrize("unit", ["@", ")", "}", ",", "@ ", "@\n", "\u00a7 ", "=="])
+@pytest.mark.parametrize("unit", ["@", ")", "}", ",", "@ ", "@\n", "\u00a7 ", "==", "@,:.", "+ - ! \u00a7"])
 def test_long_runs_of_stray_tokens_collapse(unit: str) -> None:
     text = unit * (2 * MB // len(unit))
     lexed = lex(text)
