@@ -104,7 +104,7 @@ class CodeAIServer(LanguageServer):
     def report_server_error(self, error: Exception, source: Any) -> None:
         """A body that is not JSON gets the JSON-RPC parse error response (id null), not a
         pop-up; the connection goes on with the next message."""
-        if isinstance(error, json.JSONDecodeError):
+        if isinstance(error, json.JSONDecodeError | UnicodeDecodeError):
             log.warning("ignored a message that is not valid JSON: %s", error)
             self.protocol._send_data({"jsonrpc": "2.0", "id": None,  # noqa: SLF001 (no public API)
                                       "error": {"code": -32700, "message": f"Parse error: {error}"}})

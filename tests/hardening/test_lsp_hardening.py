@@ -127,8 +127,10 @@ def test_exit_after_shutdown_exits_0() -> None:
     assert proc.returncode == 0, proc.stderr.decode()
 
 
-def test_malformed_json_body_gets_a_parse_error_response() -> None:
-    proc = _session(_frame(raw=b'{"jsonrpc": "2.0", "id": 2, "method": '),
+@pytest.mark.parametrize("body", [b'{"jsonrpc": "2.0", "id": 2, "method": ', b'{"text": "caf\xe9"}'],
+                         ids=["truncated", "not-utf8"])
+def test_malformed_json_body_gets_a_parse_error_response(body: bytes) -> None:
+    proc = _session(_frame(raw=body),
                     _frame({"jsonrpc": "2.0", "id": 3, "method": "shutdown"}),
                     _frame({"jsonrpc": "2.0", "method": "exit"}))
     messages = _messages(proc.stdout)
