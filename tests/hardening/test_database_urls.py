@@ -101,3 +101,19 @@ def test_target_description_masks_every_form(form: str, url: str) -> None:
                       flags={"database.url": (url, "--database-url")})
     described = target_from_config(cfg).describe()
     assert described.startswith("PostgreSQL ") and SECRET not in described and "pw-from-env" not in described
+
+
+@pytest.mark.postgres
+def test_keyvalue_string_migrates_a_real_postgres(tmp_path: Path) -> None:
+    from pg_server import get_server
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    url = get_server().create_database()
+    keyvalue = make_conninfo("", **{k: str(v) for k, v in conninfo_to_dict(url).items()})
+    assert "://" not in keyvalue and "dbname=" in keyvalue
+    env = {"HOME": str(tmp_path)}
+    up = run_codeai("migrate", "up", "--database-url", keyvalue, cwd=tmp_path, env=env, timeout=120)
+    assert up.returncode == 0, up.stderr
+    status = run_codeai("migrate", "status", "--database-url", url, cwd=tmp_path, env=env, timeout=120)
+    assert status.returncode == 0 and "pending" not in status.stdout and "applied" in status.stdout
+    assert not (tmp_path / "codeai.db").exists()
