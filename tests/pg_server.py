@@ -2,21 +2,20 @@
 
 One PostgreSQL server per process (so one per xdist worker), started on first use and stopped at
 exit; every test gets a fresh database in it. Without server binaries the PostgreSQL variants are
-skipped with a loud reason instead of failing.
+skipped locally (listed in the run's summary) and fail under CI=true (``require_component``).
 """
 
 from __future__ import annotations
 
 import atexit
 import sqlite3
-import sys
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from codeai_testing.components import require_component
 from codeai_testing.pgserver import PgServer, PgUnavailable
 
 from codeai_lang.platform.dbmigrate.target import DatabaseTarget
@@ -26,18 +25,18 @@ _unavailable: str | None = None
 
 
 def get_server() -> PgServer:
-    """The process-wide server, or ``pytest.skip`` with the reason it cannot run."""
+    """The process-wide server; without one, skip locally or fail under CI (``require_component``)."""
     global _server, _unavailable
     if _unavailable is not None:
-        pytest.skip(_unavailable)
+        require_component("postgresql", _unavailable)
     if _server is None:
         try:
             _server = PgServer().start()
         except PgUnavailable as exc:
-            _unavailable = f"PostgreSQL tests SKIPPED: {exc}"
-            print(f"\nWARNING: {_unavailable}", file=sys.stderr)
-            warnings.warn(_unavailable, stacklevel=2)
-            pytest.skip(_unavailable)
+            _unavailable = str(exc)
+        if _server is None:  # outside the except: no chained traceback in the CI failure
+            require_component("postgresql", _unavailable or "the server would not start")
+        assert _server is not None
         atexit.register(_server.stop)
     return _server
 

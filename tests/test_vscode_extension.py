@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from codeai_testing.components import require_component
 
 EXT = Path(__file__).resolve().parent.parent / "editors" / "vscode"
 
@@ -34,7 +35,7 @@ def test_manifest_contributes_language_grammar_and_settings() -> None:
 @pytest.mark.slow
 def test_builds_vsix_with_grammar_and_client(tmp_path: Path) -> None:
     if shutil.which("npx") is None or shutil.which("npm") is None:
-        pytest.skip("NODE/NPM NOT AVAILABLE: cannot build the VS Code extension")
+        require_component("node", "npm/npx not on PATH: cannot build the VS Code extension")
     work = tmp_path / "vscode"
     shutil.copytree(EXT, work, ignore=shutil.ignore_patterns("node_modules", "*.vsix"))
     subprocess.run(["npm", "install", "--no-audit", "--no-fund"], cwd=work, check=True,

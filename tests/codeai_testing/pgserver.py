@@ -24,10 +24,13 @@ class PgUnavailable(RuntimeError):
 
 
 def find_bindir() -> Path | None:
-    """``$CODEAI_PG_BINDIR``, else the newest ``/usr/lib/postgresql/*/bin``, else ``initdb`` on PATH."""
+    """``$CODEAI_PG_BINDIR``, else the newest ``/usr/lib/postgresql/*/bin``, else ``initdb`` on PATH.
+
+    A set ``CODEAI_PG_BINDIR`` is final: without ``initdb`` in it there is no server (which is also
+    how the "PostgreSQL missing" path of the suite and the benchmarks is exercised)."""
     env = os.environ.get("CODEAI_PG_BINDIR")
-    if env and (Path(env) / "initdb").exists():
-        return Path(env)
+    if env:
+        return Path(env) if (Path(env) / "initdb").exists() else None
     candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
                         key=lambda p: int(p.split("/")[4]) if p.split("/")[4].isdigit() else 0)
     if candidates:

