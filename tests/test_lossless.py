@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from codeai_lang.analysis.validator import validate
 from codeai_lang.syntax.lexer import is_trivia, lex
-from codeai_lang.syntax.reprint import gaps, print_tree
-from codeai_lang.syntax.versioned_parse import parse_document
+from codeai_lang.syntax.reprint import ReprintError, gaps, print_tree
+from codeai_lang.syntax.versioned_parse import Document, parse_document
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 CORPUS_FILES = sorted(p for p in CORPUS.rglob("*.cai"))
@@ -156,12 +156,42 @@ def test_generated_programs_are_semantically_clean(program: tuple[str, int]) -> 
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=300))
 def test_any_text_reprints(text: str) -> None:
+    """print_tree rebuilds from tokens + recorded trivia, so this fails if the parse lost a
+    statement outside any reported error, or the lexer lost a token."""
     assert print_tree(parse_document(text)) == text
-    pos, pieces = 0, []
-    for tok in lex(text).tokens:
-        pieces += [text[pos:tok.start], tok.text]
-        pos = tok.end
-    assert "".join(pieces) + text[pos:] == text
+    assert_tokens_and_gaps_reprint(text)
+
+
+def _clean(text: str) -> Document:
+    doc = parse_document(text)
+    assert [d for d in doc.diagnostics if d.is_error] == []
+    return doc
+
+
+def test_reprint_rejects_a_tree_that_lost_a_statement() -> None:
+    doc = _clean('var a = 1\nvar b = 2 // two\nvar c = 3\n')
+    assert print_tree(doc) == doc.text
+    del doc.program.statements[1]
+    with pytest.raises(ReprintError, match="no statement"):
+        print_tree(doc)
+
+
+def test_reprint_rejects_a_statement_not_on_token_boundaries() -> None:
+    doc = _clean('var a = 1\nvar b = 2\n')
+    doc.program.statements[1].end -= 1
+    with pytest.raises(ReprintError, match="does not end at a token"):
+        print_tree(doc)
+
+
+def test_reprint_rejects_a_lost_token() -> None:
+    doc = _clean('var a = 1 /* c */\nvar b = 2\n')
+    del doc.lexed.tokens[2]  # `=`: its text is now in a gap that is not trivia
+    with pytest.raises(ReprintError, match="neither a token nor trivia"):
+        print_tree(doc)
+    doc = _clean('var a = 1 /* c */\nvar b = 2\n')
+    doc.lexed.comments.clear()  # a comment the lexer did not record is not trivia either
+    with pytest.raises(ReprintError, match="neither a token nor trivia"):
+        print_tree(doc)
 
 
 def test_generated_large_program() -> None:
@@ -172,5 +202,9 @@ def test_generated_large_program() -> None:
 
 @pytest.mark.parametrize("path", CORPUS_FILES, ids=lambda p: str(p.relative_to(CORPUS)))
 def test_corpus_file_reprints(path: Path) -> None:
+    """Rebuilt from the statements' tokens and the recorded trivia (see reprint.py)."""
     text = path.read_bytes().decode("utf-8")
-    assert print_tree(parse_document(text)) == text
+    doc = parse_document(text)
+    assert print_tree(doc) == text
+    if not any(d.is_error for d in doc.diagnostics):
+        assert doc.statements, "a clean corpus file parses to at least one statement"
