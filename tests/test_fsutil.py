@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -81,3 +83,22 @@ def test_remove_stale_temp_files(tmp_path: Path) -> None:
     removed = fsutil.remove_stale_temp_files(target)
     assert [p.name for p in removed] == [".a[1].cai.abcd1234.tmp"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [".other.cai.abcd1234.tmp", "a[1].cai"]
+
+
+@pytest.mark.parametrize("point", ["partial", "renaming"])
+def test_process_killed_inside_the_write_leaves_the_old_file(tmp_path: Path, point: str) -> None:
+    """A process dying inside atomic_write (CODEAI_ATOMIC_FAULT) leaves the old bytes and a temp
+    file that only remove_stale_temp_files clears: the hook really fires inside the write."""
+    target = tmp_path / "f.cai"
+    target.write_bytes(b"old contents\n")
+    code = f"from codeai_lang.files.atomic import atomic_write; atomic_write({str(target)!r}, 'new ' * 1000)"
+    proc = subprocess.run([sys.executable, "-c", code], env={**os.environ, "CODEAI_ATOMIC_FAULT": f"{point}:f.cai"},
+                          capture_output=True, timeout=60)
+    assert proc.returncode == 70, proc.stderr
+    assert target.read_bytes() == b"old contents\n"
+    temps = [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert len(temps) == 1
+    expected = 2000 if point == "partial" else 4000
+    assert temps[0].stat().st_size == expected
+    assert fsutil.remove_stale_temp_files(target) == temps
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.cai"]

@@ -143,16 +143,29 @@ def test_worker_raising_leaves_that_file_untouched(tree: Path, jobs: str) -> Non
     assert (tree / "D1.cai").read_bytes() == expected_after("D1.cai")
 
 
-def test_killed_worker_leaves_every_file_old_or_new(tree: Path) -> None:
+# Where the worker dies: before reading the file (migrate-dsl's own hook), and inside the atomic
+# write once the temp file exists (half written) or is complete just before the rename.
+KILL_POINTS = {
+    "before-read": {"CODEAI_MIGRATE_FAULT": "exit:D4.cai"},
+    "temp-half-written": {"CODEAI_ATOMIC_FAULT": "partial:D4.cai"},
+    "before-rename": {"CODEAI_ATOMIC_FAULT": "renaming:D4.cai"},
+}
+
+
+@pytest.mark.parametrize("point", list(KILL_POINTS))
+def test_killed_worker_leaves_every_file_old_or_new(tree: Path, point: str) -> None:
     old = snapshot(tree)
-    proc = run_codeai("migrate-dsl", "--jobs", "2", "--report", "json", str(tree),
-                      env={"CODEAI_MIGRATE_FAULT": "exit:D4.cai"})
+    proc = run_codeai("migrate-dsl", "--jobs", "2", "--report", "json", str(tree), env=KILL_POINTS[point])
     assert proc.returncode == 1
     report = json.loads(proc.stdout)
-    assert any("worker failed" in (f["error"] or "") for f in report["files"])
-    for name, data in snapshot(tree).items():
+    failed = [Path(f["path"]).name for f in report["files"] if "worker failed" in (f["error"] or "")]
+    assert "D4.cai" in failed
+    after = snapshot(tree)
+    for name, data in after.items():
         new = expected_after(Path(name).name) if Path(name).stem.startswith("D") else old[name]
         assert data in (old[name], new), name
+    d4 = next(name for name in after if name.endswith("D4.cai"))
+    assert after[d4] == old[d4]  # killed before its rename: still the old bytes
     assert [p.name for p in tree.rglob("*") if p.name.endswith(".tmp")] == []
 
 

@@ -9,6 +9,11 @@ as it was and the temporary file is removed. A file nobody may write is refused,
 
 Temporary files are named ``.NAME.codeai-PID-RANDOM.tmp``: a later run recognises the ones a
 killed process left (:func:`remove_stale_temp_files`) by the PID no longer running.
+
+Tests only: `CODEAI_ATOMIC_FAULT=<point>:<text>` kills the process (`os._exit`, no cleanup, as
+kill -9 would) inside a write whose target path contains <text>: at `partial` (temp file created,
+half the data written) or `renaming` (temp file complete, just before the rename). It proves the
+"old or new, no temp file left" promise of callers such as migrate-dsl (see `_fault`).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ _TMP_TAG = "codeai-"
 # past this age no write can still be in progress.
 _STALE_SECONDS = 3600
 _OURS = re.compile(r"^\.(?P<name>.+)\.(?:codeai-(?P<pid>\d+)-[A-Za-z0-9_]+|[A-Za-z0-9_]{8})\.tmp$")
+_FAULT_ENV = "CODEAI_ATOMIC_FAULT"
 
 
 def atomic_write(path: str | os.PathLike[str], data: str | bytes, *,
@@ -49,12 +55,18 @@ def atomic_write(path: str | os.PathLike[str], data: str | bytes, *,
                                dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
+            if _FAULT_ENV in os.environ:
+                fh.write(payload[:len(payload) // 2])
+                fh.flush()
+                _fault("partial", target)
+            fh.write(payload[fh.tell():])
             fh.flush()
             os.fsync(fh.fileno())
         if existing is not None:
             _keep_owner(tmp, target, existing)
         os.chmod(tmp, mode)  # after chown, which clears set-id bits
+        if _FAULT_ENV in os.environ:
+            _fault("renaming", target)
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -91,6 +103,13 @@ def _keep_owner(tmp: str, target: Path, st: os.stat_result) -> None:
     except PermissionError as exc:
         raise PermissionError(errno.EPERM, f"cannot keep its owner and group ({st.st_uid}:{st.st_gid}) "
                               "when replacing it; left untouched", str(target)) from exc
+
+
+def _fault(point: str, target: Path) -> None:
+    """Test-only fault injection (module docstring): die here if the spec names this point."""
+    want, _, needle = os.environ.get(_FAULT_ENV, "").partition(":")
+    if want == point and needle and needle in str(target):
+        os._exit(70)
 
 
 def _mode_of(path: Path) -> int:
