@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from codeai_testing.generate import program_1_0
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_lossless import programs
 
 from codeai_lang.analysis.validator import validate
 from codeai_lang.diagnostics.positions import LineIndex
-from codeai_lang.syntax.lexer import lex
+from codeai_lang.syntax import nodes as n
+from codeai_lang.syntax.lexer import Token, lex
+from codeai_lang.syntax.versioned_parse import parse_document
 
 
 def _located(text: str) -> list[tuple[str, int, int]]:
@@ -162,25 +165,84 @@ def test_recovery_regressions_found_by_inserting_stray_tokens() -> None:
     assert [c for c, _, _ in _located(text)] == ["CAI001", "CAI202", "CAI202"]
 
 
+def test_stray_comma_before_a_parenthesised_default_is_one_error() -> None:
+    """Found by the stray-token property: `default , (0)` gave the parser's CAI001 at `(` and,
+    because recovery dropped `(0)`, the field check's 'expected a field modifier' too."""
+    text = "#version 1.1\ndatabase postgres {\n  model M {\n    n: integer, default , (0)\n  }\n}\n"
+    assert [(c, line, col) for c, line, col in _located(text) if c.startswith("CAI0")] == [("CAI001", 4, 27)]
+    # Alone, the dangling comma is still reported by the field check.
+    text = "#version 1.1\ndatabase postgres {\n  model M {\n    n: integer, default ,\n  }\n}\n"
+    assert [(c, line, col) for c, line, col in _located(text) if c.startswith("CAI0")] == [("CAI001", 4, 25)]
+
+
 STRAYS = st.sampled_from([",", ":", '"s"', "="])
+SYNTAX_CODES = ("CAI001", "CAI002", "CAI003")
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def _stray_places(tokens: list[Token]) -> list[int]:
+    """Token indexes a stray may go before. Not before the `{` of `exec {` (without the brace
+    right after `exec` the shell text is lexed as code) nor before its `}` (it would be shell text)."""
+    return [i for i, t in enumerate(tokens) if t.kind not in ("NL", "SHELL")
+            and not (t.kind == "LBRACE" and i and tokens[i - 1].kind == "EXEC")
+            and not (t.kind == "RBRACE" and i and tokens[i - 1].kind == "SHELL")]
+
+
+def allowed_error_counts(text: str, tokens: list[Token], index: int, stray: str) -> set[int]:
+    """How many syntax errors a stray before tokens[index] may give: one, but for these
+    justified exceptions (each was seen and checked against the spec)."""
+    tok, prev = tokens[index], tokens[index - 1] if index else None
+    before = prev.kind if prev else None
+    allowed = {1}
+    # `=` after a word makes it an assignment target (`var = x = 1`, `print = (z)`,
+    # `event = a.b {`), so the rest of the line is a second, genuine error.
+    if stray == "=" and before in ("NAME", "EXEC"):
+        allowed.add(2)
+    # `,` before `)` or `]` after an element is a trailing comma (§3 arrays and calls).
+    if stray == "," and tok.kind in ("RPAR", "RSQB") and before not in ("LPAR", "LSQB", "COMMA"):
+        allowed.add(0)
+    # A string where a list or argument list can take one more element: `[ "s" ]`, `[1, "s" ]`.
+    if stray == '"s"' and tok.kind in ("RPAR", "RSQB") and before in ("LPAR", "LSQB", "COMMA"):
+        allowed.add(0)
+    # Inside a declaration, §5 phrases take strings anywhere (also as keys and head parts),
+    # operators `,` and `=` after an entry's key, and `:` right after the key.
+    if any(isinstance(s, n.Declaration) and s.start < tok.start < s.end
+           for s in parse_document(text).statements):
+        entry_start = before in ("NL", "LBRACE")
+        after_key = before == "NAME" and index > 1 and tokens[index - 2].kind in ("NL", "LBRACE")
+        if stray == '"s"' or (stray in (",", "=") and not entry_start) or (stray == ":" and after_key):
+            allowed.add(0)
+    return allowed
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(programs(), st.integers(min_value=0), STRAYS)
 def test_one_stray_token_is_one_syntax_error(program: tuple[str, int], at: int, stray: str) -> None:
-    """§7: one stray token yields one diagnostic (or none: some strays are valid parts)."""
+    """§7: one stray token yields exactly one syntax error, but for the exceptions listed in
+    allowed_error_counts (valid insertions, and the assignment-target double)."""
     text = "#version 1.1\n" + program[0]
     tokens = lex(text).tokens
-    # Not before the `{` of `exec {`: without the brace right after `exec` the lexer sees no
-    # exec block, and the shell text is lexed as code.
-    places = [i for i, t in enumerate(tokens) if t.kind not in ("NL", "SHELL")
-              and not (t.kind == "LBRACE" and i and tokens[i - 1].kind == "EXEC")]
+    places = _stray_places(tokens)
     index = places[at % len(places)]
     tok = tokens[index]
     broken = text[:tok.start] + stray + " " + text[tok.start:]
-    syntax = [d for d in validate(broken).diagnostics if d.code in ("CAI001", "CAI002", "CAI003")]
-    # Known double: a stray `=` after a word makes it an assignment target (`var = x = 1`,
-    # `print = (z)`, `event = a.b {`), so the rest of the line is a second, genuine error.
-    after_word = index > 0 and tokens[index - 1].kind in ("NAME", "EXEC")
-    assert len(syntax) <= 1 or (stray == "=" and after_word), \
+    syntax = [d for d in validate(broken).diagnostics if d.code in SYNTAX_CODES]
+    assert len(syntax) in allowed_error_counts(text, tokens, index, stray), \
         [(d.message, broken[d.start:d.end]) for d in syntax]
+
+
+def test_stray_tokens_in_generated_programs() -> None:
+    """A fixed sample from the other generator (CI runs Hypothesis derandomized): every stray is
+    within the allowed counts, and the exceptions stay exceptions (most give exactly one)."""
+    counts = {0: 0, 1: 0, 2: 0}
+    for seed in range(60):
+        text = "#version 1.1\n" + program_1_0(6, seed=seed).removeprefix("#version 1.0\n")
+        tokens = lex(text).tokens
+        places = _stray_places(tokens)
+        for k, stray in enumerate([",", ":", '"s"', "="]):
+            index = places[(seed * 7 + k * 13) % len(places)]
+            tok = tokens[index]
+            broken = text[:tok.start] + stray + " " + text[tok.start:]
+            found = sum(d.code in SYNTAX_CODES for d in validate(broken).diagnostics)
+            assert found in allowed_error_counts(text, tokens, index, stray), (broken, index)
+            counts[min(found, 2)] += 1
+    assert counts[1] >= 0.5 * sum(counts.values()), counts

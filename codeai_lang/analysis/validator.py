@@ -39,7 +39,7 @@ def validate(text: str, *, version: str | None = None, registry: Registry | None
     doc = parse_document(text, version=version, registry=reg)
     diags = list(doc.diagnostics)
     diags += check_script(doc.statements)
-    diags += check_declarations(doc.statements, doc.version, reg)
+    diags += _without_recovery_echoes(doc, check_declarations(doc.statements, doc.version, reg))
     diags += deprecation_diagnostics(doc.sites, doc.version, reg)
     return Result(doc, _dedupe(sorted(diags, key=Diagnostic.sort_key)))
 
@@ -61,6 +61,21 @@ def deprecation_diagnostics(sites: list[Site], version: str, reg: Registry) -> l
             out.append(Diagnostic("CAI301", Severity.WARNING, message, site.start, site.end,
                                   site.fix, ("deprecated",), site.rule))
     return out
+
+
+def _without_recovery_echoes(doc: Document, checks: list[Diagnostic]) -> list[Diagnostic]:
+    """Drop a check's CAI001 (a `,` with no field modifier after it) when the parser reported a
+    syntax error later on the same line: recovery dropped what followed the comma
+    (`default , (0)` loses `(0)`), so it is the same mistake, reported once (§7)."""
+    syntax = [d.start for d in doc.diagnostics if d.code == "CAI001"]
+    if not syntax:
+        return checks
+    text = doc.text
+
+    def echo(d: Diagnostic) -> bool:
+        return d.code == "CAI001" and any(
+            d.end <= s and "\n" not in text[d.end:s] for s in syntax)
+    return [d for d in checks if not echo(d)]
 
 
 def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
