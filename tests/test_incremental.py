@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from codeai_testing.generate import program_1_0, program_1_1, program_2_0
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -88,13 +89,34 @@ def test_typing_in_a_large_file_stays_incremental() -> None:
     assert _key(doc.result) == _key(validate(doc.text))
 
 
-def test_corpus_files_with_edits() -> None:
-    """Every corpus file: delete and re-insert each line's first character, a few lines apart."""
-    for path in sorted(CORPUS.rglob("*.cai"))[:40]:
+CORPUS_DIRS = sorted({p.parent for p in CORPUS.rglob("*.cai")})
+PER_DIRECTORY = 6  # files sampled from each corpus directory, spread over its sorted list
+
+
+def _sample(directory: Path) -> list[Path]:
+    files = sorted(directory.glob("*.cai"))
+    step = max(1, len(files) // PER_DIRECTORY)
+    return files[::step][:PER_DIRECTORY]
+
+
+def test_every_corpus_directory_is_sampled() -> None:
+    """The edit test below covers each directory holding .cai files (validation corpora of
+    every version, valid and invalid, and every migration rule), not the first N sorted files."""
+    dirs = {str(d.relative_to(CORPUS)) for d in CORPUS_DIRS}
+    assert {"v1.0/valid", "v1.0/invalid", "v1.1/valid", "v2.0/invalid", "migrations/D1"} <= dirs
+    assert all(_sample(d) for d in CORPUS_DIRS)
+
+
+@pytest.mark.parametrize("directory", CORPUS_DIRS, ids=lambda d: str(d.relative_to(CORPUS)))
+def test_corpus_files_with_edits(directory: Path) -> None:
+    """Sampled corpus files of each directory: delete and re-insert a line's first character,
+    every 7th line (starting at a different line per file), checking against full analysis."""
+    for n, path in enumerate(_sample(directory)):
         text = path.read_text(encoding="utf-8")
         doc = IncrementalDocument(text, min_incremental=0)
         assert _key(doc.result) == _key(validate(text)), path
-        offsets = [i + 1 for i, ch in enumerate(text) if ch == "\n"][::7]
+        offsets = [i + 1 for i, ch in enumerate(text) if ch == "\n"][n % 7::7]
+        edited = 0
         for off in offsets:
             if off >= len(doc.text):
                 continue
@@ -102,8 +124,11 @@ def test_corpus_files_with_edits() -> None:
             doc.apply_edit(off, off + 1, "")
             assert _key(doc.result) == _key(validate(doc.text)), (path, off)
             doc.apply_edit(off, off, ch)
+            edited += 1
+        assert edited or text.count("\n") <= n % 7 + 1, path
         assert doc.text == text
         assert _key(doc.result) == _key(validate(text)), path
+        assert doc.stats.internal_errors == 0
 
 
 def test_statement_split_by_recovery_matches_full_analysis() -> None:
@@ -115,3 +140,15 @@ def test_statement_split_by_recovery_matches_full_analysis() -> None:
         start = int(where * len(doc.text))
         doc.apply_edit(start, start + length, piece)
         assert _key(doc.result) == _key(validate(doc.text))
+
+
+def test_stray_comma_before_a_default_matches_full_analysis() -> None:
+    """The validator drops the field check's echo of a parser error (`default , (0)`); the
+    incremental analysis must drop it too."""
+    text = "#version 1.1\ndatabase postgres {\n  model M {\n    n: integer, default (0)\n  }\n}\n"
+    doc = IncrementalDocument(text, min_incremental=0)
+    at = text.index("(0)")
+    doc.apply_edit(at, at, ", ")
+    assert doc.stats.incremental >= 1
+    assert _key(doc.result) == _key(validate(doc.text))
+    assert [d.code for d in doc.result.diagnostics if d.code == "CAI001"] == ["CAI001"]

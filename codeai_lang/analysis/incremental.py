@@ -34,7 +34,13 @@ from dataclasses import dataclass, field
 from codeai_lang.analysis import decl_checks
 from codeai_lang.analysis.decl_checks import check_declarations
 from codeai_lang.analysis.script_checks import check_script
-from codeai_lang.analysis.validator import Result, _dedupe, deprecation_diagnostics, validate
+from codeai_lang.analysis.validator import (
+    Result,
+    _dedupe,
+    _without_recovery_echoes,
+    deprecation_diagnostics,
+    validate,
+)
 from codeai_lang.diagnostics.model import Diagnostic, Edit, Fix, Severity
 from codeai_lang.syntax import nodes as n
 from codeai_lang.syntax import versioned_parse as docmod
@@ -356,7 +362,7 @@ class IncrementalDocument:
             doc = self._inferred(directive, diags)
         out = list(doc.diagnostics)
         out += check_script(doc.statements)
-        out += self._decl_checks.run(doc.statements, doc.version)
+        out += _without_recovery_echoes(doc, self._decl_checks.run(doc.statements, doc.version))
         out += deprecation_diagnostics(_reported_sites(doc.sites, doc.version, reg), doc.version, reg)
         return Result(doc, _dedupe(sorted(out, key=Diagnostic.sort_key)))
 
