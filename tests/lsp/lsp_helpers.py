@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,16 +50,22 @@ def attach_recorder(client: LanguageClient) -> None:
 async def wait_diagnostics(client: LanguageClient, uri: str, version: int | None = None,
                            timeout: float = 20) -> t.PublishDiagnosticsParams:
     """The first publishDiagnostics for `uri` (and `version`, if given)."""
+    return await wait_published(client, lambda p: p.uri == uri and (version is None or p.version == version),
+                                timeout, f"no diagnostics for {uri} version {version}")
+
+
+async def wait_published(client: LanguageClient, matches: Callable[[t.PublishDiagnosticsParams], bool],
+                         timeout: float = 20, what: str = "no matching diagnostics") -> t.PublishDiagnosticsParams:
+    """The first recorded publishDiagnostics that `matches` (an event, polled; the timeout only
+    bounds a hang)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    seen = 0
     while loop.time() < deadline:
-        published = client.published  # type: ignore[attr-defined]
-        for p in published[seen:]:
-            if p.uri == uri and (version is None or p.version == version):
+        for p in client.published:  # type: ignore[attr-defined]
+            if matches(p):
                 return p
         await asyncio.sleep(0.005)
-    raise TimeoutError(f"no diagnostics for {uri} version {version}")
+    raise TimeoutError(what)
 
 
 _counter = iter(range(1, 1_000_000))

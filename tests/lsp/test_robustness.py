@@ -9,8 +9,20 @@ from typing import Any
 
 import pytest
 import pytest_lsp
+from codeai_lsp.server import CodeAIServer
 from codeai_testing.generate import program_1_1
-from lsp_helpers import CAPS, ROOT, SERVER, attach_recorder, change, doc_id, open_doc, pos, wait_diagnostics
+from lsp_helpers import (
+    CAPS,
+    ROOT,
+    SERVER,
+    attach_recorder,
+    change,
+    doc_id,
+    open_doc,
+    pos,
+    wait_diagnostics,
+    wait_published,
+)
 from lsprotocol import types as t
 from pygls.exceptions import JsonRpcMethodNotFound
 from pytest_lsp import ClientServerConfig, LanguageClient
@@ -24,7 +36,12 @@ async def configured(lsp_client: LanguageClient) -> Any:
     lsp_client.set_configuration({"deprecationSeverity": "error", "defaultDslVersion": "1.0",
                                   "diagnosticsDelayMs": 120}, section="codeai")
     await lsp_client.initialize_session(t.InitializeParams(capabilities=CAPS, root_uri=ROOT.as_uri()))
-    await asyncio.sleep(0.3)  # the server fetches the settings after `initialized`
+    # The server fetches the settings after `initialized` and re-publishes open documents when
+    # they change: wait until a probe without a directive is checked as 1.0 (CAI403 for
+    # `entity`), i.e. until the settings are in effect, instead of sleeping.
+    probe = open_doc(lsp_client, "entity Probe {\n    id: uuid\n}\n", "settings_probe")
+    await wait_published(lsp_client, lambda p: p.uri == probe and any(d.code == "CAI403" for d in p.diagnostics),
+                         what="the server never applied the workspace settings")
     yield
     await lsp_client.shutdown_session()
 
@@ -83,12 +100,41 @@ async def test_settings_from_workspace_configuration(configured: LanguageClient)
     assert "CAI403" in [d.code for d in params.diagnostics]
 
 
-async def test_superseded_versions_get_no_diagnostics(configured: LanguageClient) -> None:
+async def test_edits_over_the_wire_end_with_the_latest_version(configured: LanguageClient) -> None:
+    """Over stdio the client cannot know when the server reads each edit, so only what holds
+    whatever the timing is asserted here (the debounce itself: the in-process test below)."""
     uri = open_doc(configured, "var a = 1\n")
     await wait_diagnostics(configured, uri, 1)
-    for version in range(2, 6):  # faster than the 120 ms debounce
+    for version in range(2, 6):
         change(configured, uri, version, (0, 9), (0, 9), "0")
     params = await wait_diagnostics(configured, uri, 5)
     versions = [p.version for p in configured.published if p.uri == uri]  # type: ignore[attr-defined]
-    assert versions == [1, 5]
+    assert versions == sorted(set(versions)) and versions[0] == 1 and versions[-1] == 5
     assert list(params.diagnostics) == []
+
+
+async def test_superseded_versions_get_no_diagnostics() -> None:
+    """In process, the four edits are applied in one turn of the event loop, so they land
+    inside the 120 ms debounce whatever the machine's load; and once version 5 is published,
+    every earlier (shorter-deadline) timer has fired, so a stale publish would be recorded."""
+    server = CodeAIServer(debounce_ms=120)
+    published: list[t.PublishDiagnosticsParams] = []
+    latest = asyncio.Event()
+
+    def record(params: t.PublishDiagnosticsParams) -> None:
+        published.append(params)
+        if params.version == 5:
+            latest.set()
+
+    server.text_document_publish_diagnostics = record  # type: ignore[method-assign]
+    state = server.open("file:///debounce.cai", 1, "var a = 1\n")
+    server.schedule(state, 0)
+    while not published:
+        await asyncio.sleep(0)
+    for version in range(2, 6):  # no await in between: no timer can fire
+        server.change(state, version, [t.TextDocumentContentChangePartial(
+            range=t.Range(start=pos(0, 9), end=pos(0, 9)), text="0")])
+        server.schedule(state)
+    await asyncio.wait_for(latest.wait(), timeout=30)
+    assert [p.version for p in published] == [1, 5]
+    assert published[-1].diagnostics == []
