@@ -174,12 +174,15 @@ def test_missing_file_of_applied_migration(db: Db, empty_config: Path, tmp_path:
 
 
 def test_run_timeout_rolls_back(db: Db, empty_config: Path, tmp_path: Path) -> None:
+    """--timeout covers connecting as well as the statements, so it is generous (3 s: a slow
+    connect under load cannot use it up) and the statement is one that cannot finish within
+    it (600 s): only the statement can be what times out, whatever the machine's load."""
     migrations = write_migrations(tmp_path / "m", {
-        "20260101000000_slow.up.sql": "CREATE TABLE slow_t (id INTEGER);\n" + slow_sql(4),
+        "20260101000000_slow.up.sql": "CREATE TABLE slow_t (id INTEGER);\n" + slow_sql(600),
         "20260101000000_slow.down.sql": "DROP TABLE slow_t;\n"})
-    code, _, err = run(db, empty_config, "up", "--timeout", "500ms", "--dir", str(migrations))
+    code, _, err = run(db, empty_config, "up", "--timeout", "3s", "--dir", str(migrations))
     assert code == 1, err
-    assert "timed out (--timeout 500 ms)" in err and "20260101000000_slow.up.sql: statement 2" in err
+    assert "timed out (--timeout 3 s)" in err and "20260101000000_slow.up.sql: statement 2" in err
     assert "slow_t" not in db.tables() and db.tracking() == []
 
 

@@ -78,6 +78,26 @@ def test_two_runners_at_once_apply_each_migration_exactly_once(db: Db, tmp_path:
     assert db.query("SELECT count(*) FROM t11") == [(1,)]
 
 
+def wait_until_statement_runs(db: Db, marker: str, timeout: float = 60) -> None:
+    """Return once the slow statement is executing, not after a guessed delay.
+
+    PostgreSQL: pg_stat_activity shows a backend running it. SQLite has no view of another
+    process's statement; the runner logs 'statement N/M' just before executing it and commits
+    only after the last one, so killing right after that line is inside the transaction
+    whatever the timing (no wait is the safe choice there)."""
+    if db.kind != "postgres":
+        return
+    deadline = time.monotonic() + timeout
+    sql = ("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() "
+           "AND datname = current_database() "
+           f"AND query LIKE '%{marker}%'")
+    while time.monotonic() < deadline:
+        if db.query(sql)[0][0]:
+            return
+        time.sleep(0.01)
+    pytest.fail(f"no backend ever ran the statement containing {marker!r}")
+
+
 def test_kill_9_mid_migration_then_status_and_up(db: Db, db_factory: Callable[[str], Db], tmp_path: Path) -> None:
     migrations = write_migrations(tmp_path / "m", {
         "20260101000000_one.up.sql": "CREATE TABLE one_t (id INTEGER);\nINSERT INTO one_t VALUES (1);\n",
@@ -97,7 +117,7 @@ def test_kill_9_mid_migration_then_status_and_up(db: Db, db_factory: Callable[[s
             break
     else:
         pytest.fail("runner never reached the slow statement:\n" + "".join(seen))
-    time.sleep(0.5)
+    wait_until_statement_runs(db, "pg_sleep")
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)
     proc.stdout.close() if proc.stdout else None
