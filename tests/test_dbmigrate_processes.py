@@ -176,3 +176,46 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert finish(spawn(target, tmp_path, "up", "--dir", str(tmp_path / "nope")))[0] == 2
     code, _, err = finish(spawn(target, tmp_path, "up", "--timeout", "soon"))
     assert code == 2 and "invalid duration 'soon'" in err
+
+
+def test_ctrl_c_during_up_leaves_the_database_as_before_that_migration(db: Db, db_factory: Callable[[str], Db],
+                                                                        tmp_path: Path) -> None:
+    """SIGINT (Ctrl-C) while a migration's slow statement runs: that migration is rolled back
+    (its table and tracking row are gone), the earlier one is kept, exit 1 with a message."""
+    migrations = write_migrations(tmp_path / "m", {
+        "20260101000000_one.up.sql": "CREATE TABLE one_t (id INTEGER);\n",
+        "20260101000000_one.down.sql": "DROP TABLE one_t;\n",
+        "20260102000000_two.up.sql": "CREATE TABLE two_t (id INTEGER);\nINSERT INTO two_t VALUES (2);\n"
+                                     + slow_sql(120) + "INSERT INTO two_t VALUES (3);\n",
+        "20260102000000_two.down.sql": "DROP TABLE two_t;\n",
+    })
+    proc = spawn(db, tmp_path, "up", "--verbose", "--dir", str(migrations))
+    assert proc.stderr is not None
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        if "20260102000000_two.up.sql: statement 3/4" in line:
+            break
+    else:
+        pytest.fail("runner never reached the slow statement:\n" + "".join(seen))
+    wait_until_statement_runs(db, "pg_sleep")
+    started = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    code, _, err = finish(proc)
+    assert code == 1, "".join(seen) + err
+    assert "interrupted" in err and "rolled back" in err and "Traceback" not in err
+    assert time.monotonic() - started < 60  # the 120 s statement was cancelled, not waited for
+    assert "two_t" not in db.tables()
+    assert [v for v, _, _ in db.tracking()] == [20260101000000]
+    reference = db_factory(db.kind)
+    assert finish(spawn(reference, tmp_path, "up", "1", "--dir", str(migrations)))[0] == 0
+    assert db.snapshot() == reference.snapshot()
+
+
+def test_unreachable_server_with_a_password_is_reported_without_it(tmp_path: Path) -> None:
+    port = unused_port()
+    url = f"postgresql://app:s3cret-pw@127.0.0.1:{port}/codeai"
+    code, out, err = finish(spawn(Db("postgres", url, None), tmp_path, "up", "--timeout", "5s"))  # type: ignore[arg-type]
+    assert code == 2
+    assert "cannot connect to PostgreSQL" in err and f"127.0.0.1:{port}/codeai" in err and "app" in err
+    assert "s3cret-pw" not in err + out and "Traceback" not in err
