@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+from cli_runner import run_codeai
 from codeai_testing.generate import program_1_0
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_lossless import programs
 
+from codeai_lang.analysis.incremental import IncrementalDocument
 from codeai_lang.analysis.validator import validate
 from codeai_lang.diagnostics.positions import LineIndex
 from codeai_lang.syntax import nodes as n
@@ -246,3 +251,28 @@ def test_stray_tokens_in_generated_programs() -> None:
             assert found in allowed_error_counts(text, tokens, index, stray), (broken, index)
             counts[min(found, 2)] += 1
     assert counts[1] >= 0.5 * sum(counts.values()), counts
+
+
+def test_at_most_100_syntax_errors_per_file() -> None:
+    """docs/decisions.md: at most 100 syntax errors are reported per file, the first ones —
+    for parser errors, lexer errors (invalid characters, unterminated strings) and a mix."""
+    for line in ("var a = 1 2\n", "var a = 1 $\n", 'var s = "open\n', "var a = 1 2 $\n"):
+        text = line * 300
+        syntax = [d for d in validate(text).diagnostics if d.code in SYNTAX_CODES]
+        assert len(syntax) == 100, (line, len(syntax))
+        assert syntax == sorted(syntax, key=lambda d: d.start)
+        assert syntax[-1].start < len(line) * 100  # the first hundred, not any hundred
+    assert len([d for d in validate("var a = 1 2\n" * 99).diagnostics if d.code in SYNTAX_CODES]) == 99
+
+
+def test_the_cap_holds_in_the_cli_and_after_edits(tmp_path: Path) -> None:
+    path = tmp_path / "junk.cai"
+    path.write_text("var a = 1 $\n" * 250, encoding="utf-8")
+    proc = run_codeai("validate", "--output", "json", str(path))
+    assert proc.returncode == 1
+    diags = json.loads(proc.stdout)["files"][0]["diagnostics"]
+    assert sum(d["code"] in SYNTAX_CODES for d in diags) == 100
+    doc = IncrementalDocument("var a = 1\n" * 250, min_incremental=0)
+    doc.apply_edit(0, len(doc.text), "var a = 1 $\n" * 250)
+    assert [d for d in doc.result.diagnostics if d.code in SYNTAX_CODES] == \
+        [d for d in validate(doc.text).diagnostics if d.code in SYNTAX_CODES]

@@ -38,6 +38,7 @@ from codeai_lang.analysis.validator import (
     Result,
     _dedupe,
     _without_recovery_echoes,
+    cap_syntax_errors,
     deprecation_diagnostics,
     validate,
 )
@@ -364,7 +365,7 @@ class IncrementalDocument:
         out += check_script(doc.statements)
         out += _without_recovery_echoes(doc, self._decl_checks.run(doc.statements, doc.version))
         out += deprecation_diagnostics(_reported_sites(doc.sites, doc.version, reg), doc.version, reg)
-        return Result(doc, _dedupe(sorted(out, key=Diagnostic.sort_key)))
+        return Result(doc, cap_syntax_errors(_dedupe(sorted(out, key=Diagnostic.sort_key))))
 
     def _adjacent_failures(self) -> bool:
         """Two neighbouring units with errors may be one statement that recovery split; the

@@ -12,6 +12,7 @@ from codeai_lang.analysis.decl_checks import check_declarations
 from codeai_lang.analysis.script_checks import check_script
 from codeai_lang.diagnostics.model import Diagnostic, Severity
 from codeai_lang.syntax.deprecations import Site
+from codeai_lang.syntax.parser import MAX_SYNTAX_ERRORS
 from codeai_lang.syntax.registry import Registry, default_registry
 from codeai_lang.syntax.versioned_parse import Document, parse_document
 
@@ -41,7 +42,7 @@ def validate(text: str, *, version: str | None = None, registry: Registry | None
     diags += check_script(doc.statements)
     diags += _without_recovery_echoes(doc, check_declarations(doc.statements, doc.version, reg))
     diags += deprecation_diagnostics(doc.sites, doc.version, reg)
-    return Result(doc, _dedupe(sorted(diags, key=Diagnostic.sort_key)))
+    return Result(doc, cap_syntax_errors(_dedupe(sorted(diags, key=Diagnostic.sort_key))))
 
 
 def deprecation_diagnostics(sites: list[Site], version: str, reg: Registry) -> list[Diagnostic]:
@@ -60,6 +61,24 @@ def deprecation_diagnostics(sites: list[Site], version: str, reg: Registry) -> l
                        f"in {dep.removed_in}; use {dep.replacement}{manual}")
             out.append(Diagnostic("CAI301", Severity.WARNING, message, site.start, site.end,
                                   site.fix, ("deprecated",), site.rule))
+    return out
+
+
+SYNTAX_CODES = frozenset({"CAI001", "CAI002", "CAI003", "CAI004"})
+
+
+def cap_syntax_errors(diags: list[Diagnostic]) -> list[Diagnostic]:
+    """At most MAX_SYNTAX_ERRORS syntax errors per file, the first ones by position (`diags` is
+    sorted). The parser stops at its 100th; this also bounds the lexer's own (a file of junk
+    characters), so a garbage file cannot flood the output."""
+    count = 0
+    out = []
+    for d in diags:
+        if d.code in SYNTAX_CODES:
+            count += 1
+            if count > MAX_SYNTAX_ERRORS:
+                continue
+        out.append(d)
     return out
 
 
