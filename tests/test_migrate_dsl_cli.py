@@ -173,3 +173,41 @@ def test_stdin_to_stdout() -> None:
     proc = run_codeai("migrate-dsl", "-", input=BEFORE.read_bytes())
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == AFTER.read_bytes().decode()
+
+
+def _unreadable(directory: Path) -> Path:
+    """A .cai path whose read fails even as root (permission bits do not stop root): a
+    symlink to itself (ELOOP); also mode 000 when not root."""
+    path = directory / "unreadable.cai"
+    if os.geteuid() != 0:
+        path.write_bytes(BEFORE.read_bytes())
+        path.chmod(0)
+    else:
+        path.symlink_to(path.name)
+    return path
+
+
+def test_unreadable_file_exits_2_and_the_others_still_migrate(tmp_path: Path) -> None:
+    bad = _unreadable(tmp_path)
+    good = copy(BEFORE, tmp_path / "good.cai")
+    proc = run_codeai("migrate-dsl", "--report", "json", str(tmp_path))
+    assert proc.returncode == 2, proc.stderr
+    files = {Path(f["path"]).name: f for f in json.loads(proc.stdout)["files"]}
+    assert files[bad.name]["error"].startswith("I/O error: ")
+    assert good.read_bytes() == AFTER.read_bytes()
+
+
+def test_file_that_cannot_be_written_exits_2_and_stays_as_it_was(tmp_path: Path) -> None:
+    """The atomic write's temp file name (`.NAME.xxxxxxxx.tmp`) is too long for the file system
+    when NAME is 250 characters: the write fails with an OSError even as root."""
+    target = copy(BEFORE, tmp_path / ("x" * 246 + ".cai"))
+    proc = run_codeai("migrate-dsl", "--report", "json", str(target))
+    assert proc.returncode == 2, proc.stderr
+    (report,) = json.loads(proc.stdout)["files"]
+    assert report["error"].startswith("I/O error: ") and "name too long" in report["error"].lower()
+    assert target.read_bytes() == BEFORE.read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [target.name]
+    out = tmp_path / "not-a-dir"
+    out.write_text("", encoding="utf-8")
+    proc = run_codeai("migrate-dsl", "--output", str(out / "x.cai"), str(target))  # parent is a file
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.resources
 import importlib.util
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -210,3 +211,34 @@ def test_strict_fails_on_warnings_only(tmp_path: Path, codeai: Any) -> None:
     strict = codeai("validate", "--strict", str(warn))
     assert strict.returncode == 1
     assert "CAI301" in strict.stdout
+
+
+def test_cli_verbose_text_shows_version_timing_and_a_caret(tmp_path: Path, codeai: Any) -> None:
+    """§ validate --verbose: the version used per file, timing, and the source line with a
+    caret under the range (and the fix, when there is one)."""
+    bad = tmp_path / "bad.cai"
+    bad.write_text("#version 1.1\nvar a = 1 2\nvar b = nope\n\tvar c = nope2\n", encoding="utf-8")
+    clean = tmp_path / "clean.cai"
+    clean.write_text("var x = 1\n", encoding="utf-8")
+    proc = codeai("validate", "--verbose", str(bad), str(clean))
+    assert proc.returncode == 1
+    lines = proc.stdout.splitlines()
+    assert re.fullmatch(rf"{re.escape(str(bad))}: DSL 1\.1 \(directive\), \d+\.\d ms", lines[0]), lines[0]
+    at = lines.index(f"{bad}:3:9: error[CAI102] undefined variable 'nope'")
+    assert lines[at + 1:at + 3] == ["    3 | var b = nope", "      |         ^^^^"]
+    at = next(i for i, line in enumerate(lines) if line.startswith(f"{bad}:2:11: error[CAI001] unexpected '2'"))
+    assert lines[at + 1:at + 3] == ["    2 | var a = 1 2", "      |           ^"]
+    at = lines.index(f"{bad}:4:10: error[CAI102] undefined variable 'nope2'")  # a tab is one column
+    assert lines[at + 1:at + 3] == ["    4 |  var c = nope2", "      |          ^^^^^"]
+    assert re.fullmatch(rf"{re.escape(str(clean))}: DSL \d\.\d \(inferred\), \d+\.\d ms", lines[-2])
+    assert lines[-1] == "2 files checked: 1 valid, 1 invalid, 3 errors, 0 warnings"
+    quiet = codeai("validate", str(bad), str(clean)).stdout.splitlines()
+    assert quiet == [line for line in lines if line.startswith(f"{bad}:") and "ms" not in line] + [lines[-1]]
+
+
+def test_cli_verbose_shows_the_fix(tmp_path: Path, codeai: Any) -> None:
+    path = tmp_path / "dep.cai"
+    path.write_text("#version 1.1\ndatabase postgres {\n    model U {\n        id: uuid, primary_key\n    }\n}\n",
+                    encoding="utf-8")
+    out = codeai("validate", "--verbose", str(path)).stdout
+    assert "CAI301" in out and "= fix: " in out
