@@ -116,6 +116,8 @@ class _Driver:
              if act == SHIFT and sym.startswith("__program")), -1)
         self.unit_first = -1
         self.unit_errors: list[Diagnostic] = []
+        # Closers whose opener recovery deleted: the mistake is reported once, at the opener.
+        self.orphan_closers: set[int] = set()
 
     # -- main loop -------------------------------------------------------------------------
     def run(self) -> ParseOutput:
@@ -294,7 +296,8 @@ class _Driver:
         """Report the error at token i and return where to continue (-1 to stop)."""
         if kind == "$END":
             return self._recover_at_end(i, tok)
-        if kind != "ERROR":  # the lexer already reported invalid characters
+        # Invalid characters were reported by the lexer, an orphan closer at its opener.
+        if kind != "ERROR" and i not in self.orphan_closers:
             self._error(tok, kind)
         elif self.unit_first < 0 and self._at_top():
             self.unit_first = i
@@ -305,6 +308,8 @@ class _Driver:
         group_end = self._group_end(i) if kind in _OPENERS else i
         for last in dict.fromkeys((group_end, i)):
             if self._continues(last + 1):
+                if last < group_end:  # `x = ( 1 )`: the opener alone went, so will its closer
+                    self.orphan_closers.add(group_end)
                 if kind != "ERROR" and self._at_top():
                     # Between statements the stray is a unit of its own, so the statement after
                     # it is judged alone (and re-parsed alone under other DSL versions).
