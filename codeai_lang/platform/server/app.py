@@ -96,6 +96,8 @@ class ServerMiddleware:
         state["request_id"] = rid
         extra: list[tuple[bytes, bytes]] = [(b"x-request-id", rid.encode())]
         status = 500
+        if access.isEnabledFor(logging.DEBUG):
+            access.debug("request started", extra={"request_id": rid, "method": scope["method"], "path": scope["path"]})
 
         async def send_with_headers(message: Message) -> None:
             nonlocal status

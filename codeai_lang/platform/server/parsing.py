@@ -83,9 +83,12 @@ def encode_cursor(key: str) -> str:
 
 def decode_cursor(cursor: str) -> str:
     try:
-        key = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("utf-8")
+        padded = (cursor + "=" * (-len(cursor) % 4)).encode("ascii")
+        key = base64.b64decode(padded, altchars=b"-_", validate=True).decode("utf-8")
     except (binascii.Error, ValueError) as exc:
         raise bad_request("invalid_cursor", "cursor is not one this server issued", {"parameter": "cursor"}) from exc
+    if not key:
+        raise bad_request("invalid_cursor", "cursor is not one this server issued", {"parameter": "cursor"})
     check_text(key, "cursor", 200)
     return key
 
