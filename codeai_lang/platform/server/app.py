@@ -460,6 +460,13 @@ def _is_busy(exc: Exception) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
 
 
+async def _watch_flags(flags: FeatureFlags) -> None:
+    """Notice a changed flags file without traffic too, so a bad edit is logged when it is made."""
+    while True:
+        await asyncio.sleep(flags.interval)
+        await run_in_threadpool(flags.current)
+
+
 def _bind(fn: Handler, v: str) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         return await fn(request, v)
@@ -484,7 +491,9 @@ def api_routes(v: str) -> list[Route]:
 def create_app(services: Services) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> Any:
+        watcher = asyncio.create_task(_watch_flags(services.flags))
         yield
+        watcher.cancel()
         if services.redis is not None:
             await services.redis.aclose()
 
