@@ -69,6 +69,7 @@ def _schemas(v2: bool) -> dict[str, Any]:
             "type": "object", "required": ["code", "message"],
             "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "details": {}}}}},
         "ConfigIn": {"type": "object", "required": ["name", "content"],
+                     "examples": [{"name": "shop", "content": '#version 2.0\nconfig {\n    app_name: "shop"\n}\n'}],
                      "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 200},
                                     "content": {"type": "string", "minLength": 1}}},
         "ConfigCreated": {**summary, "required": [*summary["required"], "warnings"],
@@ -109,7 +110,8 @@ def _version_paths(v: str) -> dict[str, Any]:
     return {
         f"{base}/configs": {
             "post": {"operationId": f"{v}_create_config", "requestBody": body("ConfigIn"), "security": secured,
-                     "responses": {"201": _json(r("ConfigCreated"), "Created"), **_errors(409, 413, 415, 422)}},
+                     "responses": {"201": _links(_json(r("ConfigCreated"), "Created"), v, [
+                         "get_config", "list_revisions", "migrate_config"]), **_errors(409, 413, 415, 422)}},
             "get": {"operationId": f"{v}_list_configs", "parameters": _PAGE_PARAMS, "security": secured,
                     "responses": {"200": _json(_page_ref(s, "ConfigSummary")), **_errors()}}},
         f"{base}/configs/{{id}}": {
@@ -126,7 +128,8 @@ def _version_paths(v: str) -> dict[str, Any]:
         f"{base}/deployments": {
             "post": {"operationId": f"{v}_create_deployment", "requestBody": body("DeploymentIn"),
                      "security": secured,
-                     "responses": {"201": _json(r("Deployment"), "Created"), **_errors(413, 415, 422)}},
+                     "responses": {"201": _links(_json(r("Deployment"), "Created"), v, [
+                         "get_deployment", "patch_deployment", "list_executions"]), **_errors(413, 415, 422)}},
             "get": {"operationId": f"{v}_list_deployments", "parameters": _PAGE_PARAMS, "security": secured,
                     "responses": {"200": _json(_page_ref(s, "Deployment")), **_errors()}}},
         f"{base}/deployments/{{id}}": {
@@ -144,6 +147,13 @@ def _version_paths(v: str) -> dict[str, Any]:
                 {"name": "user", "in": "query", "required": False, "schema": {"type": "string"}}],
                 "responses": {"200": _json(r("Features")), **_errors()}}},
     }
+
+
+def _links(response: dict[str, Any], v: str, operations: list[str]) -> dict[str, Any]:
+    """OpenAPI links: the created resource's id feeds the operations on it (stateful fuzzing uses them)."""
+    response["links"] = {op: {"operationId": f"{v}_{op}", "parameters": {"id": "$response.body#/id"}}
+                         for op in operations}
+    return response
 
 
 def _page_ref(prefix: str, item: str) -> dict[str, Any]:
