@@ -84,6 +84,7 @@ class SqliteStore(Store):
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._writer = threading.Lock()
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -103,6 +104,17 @@ class SqliteStore(Store):
 
     @contextmanager
     def tx(self, write: bool = False) -> Iterator[Tx]:
+        if not write:
+            with self._tx(False) as tx:
+                yield tx
+            return
+        # Writers of this process queue on a lock (FIFO-ish, no sleeping) instead of SQLite's
+        # busy handler, whose growing sleeps gave writers a long latency tail under load.
+        with self._writer, self._tx(True) as tx:
+            yield tx
+
+    @contextmanager
+    def _tx(self, write: bool) -> Iterator[Tx]:
         conn = self._conn()
         try:
             conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
