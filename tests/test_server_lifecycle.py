@@ -103,3 +103,18 @@ def test_ready_is_503_when_migrations_are_pending_or_the_database_is_gone(tmp_pa
         services.store = SqliteStore(str(tmp_path / "missing-dir" / "x.db"))
         gone = client.get("/health/ready")
         assert gone.status_code == 503 and gone.json()["database"] == "unreachable"
+
+
+def test_ready_pings_the_configured_cache(tmp_path: Path) -> None:
+    """redis.url configured and nothing listening there: not ready, naming the cache."""
+    import redis.asyncio as aioredis
+    from pg_server import unused_port
+
+    services = _services(tmp_path)
+    services.redis = aioredis.from_url(f"redis://127.0.0.1:{unused_port()}/0", socket_connect_timeout=2,
+                                       socket_timeout=2)
+    with TestClient(create_app(services)) as client:
+        body = client.get("/health/ready").json()
+        assert body["status"] == "not_ready" and body["cache"] == "unreachable" and body["reasons"] == ["cache"]
+        assert body["database"] == "connected"
+    services.store.close()
