@@ -60,14 +60,14 @@ class Run:
         return statistics.quantiles(self.latencies, n=100, method="inclusive")[int(q) - 1] * 1000
 
 
-def start_server(database_url: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str, Any]:
+def start_server(database_url: str, workdir: Path, workers: int) -> tuple[subprocess.Popen[bytes], str, Any]:
     config = workdir / "config.yaml"
     config.write_text(json.dumps({"database": {"url": database_url}, "auth": {"jwt_secret": SECRET},
                                   "log": {"level": "info", "format": "json"},
                                   "features": {"file": str(workdir / "features.yaml")}}))
     log = open(workdir / "server.log", "w+b")  # noqa: SIM115 (closed by the caller; a file, not a pipe: the log never backs up into the server)
     cmd = [sys.executable, "-m", "codeai_lang.cli", "server", "--host", "127.0.0.1", "--port", "0",
-           "--config", str(config), "--migrate"]
+           "--config", str(config), "--migrate", "--workers", str(workers)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log, cwd=workdir)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -190,7 +190,7 @@ def bench_backend(kind: str, args: argparse.Namespace) -> bool:
         pg = PgServer().start() if kind == "postgres" else None
         try:
             url = pg.create_database("load") if pg else f"sqlite:{workdir / 'load.db'}"
-            proc, base, log = start_server(url, workdir)
+            proc, base, log = start_server(url, workdir, args.workers)
             try:
                 baseline = asyncio.run(load(base, args.clients, args.seconds / 4, args.max_requests, False, 1))
                 mixed = asyncio.run(load(base, args.clients, args.seconds, args.max_requests, True, 2, args.rate))
@@ -229,12 +229,14 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--max-requests", type=int, default=50_000, help="hard bound per phase")
+    parser.add_argument("--workers", type=int, default=2, help="server worker processes (one per core here)")
     parser.add_argument("--rate", type=float, default=400.0,
                         help="offered requests/s of the mixed run (0: as fast as answered)")
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgres"], choices=["sqlite", "postgres"])
     args = parser.parse_args()
     print(f"codeai server load: {args.clients} clients, {args.seconds:g} s mixed at {args.rate:g} req/s offered "
-          f"(+{args.seconds / 4:g} s unpaced /health baseline) per backend, 127.0.0.1 only, {os.cpu_count()} CPUs")
+          f"(+{args.seconds / 4:g} s unpaced /health baseline) per backend, {args.workers} server workers, 127.0.0.1 only, {os.cpu_count()} CPUs, "
+          f"load average {os.getloadavg()[0]:.1f}")
     args.rate = args.rate or None
     results = [bench_backend(kind, args) for kind in args.backends]
     return 0 if all(results) else 1

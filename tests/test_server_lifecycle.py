@@ -118,3 +118,30 @@ def test_ready_pings_the_configured_cache(tmp_path: Path) -> None:
         assert body["status"] == "not_ready" and body["cache"] == "unreachable" and body["reasons"] == ["cache"]
         assert body["database"] == "connected"
     services.store.close()
+
+
+def test_worker_processes_share_the_port_and_all_drain_on_sigterm(tmp_path: Path) -> None:
+    url = f"sqlite:{tmp_path / 'workers.db'}"
+    migrate_up(url)
+    server = ServerProcess(write_config(tmp_path, url), "--workers", "2").start()
+    try:
+        with httpx.Client(timeout=30) as client:
+            for i in range(6):  # writes from both workers serialise on the shared writer lock
+                r = client.post(server.url + "/api/v1/configs", json={"name": f"w{i % 2}", "content": CONTENT},
+                                headers={"Authorization": f"Bearer {token()}"})
+                assert r.status_code == 201, r.text
+        workers = server.wait_for(lambda e: e.get("msg") == "listening")["workers"]
+        assert workers == 2
+        server.wait_for(lambda e: len({x["pid"] for x in server.events
+                                       if x.get("msg", "").startswith("Application startup complete")}) == 2)
+        server.proc.send_signal(signal.SIGTERM)
+        assert server.proc.wait(60) == 0
+        stopped = [e for e in server.events if e.get("msg") == "stopped"]
+        assert len(stopped) == 3  # two workers and the parent
+    finally:
+        server.stop()
+        server.kill()
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "workers.db") as conn:
+        assert conn.execute("SELECT name, revision FROM configs ORDER BY name").fetchall() == [("w0", 3), ("w1", 3)]

@@ -62,6 +62,8 @@ def server(ctx: typer.Context,
                                                                    "runner's lock)")] = False,
            migrate_timeout: Annotated[str | None, typer.Option("--migrate-timeout",
                                                                help="Bound the migration lock wait (30s, 5m)")] = None,
+           workers: Annotated[int | None, typer.Option("--workers", min=1, max=64,
+                                                       help="Worker processes (server.workers)")] = None,
            database_url: UrlOpt = None, config: ConfigOpt = None) -> None:
     """Serve the API until SIGTERM/SIGINT, then drain in-flight requests and exit 0."""
     if ctx.invoked_subcommand is not None:
@@ -73,6 +75,8 @@ def server(ctx: typer.Context,
 
     flags: dict[str, tuple[object, str]] = {"server.host": (host, "--host"), "database.url": (database_url,
                                                                                           "--database-url")}
+    if workers is not None:
+        flags["server.workers"] = (workers, "--workers")
     if port is not None and port != 0:
         flags["server.port"] = (port, "--port")
     cfg = _config(config, flags)

@@ -85,6 +85,7 @@ KEYS: dict[str, Key] = {k.name: k for k in (
     Key("server.max_body", 1_048_576, "int", env=("CODEAI_SERVER_MAX_BODY",)),
     Key("server.public_reads", False, "bool", env=("CODEAI_SERVER_PUBLIC_READS",)),
     Key("server.db_pool_size", 10, "int", env=("CODEAI_SERVER_DB_POOL_SIZE",)),
+    Key("server.workers", 1, "int", env=("CODEAI_SERVER_WORKERS",)),
     Key("log.level", "info", "choice", ("debug", "info", "warn", "error"), env=("CODEAI_LOG_LEVEL",)),
     Key("log.format", "json", "choice", ("json", "text"), env=("CODEAI_LOG_FORMAT",)),
     Key("redis.url", "", url=True, env=("CODEAI_REDIS_URL",)),

@@ -24,7 +24,8 @@ class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         doc: dict[str, Any] = {
             "ts": datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-            "level": record.levelname.lower(), "logger": record.name, "msg": record.getMessage()}
+            "level": record.levelname.lower(), "logger": record.name, "pid": record.process,
+            "msg": record.getMessage()}
         doc.update(_extra(record))
         if record.exc_info:
             doc["exc"] = self.formatException(record.exc_info)

@@ -9,7 +9,9 @@ a drain that completed is a success for the orchestrator.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import signal
 import socket
 from collections.abc import Callable
@@ -55,6 +57,8 @@ class GracefulServer(uvicorn.Server):
     def __init__(self, config: uvicorn.Config, services: Services) -> None:
         super().__init__(config)
         self.services = services
+        self.interrupts = 0
+        self.forwarded = services.settings.workers > 1
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         if not self.services.shutting_down.is_set():
@@ -62,8 +66,11 @@ class GracefulServer(uvicorn.Server):
                      extra={"signal": signal.Signals(sig).name,
                             "shutdown_timeout_s": self.config.timeout_graceful_shutdown})
         self.services.shutting_down.set()
-        if self.should_exit and sig == signal.SIGINT:
-            self.force_exit = True
+        # Only a second SIGINT forces the exit: a Ctrl-C reaches pre-forked workers both from the
+        # terminal and forwarded by the parent, and must still drain.
+        if sig == signal.SIGINT:
+            self.interrupts += 1
+            self.force_exit = self.interrupts > 2 or (self.interrupts > 1 and not self.forwarded)
         self.should_exit = True
 
 
@@ -78,7 +85,19 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def serve(settings: ServerSettings, known_migrations: set[int]) -> int:
-    """Run until a signal; 0 after a clean drain."""
+    """Bind, then run one worker here or ``settings.workers`` forked workers; 0 after a clean drain."""
+    sock = bind(settings.host, settings.port)
+    host, port = sock.getsockname()[:2]
+    log.info("listening", extra={"host": host, "port": port, "workers": settings.workers,
+                                 "database": settings.target.describe(),
+                                 "auth": "jwks" if settings.jwks_url else "hs256" if settings.jwt_secret else "none"})
+    _warn_about_auth(settings)
+    if settings.workers <= 1:
+        return _worker(settings, known_migrations, sock)
+    return _supervise(settings, known_migrations, sock)
+
+
+def _worker(settings: ServerSettings, known_migrations: set[int], sock: socket.socket) -> int:
     store = open_store(settings.target, settings.pool_size)
     redis = None
     if settings.redis_url:
@@ -90,11 +109,6 @@ def serve(settings: ServerSettings, known_migrations: set[int]) -> int:
                             timeout_graceful_shutdown=int(max(1, settings.shutdown_timeout)),
                             lifespan="on", backlog=2048)
     server = GracefulServer(config, services)
-    sock = bind(settings.host, settings.port)
-    host, port = sock.getsockname()[:2]
-    log.info("listening", extra={"host": host, "port": port, "database": settings.target.describe(),
-                                 "auth": "jwks" if settings.jwks_url else "hs256" if settings.jwt_secret else "none"})
-    _warn_about_auth(settings)
     try:
         server.run(sockets=[sock])
     finally:
@@ -102,6 +116,50 @@ def serve(settings: ServerSettings, known_migrations: set[int]) -> int:
         sock.close()
     log.info("stopped")
     return 0
+
+
+def _supervise(settings: ServerSettings, known_migrations: set[int], sock: socket.socket) -> int:
+    """Pre-fork: the workers share the listening socket (the kernel spreads connections) and
+    each has its own event loop, pool and GIL. The parent only forwards SIGTERM/SIGINT and waits.
+    A worker that dies on its own stops the others and the parent exits 1, so the orchestrator
+    restarts the whole pod rather than running it at reduced capacity unnoticed."""
+    children: set[int] = set()
+    for _ in range(settings.workers):
+        pid = os.fork()  # before any thread or event loop exists in this process
+        if pid == 0:
+            code = 1
+            try:
+                code = _worker(settings, known_migrations, sock)
+            finally:
+                os._exit(code)
+        children.add(pid)
+    sock.close()
+    stopping = False
+
+    def forward(sig: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, sig)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    worst = 0
+    while children:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        children.discard(pid)
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0 or not stopping:
+            worst = 1
+        if not stopping:
+            log.error("a worker exited on its own; stopping the others", extra={"worker_pid": pid, "exit": code})
+            forward(signal.SIGTERM, None)
+    log.info("stopped", extra={"workers": settings.workers})
+    return worst
 
 
 def _warn_about_auth(settings: ServerSettings) -> None:

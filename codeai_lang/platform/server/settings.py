@@ -61,6 +61,7 @@ class ServerSettings:
     log_format: str = "json"
     log_level: str = "info"
     pool_size: int = 10
+    workers: int = 1
     versions: dict[str, VersionPolicy] = field(default_factory=lambda: dict(DEFAULT_VERSIONS))
 
 
@@ -72,7 +73,8 @@ def settings_from_config(cfg: Config) -> ServerSettings:
         jwt_secret=str(cfg.get("auth.jwt_secret")), jwks_url=str(cfg.get("auth.jwks_url")),
         redis_url=str(cfg.get("redis.url")), features_file=Path(str(cfg.get("features.file"))),
         log_format=str(cfg.get("log.format")), log_level=str(cfg.get("log.level")),
-        pool_size=max(1, int(cfg.get("server.db_pool_size"))), versions=read_versions(cfg.files))
+        pool_size=max(1, int(cfg.get("server.db_pool_size"))), workers=max(1, int(cfg.get("server.workers"))),
+        versions=read_versions(cfg.files))
 
 
 def read_versions(files: list[str]) -> dict[str, VersionPolicy]:
