@@ -312,3 +312,50 @@ def test_jwt_secret_from_the_environment_variable(tmp_path: Path) -> None:
     config.write_text(json.dumps({"database": {"url": url}, "log": {"level": "debug"}}))
     with running_server(config, env={"CODEAI_JWT_SECRET": SECRET}) as proc:
         assert httpx.get(proc.url + "/api/v1/configs", headers=auth(), timeout=30).status_code == 200
+
+
+def test_tokens_verified_against_a_jwks_url(tmp_path: Path) -> None:
+    """auth.jwks_url: RS256 tokens are checked against the key set the URL serves (a local one)."""
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key, other = (rsa.generate_private_key(public_exponent=65537, key_size=2048) for _ in range(2))
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    document = json.dumps({"keys": [{**jwk, "kid": "k1", "use": "sig", "alg": "RS256"}]}).encode()
+
+    class Keys(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(document)
+
+        def log_message(self, *args: Any) -> None:
+            return None
+
+    keys = ThreadingHTTPServer(("127.0.0.1", 0), Keys)
+    threading.Thread(target=keys.serve_forever, daemon=True).start()
+    try:
+        url = database_url("sqlite", tmp_path)
+        migrate_up(url)
+        config = tmp_path / "jwks.yaml"
+        config.write_text(json.dumps({"database": {"url": url}, "log": {"level": "debug"},
+                                      "auth": {"jwks_url": f"http://127.0.0.1:{keys.server_port}/jwks.json"}}))
+        claims = {"sub": "erin", "exp": int(time.time()) + 600}
+        good = jwt.encode(claims, key, algorithm="RS256", headers={"kid": "k1"})
+        forged = jwt.encode(claims, other, algorithm="RS256", headers={"kid": "k1"})
+        with running_server(config) as proc:
+            ok = httpx.post(proc.url + "/api/v1/configs", json={"name": "j", "content": CONTENT},
+                            headers={"Authorization": f"Bearer {good}"}, timeout=30)
+            assert ok.status_code == 201, ok.text
+            bad = httpx.get(proc.url + "/api/v1/configs", headers={"Authorization": f"Bearer {forged}"}, timeout=30)
+            assert bad.status_code == 401 and bad.json()["error"]["code"] == "unauthorized"
+            revs = httpx.get(f"{proc.url}/api/v1/configs/{ok.json()['id']}/revisions",
+                             headers={"Authorization": f"Bearer {good}"}, timeout=30).json()
+            assert revs["items"][0]["created_by"] == "erin"
+    finally:
+        keys.shutdown()
