@@ -50,6 +50,9 @@ class Run:
     sent: dict[str, str] = field(default_factory=dict)  # id -> sha256 of the content sent
     elapsed: float = 0.0
     due: float = 0.0  # when the request being sent was due (paced runs); set just before sending
+    failed: dict[str, str] = field(default_factory=dict)  # request id -> client-side exception
+    statuses: list[int] = field(default_factory=list)
+    by_kind: dict[str, list[float]] = field(default_factory=dict)  # "GET health" / "GET" / "POST"
 
     def rate(self) -> float:
         return len(self.latencies) / self.elapsed if self.elapsed else 0.0
@@ -60,10 +63,11 @@ class Run:
         return statistics.quantiles(self.latencies, n=100, method="inclusive")[int(q) - 1] * 1000
 
 
-def start_server(database_url: str, workdir: Path, workers: int) -> tuple[subprocess.Popen[bytes], str, Any]:
+def start_server(database_url: str, workdir: Path, workers: int,
+                 level: str = "info") -> tuple[subprocess.Popen[bytes], str, Any]:
     config = workdir / "config.yaml"
     config.write_text(json.dumps({"database": {"url": database_url}, "auth": {"jwt_secret": SECRET},
-                                  "log": {"level": "info", "format": "json"},
+                                  "log": {"level": level, "format": "json"},
                                   "features": {"file": str(workdir / "features.yaml")}}))
     log = open(workdir / "server.log", "w+b")  # noqa: SIM115 (closed by the caller; a file, not a pipe: the log never backs up into the server)
     cmd = [sys.executable, "-m", "codeai_lang.cli", "server", "--host", "127.0.0.1", "--port", "0",
@@ -119,14 +123,15 @@ async def load(base: str, clients: int, seconds: float, max_requests: int, mix: 
                     await asyncio.sleep(due - time.perf_counter())
                 run.due = due
                 roll = rng.random() if mix else 0.0
+                rid = {"X-Request-Id": f"{seed}-{i}"}
                 if roll < 0.5:
-                    await _timed(run, http.get("/health"))
+                    await _timed(run, http.get("/health", headers=rid), rid)
                 elif roll < 0.8:
-                    await _timed(run, http.get(f"/api/v1/configs/{rng.choice(ids)}"))
+                    await _timed(run, http.get(f"/api/v1/configs/{rng.choice(ids)}", headers=rid), rid)
                 else:
                     # A unique comment makes every upload new content: no cache could answer it.
                     content = programs[i % len(programs)] + f"// upload {seed}-{n}-{i}\n"
-                    new = await _write(http, run, content, f"load-{seed}-{n}-{i}")
+                    new = await _write(http, run, content, f"load-{seed}-{n}-{i}", rid)
                     if new:
                         ids.append(new)
 
@@ -141,7 +146,7 @@ def _auth() -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def _timed(run: Run, request: Any) -> tuple[int, Any] | None:
+async def _timed(run: Run, request: Any, rid: dict[str, str] | None = None) -> tuple[int, Any] | None:
     """(status, JSON body) of one request; its latency (from when it was due) counts whatever the outcome."""
     started = min(run.due, time.perf_counter()) if run.due else time.perf_counter()
     try:
@@ -151,15 +156,21 @@ async def _timed(run: Run, request: Any) -> tuple[int, Any] | None:
             label = f"{response.method} {response.url.path}"
     except (aiohttp.ClientError, TimeoutError) as exc:
         run.errors.append(f"{type(exc).__name__}: {exc}")
+        run.failed[(rid or {}).get("X-Request-Id", "")] = type(exc).__name__
         return None
     run.latencies.append(time.perf_counter() - started)
+    run.by_kind.setdefault(label.split(" ")[0] + (" health" if label.endswith("/health") else ""),
+                           []).append(run.latencies[-1])
+    run.statuses.append(status)
     if status >= 400:
         run.errors.append(f"{label}: {status}")
     return status, body
 
 
-async def _write(http: aiohttp.ClientSession, run: Run, content: str, name: str) -> str | None:
-    answer = await _timed(run, http.post("/api/v1/configs", json={"name": name, "content": content}))
+async def _write(http: aiohttp.ClientSession, run: Run, content: str, name: str,
+                 rid: dict[str, str] | None = None) -> str | None:
+    answer = await _timed(run, http.post("/api/v1/configs", json={"name": name, "content": content}, headers=rid),
+                          rid)
     if answer is None or answer[0] != 201:
         return None
     body = json.loads(answer[1])
@@ -184,6 +195,45 @@ async def verify(base: str, run: Run) -> list[str]:
     return lost
 
 
+@dataclass
+class Drain:
+    accepted: int  # requests the server had started handling (its `request started` log lines)
+    unfinished: list[str]  # accepted but never answered
+    cut: list[str]  # answered by the server, but the client saw a reset instead
+    refused: int  # new connections refused after the listener closed (never accepted)
+    after_signal_503: int
+    exit_code: int
+
+
+def sigterm_under_load(url: str, workdir: Path, args: argparse.Namespace) -> Drain:
+    """The mixed load at the same rate; SIGTERM halfway; every accepted request must be answered."""
+    proc, base, log = start_server(url, workdir, args.workers, level="debug")
+    seconds = max(4.0, args.seconds / 2)
+
+    async def phase() -> Run:
+        task = asyncio.create_task(load(base, args.clients, seconds, args.max_requests, True, 3, args.rate))
+        await asyncio.sleep(seconds / 2)  # the load runs meanwhile; this is when the signal is due
+        proc.send_signal(signal.SIGTERM)
+        return await task
+
+    run = asyncio.run(phase())
+    code = proc.wait(120)
+    log.close()
+    started, finished = set(), {}
+    for line in (workdir / "server.log").read_text(errors="replace").splitlines():
+        if not line.startswith("{"):
+            continue
+        event = json.loads(line)
+        if event.get("msg") == "request started":
+            started.add(event["request_id"])
+        elif event.get("msg") == "request":
+            finished[event["request_id"]] = event["status"]
+    refused = sum(1 for e in run.failed.values() if e == "ClientConnectorError")
+    cut = [rid for rid, e in run.failed.items() if rid in finished and e != "ClientConnectorError"]
+    return Drain(len(started), sorted(started - set(finished)), cut, refused,
+                 sum(1 for s in finished.values() if s == 503), code)
+
+
 def bench_backend(kind: str, args: argparse.Namespace) -> bool:
     with tempfile.TemporaryDirectory(prefix=f"codeai-load-{kind}-") as tmp:
         workdir = Path(tmp)
@@ -199,10 +249,24 @@ def bench_backend(kind: str, args: argparse.Namespace) -> bool:
                 proc.send_signal(signal.SIGTERM)
                 code = proc.wait(60)
                 log.close()
+            drain = sigterm_under_load(url, workdir, args) if args.sigterm else None
         finally:
             if pg:
                 pg.stop()
-    return report(kind, baseline, mixed, lost, code)
+    return report(kind, baseline, mixed, lost, code) & report_drain(drain)
+
+
+def report_drain(drain: Drain | None) -> bool:
+    if drain is None:
+        return True
+    print(f"SIGTERM under load     : {drain.accepted} requests accepted, {len(drain.unfinished)} unanswered, "
+          f"{len(drain.cut)} cut off, {drain.after_signal_503} answered 503 while draining, "
+          f"{drain.refused} new connections refused after the listener closed, exit {drain.exit_code}")
+    bars = [("every accepted request answered", not drain.unfinished and not drain.cut),
+            (f"exit 0 after draining (got {drain.exit_code})", drain.exit_code == 0)]
+    for label, ok in bars:
+        print(f"  {'PASS' if ok else 'FAIL'}  {label}")
+    return all(ok for _, ok in bars)
 
 
 def report(kind: str, baseline: Run, mixed: Run, lost: list[str], exit_code: int) -> bool:
@@ -212,6 +276,10 @@ def report(kind: str, baseline: Run, mixed: Run, lost: list[str], exit_code: int
     print(f"mixed 50/30/20        : {mixed.rate():7.1f} req/s  p50 {mixed.pct(50):6.1f} ms  "
           f"p95 {mixed.pct(95):6.1f} ms  p99 {mixed.pct(99):6.1f} ms  ({len(mixed.latencies)} requests, "
           f"{len(mixed.created)} configs written, {mixed.rate() / max(baseline.rate(), 1e-9):.0%} of baseline)")
+    kinds = {"GET health": "health", "GET": "config reads", "POST": "config writes"}
+    print("  p99 by kind: " + ", ".join(
+        f"{name} {statistics.quantiles(mixed.by_kind[k], n=100, method='inclusive')[98] * 1000:.1f} ms"
+        for k, name in kinds.items() if len(mixed.by_kind.get(k, [])) > 1))
     bars = [(f"throughput ≥ {RATE_BAR:.0f} req/s", mixed.rate() >= RATE_BAR),
             (f"p99 ≤ {P99_BAR_MS:.0f} ms", mixed.pct(99) <= P99_BAR_MS),
             (f"0 errors (got {len(mixed.errors) + len(baseline.errors)})", not mixed.errors and not baseline.errors),
@@ -229,6 +297,8 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--max-requests", type=int, default=50_000, help="hard bound per phase")
+    parser.add_argument("--no-sigterm", dest="sigterm", action="store_false",
+                        help="skip the SIGTERM-under-load phase")
     parser.add_argument("--workers", type=int, default=2, help="server worker processes (one per core here)")
     parser.add_argument("--rate", type=float, default=400.0,
                         help="offered requests/s of the mixed run (0: as fast as answered)")
