@@ -44,7 +44,7 @@ def test_sigterm_finishes_the_request_in_flight_refuses_new_ones_and_exits_0(tmp
             response = http.client.HTTPResponse(sock)
             response.begin()
             payload = json.loads(response.read())
-        assert response.status == 201 and payload["name"] == "inflight"
+        assert response.status == 201 and payload["name"] == "inflight", json.dumps(server.events[-8:])
         assert server.proc.wait(60) == 0
         assert server.wait_for(lambda e: e.get("msg") == "stopped")
     finally:

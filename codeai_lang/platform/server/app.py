@@ -98,6 +98,9 @@ class ServerMiddleware:
         state["request_id"] = rid
         extra: list[tuple[bytes, bytes]] = [(b"x-request-id", rid.encode())]
         status = 500
+        # Decided before anything is logged: a signal handler may run between any two lines, and
+        # "request started" must mean "past the shutdown gate" (tests and the benchmark rely on it).
+        early = self._early_answer(scope, extra)
         if access.isEnabledFor(logging.DEBUG):
             access.debug("request started", extra={"request_id": rid, "method": scope["method"], "path": scope["path"]})
 
@@ -109,7 +112,6 @@ class ServerMiddleware:
             await send(message)
 
         try:
-            early = self._early_answer(scope, extra)
             if early is not None:
                 await early(scope, receive, send_with_headers)
             else:
