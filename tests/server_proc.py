@@ -106,6 +106,19 @@ class ServerProcess:
                                          f"stderr={''.join(self.text)[-2000:]} events={self.events[-5:]}")
                 self._cond.wait(min(left, 0.5))
 
+    def wait_for_text(self, predicate: Callable[[str], bool], timeout: float = START_TIMEOUT) -> str:
+        """The first non-JSON stderr line (``log.format: text``) that matches."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for line in self.text:
+                    if predicate(line):
+                        return line
+                left = deadline - time.monotonic()
+                if left <= 0 or (self.proc.poll() is not None and not self._reader.is_alive()):
+                    raise AssertionError(f"no matching line; stderr={''.join(self.text)[-2000:]}")
+                self._cond.wait(min(left, 0.5))
+
     def start(self) -> ServerProcess:
         event = self.wait_for(lambda e: e.get("msg") == "listening")
         self.port = int(event["port"])

@@ -158,6 +158,7 @@ def test_error_shapes(client: httpx.Client) -> None:
          "unauthorized"),
         (client.get("/api/v1/configs", headers=auth(ttl=-3600)), 401, "unauthorized"),
         (post_config(client, "ro", headers=auth(scopes=["codeai:read"])), 403, "forbidden"),
+        (client.delete("/api/v1/configs", headers=auth()), 405, "method_not_allowed"),
     ]
     for response, status, code in cases:
         assert response.status_code == status, (response.request.url, response.text)
@@ -359,3 +360,21 @@ def test_tokens_verified_against_a_jwks_url(tmp_path: Path) -> None:
             assert revs["items"][0]["created_by"] == "erin"
     finally:
         keys.shutdown()
+
+
+def test_text_log_format(tmp_path: Path) -> None:
+    url = database_url("sqlite", tmp_path)
+    migrate_up(url)
+    server = ServerProcess(write_config(tmp_path, url, log={"format": "text", "level": "info"}))
+    try:
+        listening = server.wait_for_text(lambda line: " listening " in line and "port=" in line)
+        server.port = int(listening.split("port=")[1].split()[0])
+        server.wait_for_text(lambda line: "Application startup complete" in line)
+        r = httpx.get(server.url + "/health", headers={"X-Request-Id": "text-1"}, timeout=30)
+        assert r.status_code == 200
+        line = server.wait_for_text(lambda line: "request_id=text-1" in line)
+        assert " INFO " in line and "status=200" in line and "path=/health" in line
+        assert server.stop() == 0 and not server.events  # nothing was JSON
+    finally:
+        server.stop()
+        server.kill()
