@@ -6,12 +6,16 @@ import http.client
 import json
 import signal
 import socket
+import warnings
 from pathlib import Path
 
 import httpx
 import pytest
 from server_proc import ServerProcess, migrate_up, token, write_config
-from starlette.testclient import TestClient
+
+with warnings.catch_warnings():  # starlette ≥ 1.x prefers httpx2 for its TestClient; httpx still works
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
 
 from codeai_lang.platform.dbmigrate import discover
 from codeai_lang.platform.dbmigrate.target import DatabaseTarget
