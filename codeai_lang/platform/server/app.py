@@ -277,21 +277,7 @@ def _validation_limiter() -> anyio.CapacityLimiter:
 
 
 async def _add_revision(request: Request, rev: repo.NewRevision) -> dict[str, Any]:
-    try:
-        return await in_tx(request, repo.add_revision, rev, write=True)
-    except Exception as exc:
-        if not _is_unique_violation(exc):
-            raise
-        # Two first uploads of one name raced on UNIQUE(name): the loser becomes revision 2.
-        return await in_tx(request, repo.add_revision, rev, write=True)
-
-
-def _is_unique_violation(exc: Exception) -> bool:
-    import sqlite3
-
-    if isinstance(exc, sqlite3.IntegrityError):
-        return "UNIQUE" in str(exc)
-    return type(exc).__name__ == "UniqueViolation"
+    return await in_tx(request, repo.add_revision, rev, write=True)
 
 
 async def list_configs(request: Request, v: str) -> Response:

@@ -79,22 +79,20 @@ def _config_summary(row: tuple[Any, ...]) -> dict[str, Any]:
 def add_revision(tx: Tx, rev: NewRevision) -> dict[str, Any]:
     """Create the configuration, or add the next revision of the one with this name.
 
-    The row is locked (``FOR UPDATE``; SQLite's write transaction) so two writers of one name get
-    consecutive revisions; two *first* writers race on the UNIQUE name, which the caller retries.
+    One upsert (``ON CONFLICT (name) DO UPDATE … RETURNING``, the same text on SQLite ≥ 3.35 and
+    PostgreSQL) picks the id and the next revision atomically: concurrent writers of one name
+    get consecutive revisions, and two *first* writers of a name cannot both insert. Then the
+    revision row; two statements in all, which matters per round trip to PostgreSQL.
     """
     stamp = now()
-    found = tx.execute("SELECT id, revision FROM configs WHERE name = ? FOR UPDATE", (rev.name,))
-    if found:
-        config_id, revision = found[0][0], int(found[0][1]) + 1
-        tx.execute("UPDATE configs SET revision = ?, dsl_version = ?, version_source = ?, source = ?, "
-                   "checksum = ?, updated_at = ? WHERE id = ?",
-                   (revision, rev.dsl_version, rev.version_source, rev.content, rev.checksum, stamp, config_id))
-    else:
-        config_id, revision = new_id(), 1
-        tx.execute("INSERT INTO configs (id, name, dsl_version, source, checksum, created_at, updated_at, "
-                   "revision, version_source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   (config_id, rev.name, rev.dsl_version, rev.content, rev.checksum, stamp, stamp, revision,
-                    rev.version_source))
+    row = tx.execute(
+        "INSERT INTO configs (id, name, dsl_version, source, checksum, created_at, updated_at, revision, "
+        "version_source) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?) ON CONFLICT (name) DO UPDATE SET "
+        "revision = configs.revision + 1, dsl_version = excluded.dsl_version, source = excluded.source, "
+        "checksum = excluded.checksum, updated_at = excluded.updated_at, version_source = excluded.version_source "
+        "RETURNING id, revision",
+        (new_id(), rev.name, rev.dsl_version, rev.content, rev.checksum, stamp, stamp, rev.version_source))[0]
+    config_id, revision = row[0], int(row[1])
     tx.execute("INSERT INTO config_revisions (id, config_id, revision, dsl_version, version_source, source, "
                "checksum, warnings, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                (new_id(), config_id, revision, rev.dsl_version, rev.version_source, rev.content, rev.checksum,
@@ -105,14 +103,14 @@ def add_revision(tx: Tx, rev: NewRevision) -> dict[str, Any]:
 
 
 def get_config(tx: Tx, config_id: str) -> dict[str, Any]:
-    rows = tx.execute(f"SELECT {_CONFIG_COLS}, source FROM configs WHERE id = ?", (config_id,))
+    rows = tx.execute("SELECT c.id, c.name, c.revision, c.dsl_version, c.version_source, c.checksum, "
+                      "c.created_at, c.updated_at, c.source, r.warnings FROM configs c LEFT JOIN config_revisions r "
+                      "ON r.config_id = c.id AND r.revision = c.revision WHERE c.id = ?", (config_id,))
     if not rows:
         raise not_found("config", config_id)
     out = _config_summary(rows[0])
     out["content"] = rows[0][8]
-    warn = tx.execute("SELECT warnings FROM config_revisions WHERE config_id = ? AND revision = ?",
-                      (config_id, out["revision"]))
-    out["warnings"] = json.loads(warn[0][0]) if warn else []
+    out["warnings"] = json.loads(rows[0][9]) if rows[0][9] else []
     return out
 
 

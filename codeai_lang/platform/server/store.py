@@ -39,7 +39,8 @@ class Store(ABC):
     @abstractmethod
     @contextmanager
     def tx(self, write: bool = False) -> Iterator[Tx]:
-        """One transaction; ``write`` takes the write lock up front on SQLite (no upgrade deadlocks)."""
+        """``write``: one transaction (SQLite takes the write lock up front, so no upgrade
+        deadlocks). Reads may run each statement on its own (PostgreSQL: autocommit)."""
 
     @abstractmethod
     def ping(self, timeout: float) -> None: ...
@@ -189,7 +190,8 @@ class PostgresStore(Store):
     def __init__(self, target: DatabaseTarget, pool_size: int = 10) -> None:
         from psycopg_pool import ConnectionPool
 
-        kwargs = {"application_name": "codeai server", "connect_timeout": 5, **target.params}
+        # autocommit: a read is one round trip (no BEGIN/COMMIT); writes open a transaction.
+        kwargs = {"application_name": "codeai server", "connect_timeout": 5, "autocommit": True, **target.params}
         self.pool = ConnectionPool(target.conninfo, kwargs=kwargs, min_size=min(2, pool_size),
                                    max_size=max(1, pool_size), timeout=10, open=False,
                                    configure=_configure_pg, name="codeai-server")
@@ -201,8 +203,12 @@ class PostgresStore(Store):
         from psycopg_pool import PoolTimeout
 
         try:
-            with self.pool.connection() as conn, conn.transaction():
-                yield _PgTx(conn)
+            with self.pool.connection() as conn:
+                if write:
+                    with conn.transaction():
+                        yield _PgTx(conn)
+                else:
+                    yield _PgTx(conn)
         except (PoolTimeout, psycopg.OperationalError) as exc:
             raise StoreError(f"PostgreSQL unavailable: {str(exc).strip()}") from exc
 
