@@ -60,6 +60,17 @@ def test_two_replicas_migrate_at_once_share_data_and_never_lose_a_status_change(
         assert sorted(codes).count(200) == 1 and codes.count(412) == 7, codes
         final = httpx.get(a.url + path, headers=auth(), timeout=30).json()
         assert final["revision"] == 2 and final["status"] != "pending"
+
+        def upload(i: int) -> httpx.Response:
+            with httpx.Client(timeout=60) as c:
+                return c.post((a, b)[i % 2].url + "/api/v1/configs",
+                              json={"name": "race", "content": CONTENT + f"// {i}\n"}, headers=auth())
+
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(upload, range(8)))
+        assert [r.status_code for r in answers] == [201] * 8
+        assert sorted(r.json()["revision"] for r in answers) == list(range(1, 9))
+        assert len({r.json()["id"] for r in answers}) == 1  # one config, eight revisions, none lost
     finally:
         for r in replicas:
             r.stop()
