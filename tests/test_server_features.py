@@ -155,6 +155,29 @@ def test_dsl_2_1_gate_logic(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
     assert calls == [None, "2.0"]
 
 
+def test_default_migration_target_stays_below_the_gate(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """With 2.1 the newest version, a gated user's migrate-without-`to` targets 2.0, not a 422."""
+    path = tmp_path / "features.yaml"
+    path.write_text(FLAGS.replace("rollout_percentage: 10", "rollout_percentage: 0"))
+    flags = FeatureFlags(path)
+    targets: list[str | None] = []
+
+    class Registry:
+        latest = "2.1"
+
+    def fake_migrate(text: str, target: str | None = None) -> object:
+        targets.append(target)
+        from codeai_lang.fixes.rewrite import migrate_text
+
+        return migrate_text(text, "2.0")
+
+    monkeypatch.setattr(configs, "default_registry", lambda: Registry())
+    monkeypatch.setattr(configs, "migrate_text", fake_migrate)
+    configs.migrate_config("c", "#version 2.0\n", None, "carol", flags)
+    configs.migrate_config("c", "#version 2.0\n", None, "alice", flags)
+    assert targets == ["2.0", None]  # alice has the flag: the newest version
+
+
 @pytest.mark.skipif("2.1" not in default_registry().versions, reason="DSL 2.1 is not on this branch yet")
 def test_dsl_2_1_gate_for_real(tmp_path: Path) -> None:
     url = f"sqlite:{tmp_path / 'g.db'}"

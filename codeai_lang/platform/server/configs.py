@@ -14,6 +14,7 @@ from codeai_lang.output.formats import FileReport, diagnostic_json
 from codeai_lang.platform.server.errors import ApiError, unprocessable
 from codeai_lang.platform.server.features import FeatureFlags
 from codeai_lang.platform.server.repo import NewRevision
+from codeai_lang.syntax.registry import default_registry
 
 GATE_FLAG = "dsl_2_1"
 GATED_FROM = (2, 1)  # DSL versions at or above this need the flag while it rolls out
@@ -64,7 +65,13 @@ def check_config(name: str, content: str, user: str | None, flags: FeatureFlags)
 
 def migrate_config(name: str, content: str, target: str | None, user: str | None,
                    flags: FeatureFlags) -> tuple[MigrationResult, dict[str, Any]]:
-    """Run the rewrite engine; the body of the answer, and the result for storing it."""
+    """Run the rewrite engine; the body of the answer, and the result for storing it.
+
+    Without ``to``, the target is the newest DSL version — or, for a user the ``dsl_2_1`` gate
+    holds back, the newest version below the gate, so the default never answers 422."""
+    if target is None and _gated(flags, user):
+        newest = default_registry().latest
+        target = FALLBACK if version_key(newest) >= GATED_FROM else None
     try:
         result = migrate_text(content, target)
     except UnknownVersion as exc:
