@@ -378,3 +378,19 @@ def test_text_log_format(tmp_path: Path) -> None:
     finally:
         server.stop()
         server.kill()
+
+
+def test_port_in_use_is_a_clean_error(tmp_path: Path) -> None:
+    import socket
+
+    url = database_url("sqlite", tmp_path)
+    migrate_up(url)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        cmd = [sys.executable, "-m", "codeai_lang.cli", "server", "--host", "127.0.0.1", "--port", str(port),
+               "--config", str(write_config(tmp_path, url))]
+        done = subprocess.run(cmd, capture_output=True, text=True, env=clean_env(), timeout=120, cwd=tmp_path)
+    assert done.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert "Traceback" not in done.stderr
