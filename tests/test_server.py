@@ -159,6 +159,10 @@ def test_error_shapes(client: httpx.Client) -> None:
         (client.get("/api/v1/configs", headers=auth(ttl=-3600)), 401, "unauthorized"),
         (post_config(client, "ro", headers=auth(scopes=["codeai:read"])), 403, "forbidden"),
         (client.delete("/api/v1/configs", headers=auth()), 405, "method_not_allowed"),
+        # PostgreSQL refuses NUL in text: caught as a field error, not a 500 from the database
+        (post_config(client, "nul\u0000name"), 422, "invalid_field"),
+        (client.post("/api/v1/configs", content=rb'{"name": "s", "content": "\ud800"}', headers=h), 422,
+         "invalid_field"),  # a lone surrogate: valid JSON, not encodable text
     ]
     for response, status, code in cases:
         assert response.status_code == status, (response.request.url, response.text)

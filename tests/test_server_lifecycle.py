@@ -149,3 +149,20 @@ def test_worker_processes_share_the_port_and_all_drain_on_sigterm(tmp_path: Path
 
     with sqlite3.connect(tmp_path / "workers.db") as conn:
         assert conn.execute("SELECT name, revision FROM configs ORDER BY name").fetchall() == [("w0", 3), ("w1", 3)]
+
+
+def test_an_unexpected_error_is_a_json_500_with_the_request_id(tmp_path: Path) -> None:
+    services = _services(tmp_path)
+
+    class Broken(SqliteStore):
+        def tx(self, write: bool = False):  # type: ignore[no-untyped-def,override]
+            raise RuntimeError("boom")
+
+    services.store.close()
+    services.store = Broken(str(tmp_path / "inproc.db"))
+    with TestClient(create_app(services)) as client:
+        r = client.get("/api/v1/configs", headers={"Authorization": f"Bearer {token(secret='x' * 40)}",
+                                                   "X-Request-Id": "oops-1"})
+    assert r.status_code == 500 and r.headers["x-request-id"] == "oops-1"
+    assert r.json()["error"] == {"code": "internal_error", "message": "internal server error",
+                                 "details": {"request_id": "oops-1"}}

@@ -104,10 +104,12 @@ class ServerMiddleware:
         if access.isEnabledFor(logging.DEBUG):
             access.debug("request started", extra={"request_id": rid, "method": scope["method"], "path": scope["path"]})
 
+        responded = False
+
         async def send_with_headers(message: Message) -> None:
-            nonlocal status
+            nonlocal status, responded
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, responded = message["status"], True
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
@@ -116,6 +118,12 @@ class ServerMiddleware:
                 await early(scope, receive, send_with_headers)
             else:
                 await self.app(scope, receive, send_with_headers)
+        except Exception as exc:
+            # Answered here rather than by Starlette's ServerErrorMiddleware, which re-raises after
+            # its response so that uvicorn closes the connection (clients saw a reset, not a 500).
+            if responded:
+                raise
+            await _unexpected(exc, rid)(scope, receive, send_with_headers)
         finally:
             access.info("request", extra={
                 "request_id": rid, "method": scope["method"], "path": scope["path"], "status": status,
@@ -451,11 +459,12 @@ async def on_store_error(request: Request, exc: Exception) -> Response:
                           {"Retry-After": "1"})
 
 
-async def on_unexpected(request: Request, exc: Exception) -> Response:
-    rid = request.scope.get("state", {}).get("request_id")
+def _unexpected(exc: Exception, rid: str) -> Response:
     if _is_busy(exc):
-        return await on_store_error(request, exc)
-    log.exception("unhandled error", extra={"request_id": rid})
+        log.error("database busy", extra={"request_id": rid, "error": str(exc)})
+        return error_response(ApiError(503, "database_unavailable", "the database is busy; retry"),
+                              {"Retry-After": "1"})
+    log.error("unhandled error", exc_info=exc, extra={"request_id": rid})
     return error_response(ApiError(500, "internal_error", "internal server error", {"request_id": rid}))
 
 
@@ -507,8 +516,7 @@ def create_app(services: Services) -> Starlette:
     for v in sorted(services.settings.versions):
         routes += api_routes(v)
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={
-        ApiError: on_api_error, HTTPException: on_http_error, StoreError: on_store_error,
-        Exception: on_unexpected})
+        ApiError: on_api_error, HTTPException: on_http_error, StoreError: on_store_error})
     app.state.services = services
     app.add_middleware(ServerMiddleware, services=services)
     return app
