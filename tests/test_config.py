@@ -236,7 +236,7 @@ db_host: db.prod.internal  # primary
 db_port: 6432
 # the database name
 db_name: billing
-features:
+plugins:
   - audit   # keep me
 server:
   port: 9000
@@ -263,7 +263,7 @@ def test_migrated_config_loads_the_same_values_without_warnings(tmp_path: Path) 
     assert before.warnings and not after.warnings
     import yaml
 
-    assert yaml.safe_load(new.read_text())["features"] == ["audit"]
+    assert yaml.safe_load(new.read_text())["plugins"] == ["audit"]
 
 
 def test_migrate_config_existing_database_section_wins() -> None:

@@ -9,6 +9,10 @@ import pytest
 from pg_server import Db, db_fixture, invoke, slow_sql, write_migrations  # noqa: F401
 
 INITIAL, USERS = 20260111120000, 20260115093000
+# The server's schema (issue 16): config revisions, deployment lifecycle, v2 fields, execution actor.
+SERVER = [20261201070000, 20261201070100, 20261201070200, 20261201070300]
+ALL = [INITIAL, USERS, *SERVER]
+LATEST = ALL[-1]
 SCHEMA_TABLES = {"configs", "deployments", "executions", "users", "schema_migrations"}
 
 
@@ -32,7 +36,7 @@ def run(db: Db, config: Path, *args: str) -> tuple[int, str, str]:
 
 def test_embedded_schema_up_status_down_reup_reset(db: Db, empty_config: Path) -> None:
     code, out, _ = run(db, empty_config, "status")
-    assert code == 0 and out.splitlines()[-1] == "latest none" and out.count("pending") == 2
+    assert code == 0 and out.splitlines()[-1] == "latest none" and out.count("pending") == len(ALL)
 
     code, _, err = run(db, empty_config, "up")
     assert code == 0, err
@@ -40,25 +44,26 @@ def test_embedded_schema_up_status_down_reup_reset(db: Db, empty_config: Path) -
     assert "created_by" in db.columns("deployments")
     assert {"idx_deployments_config_id", "idx_executions_deployment_id",
             "idx_deployments_created_by"} <= db.indexes()
-    assert [v for v, _, _ in db.tracking()] == [INITIAL, USERS]
+    assert [v for v, _, _ in db.tracking()] == ALL
 
     code, out, _ = run(db, empty_config, "status")
-    assert out.splitlines()[-1] == f"latest {USERS}" and out.count(" applied ") == 2
+    assert out.splitlines()[-1] == f"latest {LATEST}" and out.count(" applied ") == len(ALL)
 
     code, out, _ = run(db, empty_config, "status", "--output", "json")
     doc = json.loads(out)
-    assert doc["latest"] == str(USERS) and doc["pending"] == 0
-    assert [(m["version"], m["state"]) for m in doc["migrations"]] == [(str(INITIAL), "applied"),
-                                                                         (str(USERS), "applied")]
+    assert doc["latest"] == str(LATEST) and doc["pending"] == 0
+    assert [(m["version"], m["state"]) for m in doc["migrations"]] == [(str(v), "applied") for v in ALL]
 
-    code, _, err = run(db, empty_config, "down")
+    code, _, err = run(db, empty_config, "down", str(len(ALL) - 1))
     assert code == 0, err
     assert "users" not in db.tables() and "created_by" not in db.columns("deployments")
+    assert "config_revisions" not in db.tables() and "state" not in db.columns("deployments")
     code, out, _ = run(db, empty_config, "status")
-    assert out.splitlines()[-1] == f"latest {INITIAL}" and states(out) == {INITIAL: "applied", USERS: "pending"}
+    assert out.splitlines()[-1] == f"latest {INITIAL}"
+    assert states(out) == {INITIAL: "applied", **dict.fromkeys(ALL[1:], "pending")}
 
     assert run(db, empty_config, "up")[0] == 0
-    assert "users" in db.tables() and [v for v, _, _ in db.tracking()] == [INITIAL, USERS]
+    assert "users" in db.tables() and [v for v, _, _ in db.tracking()] == ALL
 
     code, _, err = run(db, empty_config, "reset")
     assert code == 0, err

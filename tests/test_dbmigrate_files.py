@@ -22,8 +22,10 @@ def write(directory: Path, files: dict[str, str]) -> Path:
 
 def test_embedded_set_is_complete_and_ordered() -> None:
     migrations = discover()
-    assert [(m.version, m.name) for m in migrations] == [(20260111120000, "initial_schema"),
-                                                         (20260115093000, "add_user_table")]
+    assert [(m.version, m.name) for m in migrations] == [
+        (20260111120000, "initial_schema"), (20260115093000, "add_user_table"),
+        (20261201070000, "config_revisions"), (20261201070100, "deployment_lifecycle"),
+        (20261201070200, "deployment_labels_priority"), (20261201070300, "execution_actor")]
     for m in migrations:
         for dialect in ("sqlite", "postgres"):
             assert m.statements("up", dialect) and m.statements("down", dialect)

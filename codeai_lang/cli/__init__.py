@@ -25,6 +25,8 @@ LAZY_COMMANDS: dict[str, str] = {
     "migrate": "migrate_cmds",
     "config": "migrate_cmds",
     "lsp": "lsp_cmd",
+    "server": "server_cmds",
+    "features": "server_cmds",
 }
 
 

@@ -45,8 +45,8 @@ class Key:
     """One known setting: its dotted name, type, default and how it is fed from the environment."""
 
     name: str
-    default: str | int
-    kind: str = "str"  # "str", "port", "choice" or "dburl"
+    default: str | int | bool
+    kind: str = "str"  # "str", "port", "choice", "dburl", "int" (>= 0), "bool" or "duration" (30s, 5m, 1h)
     choices: tuple[str, ...] = ()
     secret: bool = False
     url: bool = False  # a URL whose password part is a secret
@@ -59,6 +59,12 @@ class Key:
             return "one of " + ", ".join(self.choices)
         if self.kind == "dburl":
             return SUPPORTED_DB_URLS
+        if self.kind == "int":
+            return "a non-negative integer"
+        if self.kind == "bool":
+            return "true or false"
+        if self.kind == "duration":
+            return "a duration (e.g. 30s, 5m, 1h)"
         return "a string"
 
 
@@ -75,11 +81,17 @@ KEYS: dict[str, Key] = {k.name: k for k in (
     Key("database.sslmode", "disable", "choice", _SSLMODES, env=("CODEAI_DB_SSLMODE",)),
     Key("server.host", "localhost", env=("CODEAI_SERVER_HOST",)),
     Key("server.port", 8080, "port", env=("CODEAI_SERVER_PORT",)),
+    Key("server.shutdown_timeout", "30s", "duration", env=("CODEAI_SERVER_SHUTDOWN_TIMEOUT",)),
+    Key("server.max_body", 1_048_576, "int", env=("CODEAI_SERVER_MAX_BODY",)),
+    Key("server.public_reads", False, "bool", env=("CODEAI_SERVER_PUBLIC_READS",)),
+    Key("server.db_pool_size", 10, "int", env=("CODEAI_SERVER_DB_POOL_SIZE",)),
+    Key("server.workers", 1, "int", env=("CODEAI_SERVER_WORKERS",)),
     Key("log.level", "info", "choice", ("debug", "info", "warn", "error"), env=("CODEAI_LOG_LEVEL",)),
     Key("log.format", "json", "choice", ("json", "text"), env=("CODEAI_LOG_FORMAT",)),
     Key("redis.url", "", url=True, env=("CODEAI_REDIS_URL",)),
     Key("auth.jwt_secret", "", secret=True, env=("CODEAI_JWT_SECRET",)),
     Key("auth.jwks_url", "", env=("CODEAI_JWKS_URL",)),
+    Key("features.file", "config/features.yaml", env=("CODEAI_FEATURES_FILE",)),
 )}
 SECTIONS = frozenset(name.split(".")[0] for name in KEYS)
 DEPRECATED = {"db_host": "database.host", "db_port": "database.port", "db_name": "database.name"}
@@ -234,9 +246,11 @@ def default_search_paths(home: Path | None = None, cwd: Path | None = None) -> l
 def convert(spec: Key, raw: object, origin: str, label: str | None = None) -> str | int:
     """Check and convert one raw value; the error names the source, the key and the expected type."""
     label = label or spec.name
-    if isinstance(raw, (dict, list)) or isinstance(raw, bool) and spec.kind != "str":
+    if isinstance(raw, (dict, list)) or isinstance(raw, bool) and spec.kind not in ("str", "bool"):
         shown = MASK if spec.secret and not spec.url else mask_secrets(repr(raw))
         raise ConfigError(f"{origin}: {label}: expected {spec.expected()}, got {shown}")
+    if spec.kind in ("int", "bool", "duration"):
+        return _convert_scalar(spec, raw, origin, label)
     if spec.kind == "port":
         text = str(raw).strip()
         if not text.isdigit() or not 1 <= int(text) <= 65535:
@@ -248,6 +262,32 @@ def convert(spec: Key, raw: object, origin: str, label: str | None = None) -> st
     if spec.kind == "choice" and text.lower() not in spec.choices:
         raise ConfigError(f"{origin}: {label}: expected {spec.expected()}, got {raw!r}")
     return text.lower() if spec.kind == "choice" else text
+
+
+_BOOLS = {"true": True, "yes": True, "on": True, "1": True,
+          "false": False, "no": False, "off": False, "0": False}
+
+
+def _convert_scalar(spec: Key, raw: object, origin: str, label: str) -> Any:
+    """int / bool / duration values; a duration stays text (its parser lives with its user)."""
+    text = str(raw).strip().lower()
+    if spec.kind == "int" and text.isdigit():
+        return int(text)
+    if spec.kind == "bool" and text in _BOOLS:
+        return _BOOLS[text]
+    if spec.kind == "duration" and _is_duration(text):
+        return text
+    raise ConfigError(f"{origin}: {label}: expected {spec.expected()}, got {raw!r}")
+
+
+def _is_duration(text: str) -> bool:
+    from codeai_lang.platform.dbmigrate.timing import parse_duration
+
+    try:
+        parse_duration(text)
+    except ValueError:
+        return False
+    return True
 
 
 def read_file_layer(path: Path, warnings: list[str]) -> dict[str, tuple[Any, str]]:

@@ -1,0 +1,2 @@
+ALTER TABLE deployments DROP COLUMN priority;
+ALTER TABLE deployments DROP COLUMN labels;
