@@ -36,7 +36,7 @@ def print_tree(doc: Document) -> str:
         j = i
         while j < ntok and tokens[j].end <= stmt.start:
             j += 1
-        _check_skipped(tokens[i:j], errors)
+        _check_skipped(tokens[i:j], errors, stmt.start)
         out.tokens(tokens, i, j)
         if j == ntok or tokens[j].start != stmt.start:
             raise ReprintError(f"statement at offset {stmt.start} does not start at a token")
@@ -48,18 +48,20 @@ def print_tree(doc: Document) -> str:
             raise ReprintError(f"statement at offset {stmt.start} does not end at a token")
         out.tokens(tokens, j, k)
         i = k
-    _check_skipped(tokens[i:], errors)
+    _check_skipped(tokens[i:], errors, len(doc.text))
     out.tokens(tokens, i, ntok)
     return out.finish()
 
 
-def _check_skipped(skipped: Sequence[Token], errors: list[Diagnostic]) -> None:
-    """Tokens outside every statement are only allowed where recovery reported an error."""
+def _check_skipped(skipped: Sequence[Token], errors: list[Diagnostic], until: int) -> None:
+    """Tokens outside every statement are only allowed where recovery reported an error: on
+    them, or in the trivia after them up to `until` (the next statement or the end of the text,
+    where an "unexpected end of file" after a stray `@` is reported)."""
     significant = [t for t in skipped if t.kind not in ("DIRECTIVE", "NL")]
     if not significant:
         return
     lo, hi = significant[0].start, significant[-1].end
-    if not any(d.start <= hi and d.end >= lo for d in errors):
+    if not any(d.start <= until and d.end >= lo for d in errors):
         raise ReprintError(f"tokens at offsets {lo}-{hi} belong to no statement and no error "
                            f"was reported there (a lost statement?)")
 
