@@ -1,0 +1,153 @@
+"""The formatter's promises (spec format.md), as properties over many programs.
+
+Programs come from hypothesis (the messy snippet programs of test_lossless: random comments,
+tabs, CRLF, blank lines and spacing between every token), from the deterministic generators
+of every DSL version, and from every corpus file. For each: formatting is idempotent, the AST
+is unchanged (positions aside), every comment is kept, the line endings are kept, and the
+output obeys the layout invariants (no trailing blanks, 4-space indentation, no double blank
+lines, one final newline).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from codeai_testing.generate import program_1_0, program_1_1, program_2_0
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_lossless import programs
+
+from codeai_lang.format import format_text
+from codeai_lang.syntax.lexer import lex
+from codeai_lang.syntax.versioned_parse import parse_document
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+CORPUS_FILES = sorted(CORPUS.rglob("*.cai"))
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def shape(node: Any) -> Any:
+    """A node's JSON without positions (ranges, the shell text's offset)."""
+    if isinstance(node, dict):
+        return {k: shape(v) for k, v in node.items() if k not in ("range", "shell_start")}
+    if isinstance(node, list):
+        return [shape(v) for v in node]
+    return node
+
+
+def ast_of(text: str, version: str | None = None) -> Any:
+    doc = parse_document(text, version=version)
+    return doc.version, shape(doc.program.to_json())
+
+
+def comments_of(text: str) -> list[str]:
+    return [c.text.rstrip(" \t") for c in lex(text).comments]
+
+
+def raw_spans(text: str) -> list[tuple[int, int]]:
+    """Offsets of text that is never re-laid out: multi-line block comments and shell text."""
+    lexed = lex(text)
+    spans = [(c.start, c.end) for c in lexed.comments if "\n" in c.text]
+    spans += [(t.start, t.end) for t in lexed.tokens if t.kind == "SHELL"]
+    return spans
+
+
+def outside_raw_lines(text: str) -> list[str]:
+    """The lines of `text` that do not start inside raw text."""
+    spans = raw_spans(text)
+    out, pos = [], 0
+    for line in text.split("\n"):
+        if not any(s < pos < e for s, e in spans):
+            out.append(line)
+        pos += len(line) + 1
+    return out
+
+
+def assert_promises(text: str, version: str | None = None) -> str:
+    result = format_text(text, version)
+    assert result.ok, result.diagnostics
+    out = result.text
+    assert format_text(out, version).text == out, "not idempotent"
+    assert ast_of(out, version) == ast_of(text, version), "the AST changed"
+    assert comments_of(out) == comments_of(text), "a comment was lost or changed"
+    if "\n" in text:
+        crlf_in, crlf_out = text.count("\r\n"), out.count("\r\n")
+        if crlf_in == text.count("\n"):
+            assert crlf_out == out.count("\n"), "CRLF file got LF line breaks"
+        if crlf_in == 0:
+            assert crlf_out == 0, "LF file got CRLF line breaks"
+    assert_layout_invariants(out)
+    return out
+
+
+def assert_layout_invariants(out: str) -> None:
+    if not out.strip("\ufeff"):
+        return
+    assert out.endswith("\n") and not out.endswith("\n\n") and not out.endswith("\n\r\n")
+    lines = outside_raw_lines(out.replace("\r\n", "\n"))
+    for line in lines:
+        assert line == line.rstrip(" \t"), f"trailing whitespace: {line!r}"
+        indent = re.match(r"[ \t]*", line).group()  # type: ignore[union-attr]
+        assert "\t" not in indent and len(indent) % 4 == 0, f"bad indentation: {line!r}"
+    assert "\n\n\n" not in out.replace("\r\n", "\n")
+
+
+@SETTINGS
+@given(programs())
+def test_messy_programs_keep_every_promise(program: tuple[str, int]) -> None:
+    assert_promises(program[0])
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.sampled_from([program_1_0, program_1_1, program_2_0]), st.integers(0, 10_000),
+       st.integers(20, 300))
+def test_generated_programs_of_every_version(gen: Any, seed: int, lines: int) -> None:
+    assert_promises(gen(lines, seed=seed))
+
+
+def perturb(text: str, rng: random.Random) -> str:
+    """The same tokens with other blanks: re-indented lines, widened and added spaces."""
+    out = []
+    for line in text.split("\n"):
+        body = line.lstrip(" ")
+        indent = rng.choice(["", " ", "\t", "  ", "      ", "\t\t"])
+        body = re.sub(r"(?<=[,:(\[]) ", lambda _m: rng.choice([" ", "  ", "\t"]), body)
+        out.append(indent + body + rng.choice(["", " ", "\t "]))
+    return "\n".join(out)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.sampled_from([program_1_0, program_1_1, program_2_0]), st.integers(0, 10_000))
+def test_formatting_undoes_any_respacing(gen: Any, seed: int) -> None:
+    """Layout is a function of the tokens and line breaks only."""
+    canonical = format_text(gen(120, seed=seed)).text
+    messy = perturb(canonical, random.Random(seed))
+    assert format_text(messy).text == canonical
+
+
+@pytest.mark.parametrize("path", CORPUS_FILES, ids=lambda p: str(p.relative_to(CORPUS)))
+def test_every_corpus_file(path: Path) -> None:
+    text = path.read_bytes().decode("utf-8")
+    result = format_text(text)
+    if not result.ok:  # syntax errors: left exactly as it was
+        assert result.text == text and not result.changed
+        assert any(d.code.startswith("CAI00") or d.code.startswith("CAI4") for d in result.diagnostics)
+        return
+    assert_promises(text)
+
+
+def test_syntax_errors_leave_the_text_alone() -> None:
+    text = "entity A {\n  id: uuid,, \n"
+    result = format_text(text)
+    assert not result.ok and result.text == text and not result.changed
+    assert {d.code for d in result.diagnostics} & {"CAI001", "CAI003"}
+
+
+@pytest.mark.parametrize("version", ["1.0", "1.1", "2.0"])
+def test_version_override_is_used(version: str) -> None:
+    result = format_text("var   a  =  1\n", version)
+    assert result.ok and result.version == version and result.text == "var a = 1\n"
