@@ -43,6 +43,8 @@ class _Frame:
     base: int  # indentation level of its closing line; contents get base + 1
     multiline: bool = False  # a `{ … }` whose source spans lines: `{` and `}` on own lines
     raw: bool = False  # the braces of `exec { … }`: the shell text between them is verbatim
+    unit: int = 0  # TOP and `{` frames: indentation of the statement or entry being laid out
+    script: bool = False  # a script block: a line not starting a statement continues one
 
 
 def line_ending(text: str) -> str:
@@ -74,10 +76,17 @@ class _Printer:
         self.top_starts = {s.start for s in doc.statements}
         self.stmt_starts: set[int] = set()
         self.else_after: set[int] = set()  # end offsets of then-blocks followed by `else`
+        self.block_starts: set[int] = set()  # `{` of script blocks: their lines are statements
         for stmt in n.iter_statements(doc.statements):
             self.stmt_starts.add(stmt.start)
-            if isinstance(stmt, n.IfStmt) and stmt.orelse is not None:
-                self.else_after.add(stmt.then.end)
+            if isinstance(stmt, n.IfStmt):
+                self.block_starts.add(stmt.then.start)
+                if isinstance(stmt.orelse, n.Block):
+                    self.block_starts.add(stmt.orelse.start)
+                if stmt.orelse is not None:
+                    self.else_after.add(stmt.then.end)
+            elif isinstance(stmt, n.ForStmt | n.FunctionDecl):
+                self.block_starts.add(stmt.body.start)
         self.decorator_ends = {d.end for s in doc.statements if isinstance(s, n.Declaration)
                                for d in s.decorators}
         self.directive = doc.directive
@@ -128,6 +137,9 @@ class _Printer:
         if blank and self.lines and self.lines[-1]:
             self.lines.append("")
         self.indent, self.base = indent, base
+        top = self.frames[-1]
+        if top.kind in ("TOP", "LBRACE"):
+            top.unit = base
 
     # -- the region before the first token: comments and the #version line ------------------
 
@@ -249,9 +261,11 @@ class _Printer:
         prev = self.toks[i - 1]
         if top.kind == "TOP":
             return 0 if tok.start in self.top_starts or prev.end in self.decorator_ends else 1
-        if self.after_nl[i] or tok.start in self.stmt_starts or self.match[i - 1] >= 0 and prev.kind == "LBRACE":
+        if tok.start in self.stmt_starts or (prev.kind == "LBRACE" and self.match[i - 1] >= 0):
             return 0
-        return 1
+        # In a declarative body every line is an entry; in a script block a statement may
+        # span lines (`on "e" do⏎ workflow "w"`).
+        return 1 if top.script or not self.after_nl[i] else 0
 
     def _joins(self, i: int, tok: Token, prev: Token, comments: bool) -> bool:
         """True if a source line break before `tok` is removed by a layout rule."""
@@ -281,12 +295,18 @@ class _Printer:
     def _open_frame(self, i: int, tok: Token) -> _Frame:
         if tok.kind != "LBRACE":
             return _Frame(tok.kind, self.indent)
+        # A body closes at the indentation of the statement or entry it belongs to, even when
+        # its header spans lines (`function f(a,⏎ b) {`); an object inside brackets closes at
+        # the indentation of its line.
+        top = self.frames[-1]
+        base = top.unit if top.kind in ("TOP", "LBRACE") else self.indent
         if i and self.toks[i - 1].kind == "EXEC":
-            return _Frame("LBRACE", self.base, raw=True)
+            return _Frame("LBRACE", base, raw=True, unit=base + 1)
         close = self.toks[self.match[i]]
         empty = self.match[i] == i + 1 and "/" not in self.text[tok.end:close.start]
         multiline = not empty and self.text.find("\n", tok.end, close.start) >= 0
-        return _Frame("LBRACE", self.base, multiline=multiline)
+        return _Frame("LBRACE", base, multiline=multiline, unit=base + 1,
+                      script=tok.start in self.block_starts)
 
     def _space(self, i: int, tok: Token, prev: Token, gap: str) -> str:
         """The spacing between two tokens on one line."""
