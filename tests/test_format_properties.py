@@ -21,7 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_lossless import programs
 
-from codeai_lang.format import format_text
+from codeai_lang.format import format_range, format_text
+from codeai_lang.format.layout import split_lines
 from codeai_lang.syntax.lexer import lex
 from codeai_lang.syntax.versioned_parse import parse_document
 
@@ -151,3 +152,24 @@ def test_syntax_errors_leave_the_text_alone() -> None:
 def test_version_override_is_used(version: str) -> None:
     result = format_text("var   a  =  1\n", version)
     assert result.ok and result.version == version and result.text == "var a = 1\n"
+
+
+@SETTINGS
+@given(programs(), st.data())
+def test_range_formatting_changes_only_lines_in_range(program: tuple[str, int], data: st.DataObject) -> None:
+    text = program[0]
+    old = split_lines(text)
+    n = len(old)
+    first = data.draw(st.integers(0, max(n - 1, 0)))
+    last = data.draw(st.integers(first, max(n - 1, first)))
+    result = format_range(text, first, last)
+    assert result.ok
+    new = split_lines(result.text)
+    assert new[:first] == old[:first]
+    after = n - 1 - last
+    if after:
+        assert new[len(new) - after:] == old[n - after:]
+    assert ast_of(result.text) == ast_of(text)
+    assert comments_of(result.text) == comments_of(text)
+    if first == 0 and last == n - 1:
+        assert result.text == format_text(text).text

@@ -13,7 +13,7 @@ import difflib
 from dataclasses import dataclass, field
 
 from codeai_lang.diagnostics.model import Diagnostic, Severity
-from codeai_lang.format.layout import layout
+from codeai_lang.format.layout import layout, split_lines
 from codeai_lang.syntax.lexer import Lexed, lex
 from codeai_lang.syntax.versioned_parse import parse_document
 
@@ -55,17 +55,17 @@ def format_range(text: str, first_line: int, last_line: int,
     whole = format_text(text, version)
     if not whole.ok or not whole.changed:
         return whole
-    old, new = text.splitlines(keepends=True), whole.text.splitlines(keepends=True)
+    old, new = split_lines(text), split_lines(whole.text)
+    # Align lines by their non-blank content, so a re-indented or re-spaced line pairs with
+    # its formatted self even when line breaks changed elsewhere (e.g. outside the range).
+    keys_old, keys_new = ["".join(x.split()) for x in old], ["".join(x.split()) for x in new]
     out: list[str] = []
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    matcher = difflib.SequenceMatcher(None, keys_old, keys_new, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
-            out += old[i1:i2]
+            out += [new[j1 + k - i1] if first_line <= k <= last_line else old[k] for k in range(i1, i2)]
         elif first_line <= i1 and i2 - 1 <= last_line and (i2 > i1 or i1 <= last_line):
-            out += new[j1:j2]  # the whole change lies inside the range
-        elif tag == "replace" and i2 - i1 == j2 - j1:
-            out += [_pick(old[k], new[j1 + k - i1], first_line <= k <= last_line)
-                    for k in range(i1, i2)]
+            out += new[j1:j2]  # a change of line structure that lies inside the range
         else:
             out += old[i1:i2]
     result = "".join(out)
@@ -75,11 +75,6 @@ def format_range(text: str, first_line: int, last_line: int,
         except FormatError:
             return FormatResult(text, False, whole.version)  # a partial change split a construct
     return FormatResult(result, result != text, whole.version)
-
-
-def _pick(old: str, new: str, inside: bool) -> str:
-    """The new line inside the range if it differs from the old one only in whitespace."""
-    return new if inside and old.split() == new.split() else old
 
 
 def check_same_tokens(before: Lexed, after: Lexed) -> None:

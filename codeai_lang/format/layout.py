@@ -53,6 +53,15 @@ def line_ending(text: str) -> str:
     return "\r\n" if i > 0 and text[i - 1] == "\r" else "\n"
 
 
+def split_lines(text: str) -> list[str]:
+    """Lines with their `\\n` (and `\\r\\n`) kept; only `\\n` ends a line, as in the lexer."""
+    parts = text.split("\n")
+    lines = [p + "\n" for p in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines
+
+
 def layout(doc: Document) -> str:
     """The canonical layout of `doc` (which must have no syntax errors)."""
     return _Printer(doc).run()
