@@ -110,3 +110,21 @@ def test_invalid_utf8_is_reported_not_formatted(tmp_path: Path) -> None:
 
 def test_validate_does_not_require_formatted_files(tree: Path) -> None:
     assert run_codeai("validate", str(tree / "messy.cai")).returncode == 0
+
+
+def test_many_files_in_worker_processes(tmp_path: Path) -> None:
+    root = tmp_path / "many"
+    for i in range(120):
+        write(root / f"d{i % 3}" / f"f{i:03}.cai", MESSY if i % 2 else CLEAN)
+    bad = write(root / "d0" / "zz_bad.cai", BROKEN)
+    check = run_codeai("fmt", "--check", "-j", "2", str(root))
+    assert check.returncode == 1
+    assert check.stderr.count("would reformat") == 60 and "zz_bad.cai:2:9" in check.stderr
+    diff = run_codeai("fmt", "--diff", "-j", "2", str(root))
+    assert diff.stdout.count("+++ b/") == 60
+    files = sorted(str(p) for p in root.rglob("f*.cai"))
+    assert [line[6:] for line in diff.stdout.splitlines() if line.startswith("+++ b/")] == \
+        [f.lstrip("/") for f in files if int(f[-7:-4]) % 2]  # in discovery order
+    assert run_codeai("fmt", "-j", "2", str(root)).returncode == 1  # the broken file
+    assert all(p.read_text() == CLEAN for p in root.rglob("f*.cai"))
+    assert bad.read_text() == BROKEN

@@ -8,7 +8,9 @@ formatter is imported on first use so that other commands do not pay for it.
 
 from __future__ import annotations
 
+import os
 import sys
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -37,6 +39,7 @@ class Outcome:
     changed: bool = False
     errors: list[str] = field(default_factory=list)  # file:line:col lines; the file was left alone
     io_error: bool = False
+    output: str = ""  # what goes to stdout: the diff, or the formatted text of stdin
 
 
 @app.command("fmt")
@@ -46,6 +49,7 @@ def fmt(
     diff: Annotated[bool, typer.Option("--diff", help="Write nothing; print unified diffs")] = False,
     stdin_filename: Annotated[str | None, typer.Option("--stdin-filename", help="Name of the file read from stdin (for messages and diffs)")] = None,
     dsl_version: Annotated[str | None, typer.Option("--dsl-version", help="Parse as this DSL version, overriding #version")] = None,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes (default: CPU count)")] = None,
 ) -> None:
     """Format .cai files in the one canonical layout (like gofmt): in place, or --check/--diff."""
     check_dsl_version(dsl_version)
@@ -55,9 +59,33 @@ def fmt(
     if stdin_filename is not None and files != [STDIN]:
         raise fail("--stdin-filename needs '-' as the only path")
     mode = "check" if check else "diff" if diff else "write"
-    outcomes = [format_file(p, mode, dsl_version, stdin_filename) for p in files]
+    outcomes = run_fmt(files, mode, dsl_version, jobs or os.cpu_count() or 1, stdin_filename)
+    for o in outcomes:
+        sys.stdout.write(o.output)
     _report(outcomes, mode)
     raise typer.Exit(exit_code(outcomes, mode))
+
+
+# Below this many files a pool costs more than it saves (start-up, imports in each worker).
+_MIN_FILES_PER_WORKER = 50
+
+
+def run_fmt(files: list[str], mode: str, version: str | None, jobs: int,
+            stdin_name: str | None = None) -> list[Outcome]:
+    """Format `files`, in `jobs` worker processes when there are many; results in order."""
+    jobs = min(jobs, len(files) // _MIN_FILES_PER_WORKER)
+    if jobs <= 1:
+        return [format_file(p, mode, version, stdin_name) for p in files]
+    size = max(1, min(100, len(files) // (jobs * 4)))
+    batches = [files[i:i + size] for i in range(0, len(files), size)]
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        done = pool.map(format_batch, batches, [mode] * len(batches), [version] * len(batches))
+        return [o for batch in done for o in batch]
+
+
+def format_batch(paths: list[str], mode: str, version: str | None) -> list[Outcome]:
+    """Worker entry: one task per batch keeps the pickling small."""
+    return [format_file(p, mode, version) for p in paths]
 
 
 def format_file(path: str, mode: str, version: str | None, stdin_name: str | None = None) -> Outcome:
@@ -75,15 +103,17 @@ def format_file(path: str, mode: str, version: str | None, stdin_name: str | Non
         result = format_text(source.text, version)
     except FormatError as exc:
         return Outcome(shown, errors=[f"{shown}: {exc}"])
+    except Exception as exc:  # a bug must not stop the run; the file is left untouched
+        return Outcome(shown, errors=[f"{shown}: internal error: {type(exc).__name__}: {exc}; "
+                                      "file left untouched"])
     if not result.ok:
-        if path == STDIN and mode == "write":
-            sys.stdout.write(source.text)  # a filter passes what it cannot format through
-        return Outcome(shown, errors=_located(shown, source.text, result.diagnostics))
+        passed = source.text if path == STDIN and mode == "write" else ""  # a filter passes it on
+        return Outcome(shown, errors=_located(shown, source.text, result.diagnostics), output=passed)
     outcome = Outcome(shown, result.changed)
     if mode == "diff" and result.changed:
-        sys.stdout.write(_unified_diff(shown, source.text, result.text))
+        outcome.output = _unified_diff(shown, source.text, result.text)
     elif mode == "write" and path == STDIN:
-        sys.stdout.write(result.text)
+        outcome.output = result.text
     elif mode == "write" and result.changed:
         try:
             atomic_write(path, result.text)

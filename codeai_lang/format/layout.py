@@ -198,15 +198,10 @@ class _Printer:
         top = frames[-1]
         kind = tok.kind
         closes = kind in _CLOSERS and top.kind != "TOP"
-        if closes:
-            indent = base = top.base
-        else:
-            base = top.base + 1
-            indent = base + self._continuation(i, tok, top)
         if i == 0:
-            self._break(blank_first, indent, base)
+            self._break(blank_first, *self._indent(i, tok, top, closes))
         else:
-            self._place(i, tok, gap, closes, indent, base)
+            self._place(i, tok, gap, closes)
         self.line.append(tok.text)
         self.last_open = kind in _CLOSER_OF
         self.after_comment = False
@@ -215,10 +210,20 @@ class _Printer:
         elif closes:
             frames.pop()
 
-    def _place(self, i: int, tok: Token, gap: str, closes: bool, indent: int, base: int) -> None:
+    def _indent(self, i: int, tok: Token, top: _Frame, closes: bool) -> tuple[int, int]:
+        """(indentation, indentation without continuation) of token `i` starting a line."""
+        if closes:
+            return top.base, top.base
+        base = top.base + 1
+        return base + self._continuation(i, tok, top), base
+
+    def _place(self, i: int, tok: Token, gap: str, closes: bool) -> None:
         """Decide the trivia before token `i`: its comments, then a space or a line break."""
         nls, must_break, comments = 0, False, False
-        if "/" in gap:
+        if gap == " " or not gap:
+            pass  # the common case: no comment, no line break
+        elif "/" in gap:
+            indent = self._indent(i, tok, self.frames[-1], closes)[0]
             for m in _GAP_ITEM.finditer(gap):
                 item = m.group()
                 if item == "\n":
@@ -233,10 +238,10 @@ class _Printer:
         prev = self.toks[i - 1]
         if must_break or (nls and not self._joins(i, tok, prev, comments)):
             blank = nls >= 2 and not self.last_open and not closes
-            self._break(blank, indent, base)
+            self._break(blank, *self._indent(i, tok, self.frames[-1], closes))
             return
         if self._forced_break(i, tok, prev, closes):
-            self._break(False, indent, base)
+            self._break(False, *self._indent(i, tok, self.frames[-1], closes))
             return
         if self.after_comment:
             self.line.append("" if tok.kind in _NO_SPACE_BEFORE else " ")
