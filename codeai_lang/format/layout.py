@@ -337,7 +337,7 @@ class _Printer:
             return "" if pk == "NAME" and prev.text not in _PAREN_KEYWORDS else " "
         if k == "LSQB" and not gap and pk in ("NAME", "RPAR", "RSQB"):
             return ""  # indexing `a[0]` (2.1) keeps its tight bracket
-        if pk == "OP" and self._unary(i - 1):
+        if pk == "OP" and prev.text in "+-" and self._unary(i - 1):
             return ""
         return " "
 
