@@ -22,6 +22,7 @@ from codeai_lang.syntax.versioned_parse import Document
 INDENT = "    "
 _CLOSER_OF = {"LBRACE": "RBRACE", "LPAR": "RPAR", "LSQB": "RSQB"}
 _CLOSERS = frozenset(_CLOSER_OF.values())
+_BRACKETS = _CLOSERS | frozenset(_CLOSER_OF)
 # Inside the trivia between two tokens: a newline or a comment (everything else is blank).
 _GAP_ITEM = re.compile(r"\n|//[^\r\n]*|/\*[\s\S]*?(?:\*/|\Z)")
 _DIRECTIVE = re.compile(r"#version[ \t]*(\S*)[ \t]*(.*?)\s*$")
@@ -115,8 +116,20 @@ class _Printer:
         toks, text = self.toks, self.text
         first = toks[0].start if toks else len(text)
         blank_next = self._leading(text[:first])
+        stmt_starts, space = self.stmt_starts, self._space
+        prev_end = 0
         for i, tok in enumerate(toks):
-            gap = text[toks[i - 1].end:tok.start] if i else ""
+            gap = text[prev_end:tok.start] if i else ""
+            prev_end = tok.end
+            kind = tok.kind
+            # Fast path, most tokens: one space before it, in the middle of a line, and no
+            # rule that could break the line here (see _place and _forced_break).
+            if (gap == " " and kind not in _BRACKETS and not self.last_open
+                    and not self.after_comment and tok.start not in stmt_starts):
+                line = self.line
+                line.append(space(i, tok, toks[i - 1], gap))
+                line.append(tok.text)
+                continue
             self._token(i, tok, gap, blank_next if i == 0 else False)
         tail = text[toks[-1].end:] if toks else ""
         self._trailing(tail)
