@@ -14,7 +14,7 @@ from codeai_lang.format import format_text
 FORMAT = Path(__file__).resolve().parent.parent / "corpus" / "format"
 PAIRS = sorted(FORMAT.glob("*.before.cai"))
 RULES = {"indentation", "braces", "statements", "spaces", "blank_lines", "comments", "raw_text",
-         "trailing_whitespace", "crlf", "no_final_newline", "version_2_0"}
+         "trailing_whitespace", "crlf", "no_final_newline", "version_2_0", "else_chains"}
 
 
 def read(path: Path) -> str:

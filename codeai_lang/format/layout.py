@@ -286,6 +286,8 @@ class _Printer:
         if i == 0 or top.kind in ("LPAR", "LSQB"):
             return 0
         prev = self.toks[i - 1]
+        if tok.text == "else" and prev.end in self.else_after:
+            return 0  # `else` after a comment line: at the `if`'s indentation
         if top.kind == "TOP":
             return 0 if tok.start in self.top_starts or prev.end in self.decorator_ends else 1
         if tok.start in self.stmt_starts or (prev.kind == "LBRACE" and self.match[i - 1] >= 0):
