@@ -59,6 +59,9 @@ def test_diff_prints_a_unified_diff_and_writes_nothing(tree: Path) -> None:
     assert result.stdout.startswith("--- a/") and "+var a = [1, 2]" in result.stdout
     assert "-var   a=[1 ,2]" in result.stdout
     assert (tree / "messy.cai").read_text() == MESSY
+    both = run_codeai("fmt", "--check", "--diff", str(tree))
+    assert both.returncode == 1 and "+var a = [1, 2]" in both.stdout
+    assert (tree / "messy.cai").read_text() == MESSY
 
 
 def test_stdin_to_stdout() -> None:

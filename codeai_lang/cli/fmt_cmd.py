@@ -58,7 +58,8 @@ def fmt(
         raise fail("'-' (stdin) cannot be combined with other paths")
     if stdin_filename is not None and files != [STDIN]:
         raise fail("--stdin-filename needs '-' as the only path")
-    mode = "check" if check else "diff" if diff else "write"
+    # `--check --diff` prints the diffs and still fails (terraform fmt -check -diff)
+    mode = "check-diff" if check and diff else "check" if check else "diff" if diff else "write"
     outcomes = run_fmt(files, mode, dsl_version, jobs or os.cpu_count() or 1, stdin_filename)
     for o in outcomes:
         sys.stdout.write(o.output)
@@ -89,7 +90,7 @@ def format_batch(paths: list[str], mode: str, version: str | None) -> list[Outco
 
 
 def format_file(path: str, mode: str, version: str | None, stdin_name: str | None = None) -> Outcome:
-    """Format one file as `mode` says (write, check, diff); never raises."""
+    """Format one file as `mode` says (write, check, diff, check-diff); never raises."""
     from codeai_lang.format import FormatError, format_text
 
     shown = stdin_name or path
@@ -110,7 +111,7 @@ def format_file(path: str, mode: str, version: str | None, stdin_name: str | Non
         passed = source.text if path == STDIN and mode == "write" else ""  # a filter passes it on
         return Outcome(shown, errors=_located(shown, source.text, result.diagnostics), output=passed)
     outcome = Outcome(shown, result.changed)
-    if mode == "diff" and result.changed:
+    if mode in ("diff", "check-diff") and result.changed:
         outcome.output = _unified_diff(shown, source.text, result.text)
     elif mode == "write" and path == STDIN:
         outcome.output = result.text
@@ -142,7 +143,7 @@ def exit_code(outcomes: list[Outcome], mode: str) -> int:
         return EXIT_USAGE
     if any(o.errors for o in outcomes):
         return EXIT_INVALID
-    if mode == "check" and any(o.changed for o in outcomes):
+    if mode.startswith("check") and any(o.changed for o in outcomes):
         return EXIT_INVALID
     return EXIT_OK
 
