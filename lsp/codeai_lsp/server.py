@@ -454,7 +454,9 @@ def _register_formatting(server: CodeAIServer) -> None:
         state = _state(ls, params.text_document.uri)
         if state is None:
             return []
-        return fmt.format_document(state.text, ls.settings.default_dsl_version)
+        # The version comes from the file (directive or inference): `defaultDslVersion` is for
+        # files without a directive, and layout does not depend on it.
+        return fmt.format_document(state.text, None)
 
     @server.feature(t.TEXT_DOCUMENT_RANGE_FORMATTING)
     @guarded([])
@@ -462,8 +464,7 @@ def _register_formatting(server: CodeAIServer) -> None:
         state = _state(ls, params.text_document.uri)
         if state is None:
             return []
-        return fmt.format_range(state.text, params.range,
-                                ls.settings.default_dsl_version)
+        return fmt.format_range(state.text, params.range, None)
 
     options = t.DocumentOnTypeFormattingOptions(first_trigger_character=fmt.ON_TYPE_FIRST,
                                                 more_trigger_character=fmt.ON_TYPE_MORE)
