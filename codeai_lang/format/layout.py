@@ -17,12 +17,15 @@ from dataclasses import dataclass
 
 from codeai_lang.syntax import nodes as n
 from codeai_lang.syntax.lexer import Token
+from codeai_lang.syntax.registry import default_registry
 from codeai_lang.syntax.versioned_parse import Document
 
 INDENT = "    "
 _CLOSER_OF = {"LBRACE": "RBRACE", "LPAR": "RPAR", "LSQB": "RSQB"}
 _CLOSERS = frozenset(_CLOSER_OF.values())
 _BRACKETS = _CLOSERS | frozenset(_CLOSER_OF)
+# A line ending with one of these continues on the next (2.1 expressions).
+_CONTINUED_AFTER = frozenset({"OP", "COMMA", "EQUAL", "COLON", "QMARK", "PERCENT"})
 # Inside the trivia between two tokens: a newline or a comment (everything else is blank).
 _GAP_ITEM = re.compile(r"\n|//[^\r\n]*|/\*[\s\S]*?(?:\*/|\Z)")
 _DIRECTIVE = re.compile(r"#version[ \t]*(\S*)[ \t]*(.*?)\s*$")
@@ -99,6 +102,12 @@ class _Printer:
                 self.block_starts.add(stmt.body.start)
         self.decorator_ends = {d.end for s in doc.statements if isinstance(s, n.Declaration)
                                for d in s.decorators}
+        # Words that continue the construct of the line before (2.1 queries: `where`, `from`…),
+        # as the version's grammar tables declare them (none before 2.1).
+        tables = default_registry().tables(doc.version)
+        continuing: frozenset[str] = getattr(tables, "continuations", frozenset())
+        self.continuation_words = {word for word, term in tables.keywords.items()
+                                   if term in continuing}
         self.directive = doc.directive
         # output state
         self.lines: list[str] = []
@@ -292,9 +301,12 @@ class _Printer:
             return 0 if tok.start in self.top_starts or prev.end in self.decorator_ends else 1
         if tok.start in self.stmt_starts or (prev.kind == "LBRACE" and self.match[i - 1] >= 0):
             return 0
-        # In a declarative body every line is an entry; in a script block a statement may
-        # span lines (`on "e" do⏎ workflow "w"`).
-        return 1 if top.script or not self.after_nl[i] else 0
+        # In a declarative body every line is an entry, unless the line before ends with an
+        # operator or separator or this one starts with a continuation word (2.1); in a script
+        # block a statement may span lines (`on "e" do⏎ workflow "w"`).
+        if top.script or not self.after_nl[i] or prev.kind in _CONTINUED_AFTER:
+            return 1
+        return 1 if tok.text in self.continuation_words else 0
 
     def _joins(self, i: int, tok: Token, prev: Token, comments: bool) -> bool:
         """True if a source line break before `tok` is removed by a layout rule."""
@@ -346,6 +358,8 @@ class _Printer:
             return " "  # never glue `/` and `/` or `*` into a comment opener
         if gap and ((pk == "NUMBER" and k == "DOT") or (pk == "DOT" and k in ("NUMBER", "DURATION"))):
             return " "  # `1 .5` must not become the number `1.5`
+        if k == "COLON" and gap and "?" in self.line:
+            return " "  # the `:` of a ternary `c ? a : b` (2.1)
         if pk in _NO_SPACE_AFTER or k in _NO_SPACE_BEFORE:
             return ""
         if k == "LPAR":
