@@ -50,10 +50,11 @@ def comments_of(text: str) -> list[str]:
 
 
 def raw_spans(text: str) -> list[tuple[int, int]]:
-    """Offsets of text that is never re-laid out: multi-line block comments and shell text."""
+    """Offsets of text that is never re-laid out: multi-line block comments, shell text and
+    (2.1) triple-quoted strings."""
     lexed = lex(text)
     spans = [(c.start, c.end) for c in lexed.comments if "\n" in c.text]
-    spans += [(t.start, t.end) for t in lexed.tokens if t.kind == "SHELL"]
+    spans += [(t.start, t.end) for t in lexed.tokens if t.kind in ("SHELL", "TSTRING")]
     return spans
 
 

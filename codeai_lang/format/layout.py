@@ -108,6 +108,12 @@ class _Printer:
         continuing: frozenset[str] = getattr(tables, "continuations", frozenset())
         self.continuation_words = {word for word, term in tables.keywords.items()
                                    if term in continuing}
+        # Grammars with `key:` terminals (2.1+) allow several properties on one line: those
+        # entries go on lines of their own in a multi-line body, two spaces apart in a
+        # one-line body (`{ method: jwt  issuer: "…" }`). Earlier bodies hold one per line.
+        self.entry_starts: set[int] = set()
+        if getattr(tables, "has_key", False):
+            self.entry_starts = {e.start for e in doc.program.walk() if isinstance(e, n.Entry)}
         self.directive = doc.directive
         # output state
         self.lines: list[str] = []
@@ -117,7 +123,7 @@ class _Printer:
         self.frames = [_Frame("TOP", -1)]
         self.last_open = False  # the last thing emitted is an opening bracket
         self.after_comment = False  # the last thing emitted is a block comment inside a line
-        self.inline_at = -1  # index in `line` of a block comment placed inside the line
+        self.inline_at: set[int] = set()  # indexes in `line` of block comments placed inside it
 
     # -- driver ---------------------------------------------------------------------------
 
@@ -125,7 +131,7 @@ class _Printer:
         toks, text = self.toks, self.text
         first = toks[0].start if toks else len(text)
         blank_next = self._leading(text[:first])
-        stmt_starts, space = self.stmt_starts, self._space
+        stmt_starts, entry_starts, space = self.stmt_starts, self.entry_starts, self._space
         prev_end = 0
         for i, tok in enumerate(toks):
             gap = text[prev_end:tok.start] if i else ""
@@ -134,7 +140,8 @@ class _Printer:
             # Fast path, most tokens: one space before it, in the middle of a line, and no
             # rule that could break the line here (see _place and _forced_break).
             if (gap == " " and kind not in _BRACKETS and not self.last_open
-                    and not self.after_comment and tok.start not in stmt_starts):
+                    and not self.after_comment and tok.start not in stmt_starts
+                    and tok.start not in entry_starts):
                 line = self.line
                 line.append(space(i, tok, toks[i - 1], gap))
                 line.append(tok.text)
@@ -155,13 +162,15 @@ class _Printer:
     def _flush(self) -> None:
         line = self.line
         if line:
-            if self.inline_at == len(line) - 1 and self.inline_at > 0:
-                # a block comment meant to sit inside the line ended it after all: it is an
-                # end-of-line comment, two spaces after the code
-                line[-1] = "  " + line[-1].lstrip(" ")
+            k = len(line) - 1
+            while k > 0 and k in self.inline_at:
+                # block comments meant to sit inside the line ended it after all: they are
+                # end-of-line comments, two spaces after the code
+                line[k] = "  " + line[k].lstrip(" ")
+                k -= 1
             self.lines.append(INDENT * self.indent + "".join(line))
             self.line = []
-        self.inline_at = -1
+        self.inline_at = set()
 
     def _break(self, blank: bool, indent: int, base: int) -> None:
         self._flush()
@@ -277,7 +286,8 @@ class _Printer:
         if nls == 0 and self.line:  # end-of-line comment (or a block comment inside a line)
             lead = "  " if not inline else "" if self.last_open else " "
             self.line.append(lead + text)
-            self.inline_at = len(self.line) - 1 if inline else -1
+            if inline:
+                self.inline_at.add(len(self.line) - 1)
             self.last_open = False
             self.after_comment = inline
             return not inline
@@ -299,7 +309,8 @@ class _Printer:
             return 0  # `else` after a comment line: at the `if`'s indentation
         if top.kind == "TOP":
             return 0 if tok.start in self.top_starts or prev.end in self.decorator_ends else 1
-        if tok.start in self.stmt_starts or (prev.kind == "LBRACE" and self.match[i - 1] >= 0):
+        if (tok.start in self.stmt_starts or tok.start in self.entry_starts
+                or (prev.kind == "LBRACE" and self.match[i - 1] >= 0)):
             return 0
         # In a declarative body every line is an entry, unless the line before ends with an
         # operator or separator or this one starts with a continuation word (2.1); in a script
@@ -331,6 +342,8 @@ class _Printer:
             return True
         if tok.start in self.stmt_starts and prev.text != "else":
             return top.kind == "TOP" or top.multiline
+        if tok.start in self.entry_starts and top.kind == "LBRACE":
+            return top.multiline
         return False
 
     def _open_frame(self, i: int, tok: Token) -> _Frame:
@@ -358,6 +371,8 @@ class _Printer:
             return " "  # never glue `/` and `/` or `*` into a comment opener
         if gap and ((pk == "NUMBER" and k == "DOT") or (pk == "DOT" and k in ("NUMBER", "DURATION"))):
             return " "  # `1 .5` must not become the number `1.5`
+        if tok.start in self.entry_starts and pk != "LBRACE":
+            return "  "  # the next property of a one-line body
         if k == "COLON" and gap and "?" in self.line:
             return " "  # the `:` of a ternary `c ? a : b` (2.1)
         if pk in _NO_SPACE_AFTER or k in _NO_SPACE_BEFORE:
