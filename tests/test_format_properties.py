@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_lossless import programs
 
-from codeai_lang.format import format_range, format_text
+from codeai_lang.format import format_range, format_text, line_indent
 from codeai_lang.format.layout import split_lines
 from codeai_lang.syntax.lexer import lex
 from codeai_lang.syntax.versioned_parse import parse_document
@@ -174,3 +174,17 @@ def test_range_formatting_changes_only_lines_in_range(program: tuple[str, int], 
     assert comments_of(result.text) == comments_of(text)
     if first == 0 and last == n - 1:
         assert result.text == format_text(text).text
+
+
+VALID_FILES = sorted(p for p in CORPUS.glob("v*/valid/*.cai"))
+
+
+@pytest.mark.parametrize("path", VALID_FILES, ids=lambda p: str(p.relative_to(CORPUS)))
+def test_on_type_indentation_agrees_with_the_formatter(path: Path) -> None:
+    """Re-indenting any line of a formatted file on type changes nothing (the valid corpus has
+    no continuation lines, the one thing on-type indentation cannot see without a parse)."""
+    text = format_text(path.read_bytes().decode("utf-8")).text
+    for i, line in enumerate(split_lines(text)):
+        indent = line_indent(text, i)
+        if indent is not None and line.strip():
+            assert line.startswith(indent) and not line[len(indent)].isspace(), (i + 1, line)
