@@ -188,3 +188,14 @@ def test_on_type_indentation_agrees_with_the_formatter(path: Path) -> None:
         indent = line_indent(text, i)
         if indent is not None and line.strip():
             assert line.startswith(indent) and not line[len(indent)].isspace(), (i + 1, line)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list('{}()[],:=.@"/*-+ \t\r\nabcxyz019#version ')), max_size=120))
+def test_any_text_is_formatted_or_refused_never_crashes(text: str) -> None:
+    result = format_text(text)
+    if not result.ok:
+        assert result.text == text and not result.changed
+        return
+    assert format_text(result.text).text == result.text
+    assert comments_of(result.text) == comments_of(text)
