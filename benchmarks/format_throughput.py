@@ -2,7 +2,8 @@
 
 1. Throughput on one core for a generated 100k-line file (DSL 1.0 and 2.0 generators): parse +
    format + atomic write, in lines/s, best of N runs with the collector paused; printed beside
-   the parse alone (the floor: the formatter needs the tree) and the layout alone.
+   the parse alone (the floor: the formatter needs the tree) and the layout alone; lines/s
+   from the process's CPU time ("one core") and from wall time.
 2. `codeai fmt --check` over an already formatted tree of 2,000 generated files, against
    `codeai validate` over the same tree: wall time of the real CLI (subprocesses), fmt with
    its default worker processes and with `-j 1` (the same CPU budget as validate).
@@ -28,6 +29,7 @@ from typing import Any
 
 from codeai_testing.generate import program_1_0, program_1_1, program_2_0
 
+from codeai_lang.analysis.validator import validate
 from codeai_lang.files.atomic import atomic_write
 from codeai_lang.format import format_text
 from codeai_lang.format.layout import layout
@@ -37,18 +39,24 @@ BAR_LINES_PER_S = 100_000
 MIN_LINES_PER_S = 60_000
 
 
-def best_of(runs: int, fn: Callable[[], Any]) -> float:
-    best = float("inf")
+def best_of(runs: int, fn: Callable[[], Any]) -> tuple[float, float]:
+    """Fastest (CPU seconds, wall seconds) of `runs` calls, the collector paused during each.
+
+    CPU time of this one process is the "one core" figure; wall time is printed beside it
+    because on a shared machine it also counts waiting for a core.
+    """
+    best_cpu = best_wall = float("inf")
     for _ in range(runs):
         gc.collect()
         gc.disable()
         try:
-            started = time.perf_counter()
+            cpu, wall = time.process_time(), time.perf_counter()
             fn()
-            best = min(best, time.perf_counter() - started)
+            best_cpu = min(best_cpu, time.process_time() - cpu)
+            best_wall = min(best_wall, time.perf_counter() - wall)
         finally:
             gc.enable()
-    return best
+    return best_cpu, best_wall
 
 
 def throughput(lines: int, runs: int, workdir: Path) -> None:
@@ -67,16 +75,17 @@ def one_file(name: str, messy: str, runs: int, target: Path) -> None:
 
     rows = [
         ("parse only (baseline)", best_of(runs, lambda: parse_document(clean))),
+        ("validate (baseline)", best_of(runs, lambda: validate(clean))),
         ("layout only", best_of(runs, lambda: layout(doc))),
         ("fmt unformatted file: parse+format+verify+write", best_of(runs, fmt_and_write)),
         ("fmt --check formatted file: parse+format", best_of(runs, lambda: format_text(clean))),
     ]
-    for label, secs in rows:
-        print(f"  {name} {label:<50} {n / secs:>10,.0f} lines/s  ({secs:.2f} s)")
-    full = n / rows[2][1]
+    for label, (cpu, wall) in rows:
+        print(f"  {name} {label:<50} {n / cpu:>9,.0f} lines/s CPU  {n / wall:>9,.0f} lines/s wall")
+    full = n / rows[3][1][0]
     verdict = "meets the bar" if full >= BAR_LINES_PER_S else (
         "below the bar, above the minimum" if full >= MIN_LINES_PER_S else "BELOW THE MINIMUM")
-    print(f"  {name} fmt: {full:,.0f} lines/s vs bar {BAR_LINES_PER_S:,} "
+    print(f"  {name} fmt (CPU): {full:,.0f} lines/s vs bar {BAR_LINES_PER_S:,} "
           f"(minimum {MIN_LINES_PER_S:,}): {verdict}")
 
 
