@@ -117,14 +117,29 @@ def test_generated_programs_of_every_version(gen: Any, seed: int, lines: int) ->
 
 
 def perturb(text: str, rng: random.Random) -> str:
-    """The same tokens with other blanks: re-indented lines, widened and added spaces."""
-    out = []
-    for line in text.split("\n"):
-        body = line.lstrip(" ")
-        indent = rng.choice(["", " ", "\t", "  ", "      ", "\t\t"])
-        body = re.sub(r"(?<=[,:(\[]) ", lambda _m: rng.choice([" ", "  ", "\t"]), body)
-        out.append(indent + body + rng.choice(["", " ", "\t "]))
-    return "\n".join(out)
+    """The same tokens and line breaks with other blanks between them: other indentation,
+    trailing blanks, wider spaces (gaps holding a comment or the directive are kept)."""
+    out, pos, prev = [], 0, ""
+    for tok in (t for t in lex(text).tokens if t.kind != "NL"):
+        gap = text[pos:tok.start]
+        if (not gap and pos and prev not in _GLUED_AFTER and tok.kind not in _GLUED_BEFORE
+                and rng.random() < 0.5):
+            gap = " "  # `f(a, b)` → `f( a , b)`: spaces the layout removes again
+        elif gap and "/" not in gap and "#" not in gap:
+            if "\n" in gap:
+                gap = (rng.choice(["", " ", "\t "]) + "\n" * gap.count("\n")
+                       + rng.choice(["", " ", "\t", "  ", "      ", "\t\t"]))
+            else:
+                gap = rng.choice([" ", "  ", "\t"])
+        out += [gap, tok.text]
+        pos, prev = tok.end, tok.kind
+    return "".join(out) + text[pos:]
+
+
+# Where a space would change the tokens or their reading: shell text is raw, `key:` (2.1) needs
+# its colon attached, `f(` is a call and `a[` an index, `-1` a number.
+_GLUED_BEFORE = frozenset({"SHELL", "COLON", "LPAR", "LSQB"})
+_GLUED_AFTER = frozenset({"SHELL", "OP"})
 
 
 @settings(max_examples=25, deadline=None)
