@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -77,6 +76,8 @@ def run_fmt(files: list[str], mode: str, version: str | None, jobs: int,
     jobs = min(jobs, len(files) // _MIN_FILES_PER_WORKER)
     if jobs <= 1:
         return [format_file(p, mode, version, stdin_name) for p in files]
+    from concurrent.futures import ProcessPoolExecutor  # only for large trees
+
     size = max(1, min(100, len(files) // (jobs * 4)))
     batches = [files[i:i + size] for i in range(0, len(files), size)]
     with ProcessPoolExecutor(max_workers=jobs) as pool:
