@@ -74,6 +74,21 @@ def layout(doc: Document) -> str:
 class _Printer:
     def __init__(self, doc: Document) -> None:
         self.text = doc.text
+        self._index_tokens(doc)
+        self._index_tree(doc)
+        self.directive = doc.directive
+        # output state
+        self.lines: list[str] = []
+        self.line: list[str] = []
+        self.indent = 0  # indentation level of the current line
+        self.base = 0  # the same without its continuation level
+        self.frames = [_Frame("TOP", -1)]
+        self.last_open = False  # the last thing emitted is an opening bracket
+        self.after_comment = False  # the last thing emitted is a block comment inside a line
+        self.inline_at: set[int] = set()  # indexes in `line` of block comments placed inside it
+
+    def _index_tokens(self, doc: Document) -> None:
+        """The significant tokens without NL, whether a NL preceded each, bracket partners."""
         toks: list[Token] = []
         after_nl: list[bool] = []
         nl = False
@@ -86,6 +101,11 @@ class _Printer:
             nl = False
         self.toks, self.after_nl = toks, after_nl
         self.match = _match_brackets(toks)
+
+    def _index_tree(self, doc: Document) -> None:
+        """What the tree tells that tokens do not: where statements (and, from 2.1, entries)
+        start, which braces open script blocks, which `}` an `else` follows, where decorators
+        end, and the version's continuation words."""
         self.top_starts = {s.start for s in doc.statements}
         self.stmt_starts: set[int] = set()
         self.else_after: set[int] = set()  # end offsets of then-blocks followed by `else`
@@ -114,16 +134,6 @@ class _Printer:
         self.entry_starts: set[int] = set()
         if getattr(tables, "has_key", False):
             self.entry_starts = {e.start for e in doc.program.walk() if isinstance(e, n.Entry)}
-        self.directive = doc.directive
-        # output state
-        self.lines: list[str] = []
-        self.line: list[str] = []
-        self.indent = 0  # indentation level of the current line
-        self.base = 0  # the same without its continuation level
-        self.frames = [_Frame("TOP", -1)]
-        self.last_open = False  # the last thing emitted is an opening bracket
-        self.after_comment = False  # the last thing emitted is a block comment inside a line
-        self.inline_at: set[int] = set()  # indexes in `line` of block comments placed inside it
 
     # -- driver ---------------------------------------------------------------------------
 
