@@ -21,7 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_lossless import programs
 
-from codeai_lang.format import format_range, format_text, line_indent
+from codeai_lang.diagnostics.model import apply_edits
+from codeai_lang.format import format_range, format_text, line_indent, minimal_edits
 from codeai_lang.format.layout import split_lines
 from codeai_lang.syntax.lexer import lex
 from codeai_lang.syntax.registry import default_registry
@@ -219,3 +220,25 @@ def test_any_text_is_formatted_or_refused_never_crashes(text: str) -> None:
         return
     assert format_text(result.text).text == result.text
     assert comments_of(result.text) == comments_of(text)
+
+
+@SETTINGS
+@given(programs())
+def test_minimal_edits_rebuild_the_formatted_text_line_by_line(program: tuple[str, int]) -> None:
+    text = program[0]
+    out = format_text(text).text
+    edits = minimal_edits(text, out)
+    assert apply_edits(text, edits) == out
+    old_lines = split_lines(text)
+    assert len(edits) <= len(old_lines) + 1
+    for e in edits:
+        assert text[e.start:e.end] != e.new_text  # no edit rewrites a line with itself
+        assert e.start == 0 or text[e.start - 1] == "\n"  # whole lines only
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["}\n", "\n", "a b\n", "ab\n", " a\n", "c", "x y z\n"]), max_size=12),
+       st.lists(st.sampled_from(["}\n", "\n", "a b\n", "ab\n", " a\n", "c", "x y z\n"]), max_size=12))
+def test_minimal_edits_are_correct_for_any_two_texts(a: list[str], b: list[str]) -> None:
+    old, new = "".join(a), "".join(b)
+    assert apply_edits(old, minimal_edits(old, new)) == new

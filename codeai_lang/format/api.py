@@ -9,10 +9,10 @@ changed program.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 
 from codeai_lang.diagnostics.model import Diagnostic, Severity
+from codeai_lang.format.align import align
 from codeai_lang.format.layout import layout, split_lines
 from codeai_lang.syntax.lexer import Lexed, lex
 from codeai_lang.syntax.versioned_parse import parse_document
@@ -56,18 +56,16 @@ def format_range(text: str, first_line: int, last_line: int,
     if not whole.ok or not whole.changed:
         return whole
     old, new = split_lines(text), split_lines(whole.text)
-    # Align lines by their non-blank content, so a re-indented or re-spaced line pairs with
-    # its formatted self even when line breaks changed elsewhere (e.g. outside the range).
-    keys_old, keys_new = ["".join(x.split()) for x in old], ["".join(x.split()) for x in new]
+    # Lines pair by their non-blank content, so a re-indented or re-spaced line inside the
+    # range changes even when line breaks changed elsewhere (e.g. outside the range).
     out: list[str] = []
-    matcher = difflib.SequenceMatcher(None, keys_old, keys_new, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            out += [new[j1 + k - i1] if first_line <= k <= last_line else old[k] for k in range(i1, i2)]
-        elif first_line <= i1 and i2 - 1 <= last_line and (i2 > i1 or i1 <= last_line):
-            out += new[j1:j2]  # a change of line structure that lies inside the range
+    for run in align(old, new):
+        if run.paired:
+            out.append(new[run.j1] if first_line <= run.i1 <= last_line else old[run.i1])
+        elif first_line <= run.i1 and run.i2 - 1 <= last_line:
+            out += new[run.j1:run.j2]  # a change of line structure that lies inside the range
         else:
-            out += old[i1:i2]
+            out += old[run.i1:run.i2]
     result = "".join(out)
     if result != text:
         try:

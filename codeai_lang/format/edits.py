@@ -1,7 +1,7 @@
 """Editor support: the formatter's result as minimal edits, and the indentation of one line.
 
 Editors keep cursors, marks and folds where they were only when a formatting result touches
-the lines that changed, so `minimal_edits` diffs old and new text line by line (difflib)
+the lines that changed, so `minimal_edits` diffs old and new text line by line (`align`)
 instead of replacing the whole file. `line_indent` serves on-type formatting, where the text
 is usually mid-edit and does not parse: it looks only at the brackets still open before the
 line (the lexer never fails), one level per line that opened some.
@@ -9,9 +9,8 @@ line (the lexer never fails), one level per line that opened some.
 
 from __future__ import annotations
 
-import difflib
-
 from codeai_lang.diagnostics.model import Edit
+from codeai_lang.format.align import align
 from codeai_lang.format.layout import INDENT, split_lines
 from codeai_lang.syntax.lexer import lex
 
@@ -26,10 +25,9 @@ def minimal_edits(old: str, new: str) -> list[Edit]:
     for line in a:
         starts.append(starts[-1] + len(line))
     edits = []
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag != "equal":
-            edits.append(Edit(starts[i1], starts[i2], "".join(b[j1:j2])))
+    for run in align(a, b):
+        if a[run.i1:run.i2] != b[run.j1:run.j2]:
+            edits.append(Edit(starts[run.i1], starts[run.i2], "".join(b[run.j1:run.j2])))
     return edits
 
 
