@@ -20,6 +20,7 @@ LAYERS: dict[str, int] = {
     "codeai_lang.files": 1,
     "codeai_lang.analysis": 2,
     "codeai_lang.fixes": 3,
+    "codeai_lang.format": 3,
     "codeai_lang.output": 4,
     "codeai_lang.platform": 5,
     "codeai_lsp": 6,

@@ -149,7 +149,7 @@ def test_overlapping_edits_are_reported_not_merged(monkeypatch: pytest.MonkeyPat
 def test_bom_is_kept_when_the_first_line_goes() -> None:
     text = "\ufeffdatabase postgres {\n    model A {\n        id: uuid, primary\n    }\n}\n"
     result = migrate_text(text)
-    assert result.ok and result.text == "\ufeff#version 2.0\nentity A {\n    id: uuid, primary\n}\n"
+    assert result.ok and result.text == "\ufeff#version 2.0\n\nentity A {\n    id: uuid, primary\n}\n"
 
 
 def test_fast_path_agrees_with_the_full_path(monkeypatch: pytest.MonkeyPatch) -> None:

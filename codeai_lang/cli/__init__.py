@@ -22,6 +22,7 @@ app = typer.Typer(
 CORE_COMMANDS = frozenset({"version", "parse", "validate"})
 LAZY_COMMANDS: dict[str, str] = {
     "migrate-dsl": "migrate_dsl_cmd",
+    "fmt": "fmt_cmd",
     "migrate": "migrate_cmds",
     "config": "migrate_cmds",
     "lsp": "lsp_cmd",

@@ -330,7 +330,10 @@ def _directive_edits(lexed: Lexed, target: str) -> list[Edit]:
         new = target if m.group(1) or m.group(2) else f" {target}"
         return [Edit(tok.start + m.start(2), tok.start + m.end(2), new)]
     start = 1 if text.startswith("\ufeff") else 0
-    return [Edit(start, start, f"#version {target}{newline_of(text)}")]
+    nl = newline_of(text)
+    # The directive is followed by one blank line (the formatter's layout) unless one is there.
+    blank = nl if text[start:].strip() and not text[start:].lstrip(" \t").startswith(("\n", "\r\n")) else ""
+    return [Edit(start, start, f"#version {target}{nl}{blank}")]
 
 
 class _EditLog:

