@@ -1,0 +1,270 @@
+"""A database schema read back by introspection, in one shape for SQLite and PostgreSQL.
+
+Two users: the round-trip check of ``migrate lint`` (CAI509: is the schema after up+down the
+schema before?) and ``migrate generate`` (what do the existing migrations produce?). Both need
+the *real* schema, so it is read from the database's catalog, never re-derived from SQL text.
+Types and defaults are normalised just enough that the same column reads the same after a
+round trip (e.g. PostgreSQL's ``'x'::text`` default is ``'x'``).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any
+
+TRACKING = "schema_migrations"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # upper-case, as the catalog spells it (``VARCHAR(255)``, ``TIMESTAMPTZ``, ``TEXT``)
+    nullable: bool
+    default: str | None
+    primary_key: bool = False
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    columns: tuple[str, ...]
+    ref_table: str
+    ref_columns: tuple[str, ...]
+    on_delete: str = "NO ACTION"
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    columns: tuple[str, ...]
+    unique: bool
+
+
+@dataclass
+class Table:
+    name: str
+    columns: dict[str, Column] = field(default_factory=dict)
+    foreign_keys: set[ForeignKey] = field(default_factory=set)
+    indexes: dict[str, Index] = field(default_factory=dict)
+    checks: set[str] = field(default_factory=set)  # normalised CHECK expressions (PostgreSQL)
+
+
+@dataclass
+class Schema:
+    tables: dict[str, Table] = field(default_factory=dict)
+    others: dict[str, str] = field(default_factory=dict)  # views, triggers, types: "kind name" → definition
+
+    def differences(self, other: Schema) -> list[str]:
+        """What ``other`` has that ``self`` does not and vice versa, for people (empty: equal)."""
+        out: list[str] = []
+        for name in sorted(set(self.tables) | set(other.tables)):
+            a, b = self.tables.get(name), other.tables.get(name)
+            if a is None:
+                out.append(f"table {name} is left over")
+            elif b is None:
+                out.append(f"table {name} is missing")
+            else:
+                out.extend(_table_differences(a, b))
+        for key in sorted(set(self.others) | set(other.others)):
+            if self.others.get(key) != other.others.get(key):
+                state = "left over" if key not in self.others else "missing" if key not in other.others else "changed"
+                out.append(f"{key} is {state}")
+        return out
+
+
+def _table_differences(a: Table, b: Table) -> list[str]:
+    out: list[str] = []
+    for col in sorted(set(a.columns) | set(b.columns)):
+        ca, cb = a.columns.get(col), b.columns.get(col)
+        if ca is None:
+            out.append(f"column {a.name}.{col} is left over")
+        elif cb is None:
+            out.append(f"column {a.name}.{col} is missing")
+        elif ca != cb:
+            out.append(f"column {a.name}.{col} changed: {_describe(ca)} became {_describe(cb)}")
+    for idx in sorted(set(a.indexes) | set(b.indexes)):
+        if a.indexes.get(idx) != b.indexes.get(idx):
+            state = "left over" if idx not in a.indexes else "missing" if idx not in b.indexes else "changed"
+            out.append(f"index {idx} on {a.name} is {state}")
+    for fk in sorted(a.foreign_keys ^ b.foreign_keys, key=repr):
+        state = "missing" if fk in a.foreign_keys else "left over"
+        out.append(f"foreign key {a.name}({', '.join(fk.columns)}) → {fk.ref_table} is {state}")
+    for check in sorted(a.checks ^ b.checks):
+        out.append(f"check {check} on {a.name} is {'missing' if check in a.checks else 'left over'}")
+    return out
+
+
+def _describe(c: Column) -> str:
+    text = f"{c.type}{'' if c.nullable else ' NOT NULL'}"
+    return text + (f" DEFAULT {c.default}" if c.default is not None else "")
+
+
+# -- SQLite ------------------------------------------------------------------------------------
+
+
+def read_sqlite(conn: sqlite3.Connection) -> Schema:
+    schema = Schema()
+    rows = conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' "
+                        "ORDER BY type, name").fetchall()
+    for kind, name, _table, sql in rows:
+        if kind == "table" and name != TRACKING:
+            schema.tables[name] = _sqlite_table(conn, name)
+        elif kind in ("view", "trigger"):
+            schema.others[f"{kind} {name}"] = " ".join(str(sql).split())
+    return schema
+
+
+def _sqlite_table(conn: sqlite3.Connection, name: str) -> Table:
+    table = Table(name)
+    quoted = _quote(name)
+    for _cid, col, ctype, notnull, default, pk in conn.execute(f"PRAGMA table_info({quoted})"):
+        table.columns[col] = Column(col, str(ctype).upper(), not notnull and not pk,
+                                    normalise_default(default), bool(pk))
+    fks: dict[int, list[Any]] = {}
+    for row in conn.execute(f"PRAGMA foreign_key_list({quoted})"):
+        fks.setdefault(row[0], []).append(row)
+    for parts in fks.values():
+        parts.sort(key=lambda r: r[1])
+        table.foreign_keys.add(ForeignKey(tuple(p[3] for p in parts), parts[0][2],
+                                          tuple(p[4] or "" for p in parts), parts[0][6].upper()))
+    for _seq, idx, unique, origin, _partial in conn.execute(f"PRAGMA index_list({quoted})"):
+        if origin != "c":
+            continue  # PRIMARY KEY / UNIQUE constraints belong to the columns, not to CREATE INDEX
+        cols = tuple(str(r[2]) for r in conn.execute(f"PRAGMA index_info({_quote(idx)})"))
+        table.indexes[idx] = Index(idx, cols, bool(unique))
+    for col in _sqlite_unique_columns(conn, quoted):
+        table.checks.add(f"UNIQUE ({col})")
+    return table
+
+
+def _sqlite_unique_columns(conn: sqlite3.Connection, quoted: str) -> list[str]:
+    out = []
+    for _seq, idx, unique, origin, _partial in conn.execute(f"PRAGMA index_list({quoted})"):
+        if unique and origin == "u":
+            out.append(", ".join(str(r[2]) for r in conn.execute(f"PRAGMA index_info({_quote(idx)})")))
+    return sorted(out)
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+_CAST = re.compile(r"^\((.*)\)$|^(.*?)::[a-z_ ]+(?:\[\])?(?:\(\d+(?:,\d+)?\))?$", re.S)
+
+
+def normalise_default(value: Any) -> str | None:
+    """One spelling per default: ``'x'::text`` → ``'x'``, ``now()`` → ``CURRENT_TIMESTAMP``."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    while True:
+        match = _CAST.match(text)
+        if not match:
+            break
+        text = (match.group(1) if match.group(1) is not None else match.group(2)).strip()
+    lowered = text.lower()
+    if lowered in ("now()", "current_timestamp", "transaction_timestamp()"):
+        return "CURRENT_TIMESTAMP"
+    if lowered in ("true", "false"):
+        return lowered.upper()
+    if lowered == "null":
+        return None
+    return text
+
+
+# -- PostgreSQL --------------------------------------------------------------------------------
+
+_PG_COLUMNS = """
+SELECT c.relname, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+       pg_get_expr(d.adbin, d.adrelid), a.attidentity
+FROM pg_attribute a
+JOIN pg_class c ON c.oid = a.attrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY c.relname, a.attnum
+"""
+_PG_CONSTRAINTS = """
+SELECT c.relname, k.contype, pg_get_constraintdef(k.oid), k.conkey::int[],
+       f.relname, k.confkey::int[], k.confdeltype
+FROM pg_constraint k
+JOIN pg_class c ON c.oid = k.conrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_class f ON f.oid = k.confrelid
+WHERE n.nspname = current_schema()
+"""
+_PG_INDEXES = """
+SELECT t.relname, i.relname, x.indisunique, x.indkey::int[], pg_get_indexdef(x.indexrelid)
+FROM pg_index x
+JOIN pg_class i ON i.oid = x.indexrelid
+JOIN pg_class t ON t.oid = x.indrelid
+JOIN pg_namespace n ON n.oid = t.relnamespace
+WHERE n.nspname = current_schema()
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid)
+"""
+_PG_OTHERS = """
+SELECT 'view ' || viewname, definition FROM pg_views WHERE schemaname = current_schema()
+UNION ALL
+SELECT 'type ' || t.typname, string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder)
+FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid JOIN pg_namespace n ON n.oid = t.typnamespace
+WHERE n.nspname = current_schema() GROUP BY t.typname
+UNION ALL
+SELECT 'trigger ' || tg.tgname, pg_get_triggerdef(tg.oid) FROM pg_trigger tg
+JOIN pg_class c ON c.oid = tg.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = current_schema() AND NOT tg.tgisinternal
+"""
+_FK_ACTIONS = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
+_PG_TYPES = {"character varying": "VARCHAR", "timestamp with time zone": "TIMESTAMPTZ",
+             "timestamp without time zone": "TIMESTAMP", "double precision": "DOUBLE PRECISION",
+             "time without time zone": "TIME", "character": "CHAR"}
+
+
+def pg_type(spelled: str) -> str:
+    base, _, rest = spelled.partition("(")
+    name = _PG_TYPES.get(base.strip(), base.strip()).upper()
+    return name + ("(" + rest.replace(" ", "") if rest else "")
+
+
+def read_postgres(conn: Any) -> Schema:
+    """``conn`` is a psycopg connection whose ``search_path`` starts with the schema to read."""
+    schema = Schema()
+    attnames: dict[tuple[str, int], str] = {}
+    for rel, num, col, ctype, notnull, default, identity in conn.execute(_PG_COLUMNS).fetchall():
+        attnames[(rel, num)] = col
+        if rel == TRACKING:
+            continue
+        table = schema.tables.setdefault(rel, Table(rel))
+        shown = "IDENTITY" if identity else normalise_default(default)
+        table.columns[col] = Column(col, pg_type(ctype), not notnull, shown)
+    _pg_constraints(conn, schema, attnames)
+    for rel, name, unique, _keys, definition in conn.execute(_PG_INDEXES).fetchall():
+        if rel in schema.tables:
+            cols = definition.rsplit("(", 1)[-1].rstrip(")").replace('"', "")
+            schema.tables[rel].indexes[name] = Index(name, tuple(c.strip() for c in cols.split(",")), bool(unique))
+    for key, definition in conn.execute(_PG_OTHERS).fetchall():
+        schema.others[key] = " ".join(str(definition).split())
+    return schema
+
+
+def _pg_constraints(conn: Any, schema: Schema, names: dict[tuple[str, int], str]) -> None:
+    rows = conn.execute(_PG_CONSTRAINTS).fetchall()
+    for rel, kind, definition, keys, ref_rel, ref_keys, on_delete in rows:
+        table = schema.tables.get(rel)
+        if table is None:
+            continue
+        cols = tuple(names.get((rel, k), "?") for k in keys or ())
+        if kind == "p":
+            for col in cols:
+                table.columns[col] = _with_pk(table.columns[col])
+        elif kind == "f":
+            ref_cols = tuple(names.get((ref_rel, k), "?") for k in ref_keys or ())
+            table.foreign_keys.add(ForeignKey(cols, ref_rel, ref_cols, _FK_ACTIONS.get(on_delete, "NO ACTION")))
+        elif kind == "u":
+            table.checks.add(f"UNIQUE ({', '.join(cols)})")
+        elif kind == "c":
+            table.checks.add(" ".join(definition.split()))
+
+
+def _with_pk(col: Column) -> Column:
+    return Column(col.name, col.type, False, col.default, True)
