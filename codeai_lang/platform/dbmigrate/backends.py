@@ -46,6 +46,10 @@ class AppliedRow:
 
 class Backend(ABC):
     dialect: str
+    # Whether ``-- codeai:no-transaction`` migrations run outside a transaction here. SQLite has
+    # nothing that needs it (no CONCURRENTLY) and no whole-run lock, so there they keep the
+    # transaction and with it the exactly-once guarantee between concurrent runners.
+    runs_outside_transactions = False
 
     def __init__(self, target: DatabaseTarget) -> None:
         self.target = target
@@ -84,6 +88,13 @@ class Backend(ABC):
     @property
     @abstractmethod
     def placeholder(self) -> str: ...
+
+    def bound_statement(self, deadline: Deadline) -> None:
+        """Outside a transaction: let the next statement run no longer than the deadline allows."""
+        return None
+
+    def unbound_statement(self) -> None:
+        return None
 
     def applied(self) -> dict[int, AppliedRow]:
         if not self.tracking_exists():
@@ -253,6 +264,7 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
 
 class PostgresBackend(Backend):
     dialect = "postgres"
+    runs_outside_transactions = True
 
     def __init__(self, target: DatabaseTarget) -> None:
         super().__init__(target)
@@ -327,6 +339,16 @@ class PostgresBackend(Backend):
 
     def commit(self) -> None:
         self.conn.execute("COMMIT")
+
+    def bound_statement(self, deadline: Deadline) -> None:
+        remaining = deadline.remaining()
+        if remaining is not None:
+            self.execute("SELECT set_config('statement_timeout', %s, false)", (f"{max(1, int(remaining * 1000))}ms",))
+
+    def unbound_statement(self) -> None:
+        if self.conn is not None and not self.conn.closed:
+            with contextlib.suppress(Exception):
+                self.execute("SELECT set_config('statement_timeout', '0', false)")
 
     def rollback(self) -> None:
         from psycopg.pq import TransactionStatus

@@ -23,11 +23,8 @@ from codeai_lang.platform.dbmigrate.discovery import Migration
 from codeai_lang.platform.dbmigrate.errors import MigrateError, SqlFileError
 from codeai_lang.platform.dbmigrate.lintfacts import Fact, PgSyntaxError, pg_facts, sqlite_facts
 from codeai_lang.platform.dbmigrate.scratch import Scratch, ScratchFailed
-from codeai_lang.platform.dbmigrate.sqltext import Statement, select_dialect, split_statements
+from codeai_lang.platform.dbmigrate.sqltext import Statement, has_marker, select_dialect, split_statements
 
-_MARKER = r"^\s*--\s*codeai:{}\b"
-_CONTRACT = re.compile(_MARKER.format("contract"), re.I | re.M)
-NO_TRANSACTION = re.compile(_MARKER.format("no-transaction"), re.I | re.M)
 _ALLOW = re.compile(r"--\s*codeai:allow\s+((?:CAI\d{3}[\s,]*)+)", re.I)
 _SQLITE_SYNTAX = ("syntax error", "incomplete input", "unrecognized token")
 _NEAR = re.compile(r'near "([^"]*)"')
@@ -157,8 +154,8 @@ class _Rules:
     def __init__(self, text: str, direction: str, dialect: str, history: _History) -> None:
         self.up = direction == "up"
         self.pg = dialect == "postgres"
-        self.contract = bool(_CONTRACT.search(text))
-        self.no_transaction = bool(NO_TRANSACTION.search(text))
+        self.contract = has_marker(text, "contract")
+        self.no_transaction = has_marker(text, "no-transaction")
         self.history = history
         self.created: set[str] = set()
 

@@ -21,6 +21,11 @@ _BLOCK_START = re.compile(
 _TXN_CONTROL = {"BEGIN", "COMMIT", "ROLLBACK", "END", "START"}
 
 
+def has_marker(text: str, name: str) -> bool:
+    """Whether a line of ``text`` is the comment ``-- codeai:NAME`` (``no-transaction``, ``contract``)."""
+    return re.search(rf"^\s*--\s*codeai:{re.escape(name)}(?![\w-])", text, re.I | re.M) is not None
+
+
 @dataclass(frozen=True)
 class Statement:
     index: int  # 1-based position in the file (for this dialect)
