@@ -290,6 +290,50 @@ def scratch_factory(dialect: str, target: DatabaseTarget) -> Callable[[], Scratc
     return lambda: open_scratch(dialect, target)
 
 
+@migrate_app.command("generate")
+def generate_cmd(
+    name: Annotated[str, typer.Argument(help="snake_case description, e.g. add_orders_table")],
+    source: Annotated[Path, typer.Option("--from", help="The .cai file or project directory with the entities")]
+    = Path("."),
+    directory: Annotated[Path, typer.Option("--dir", help="The migration directory (read, then written)")]
+    = Path("migrations"),
+    dialect: DialectOpt = None,
+    allow_destructive: Annotated[bool, typer.Option("--allow-destructive",
+                                                    help="Write drops and narrowing type changes too")] = False,
+    database_url: UrlOpt = None, config: ConfigOpt = None,
+) -> None:
+    """Write the up/down pair that brings the schema to what the `entity` declarations say."""
+    from codeai_lang.files.sources import SourceError, read_source
+    from codeai_lang.files.sources import discover as discover_sources
+    from codeai_lang.platform.dbmigrate.generate import generate
+
+    cfg = load_effective_config(config, database_url)
+    target = target_from_config(cfg)
+    chosen = dialect.value if dialect else target.driver
+    if chosen == "postgres" and target.driver != "postgres":
+        raise fail("--dialect postgres needs a PostgreSQL database for its scratch schema "
+                   "(--database-url postgresql://… or database.driver: postgres)", EXIT_USAGE)
+    try:
+        sources = [(path, read_source(path).text) for path in discover_sources([str(source)])]
+    except SourceError as exc:
+        raise fail(str(exc), EXIT_USAGE) from exc
+    if not sources:
+        raise fail(f"no .cai files under {source}", EXIT_USAGE)
+    try:
+        result = generate(name, sources, directory, chosen, target, allow_destructive)
+    except MigrateError as exc:
+        raise fail(str(exc), exc.exit_code) from exc
+    except OSError as exc:
+        raise fail(f"cannot write into {directory}: {exc.strerror or exc}", EXIT_USAGE) from exc
+    if result.up_file is None:
+        say("no changes: the migrations already build the schema the entities declare")
+        return
+    for change in result.plan.changes:
+        say(f"  {change}")
+    emit(str(result.up_file))
+    emit(str(result.down_file))
+
+
 @config_app.command("show")
 def config_show(output: Annotated[Format, typer.Option("--output", "-o", help="text or json")] = Format.text,
                 database_url: UrlOpt = None, config: ConfigOpt = None) -> None:

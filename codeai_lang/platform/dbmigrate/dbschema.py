@@ -48,6 +48,7 @@ class Table:
     foreign_keys: set[ForeignKey] = field(default_factory=set)
     indexes: dict[str, Index] = field(default_factory=dict)
     checks: set[str] = field(default_factory=set)  # normalised CHECK expressions (PostgreSQL)
+    enums: dict[str, tuple[str, ...]] = field(default_factory=dict)  # desired schemas only: column → values
 
 
 @dataclass

@@ -1,0 +1,378 @@
+"""``codeai migrate generate``: the declarative diff from the current schema to the entities'.
+
+Current = the existing migrations applied to a scratch database and introspected; desired =
+:func:`entities.desired_schema`. Each change is a pair of up and down statements, so the down
+file is the exact inverse, in reverse order. Destructive changes (drops, narrowing type changes)
+are only written with ``allow_destructive``; renames are never guessed (a renamed field is a
+drop plus an add, hence destructive). Changes a dialect cannot make in place (most column
+changes on SQLite) are refused with what to write by hand.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from codeai_lang.files.atomic import atomic_write
+from codeai_lang.platform.dbmigrate.dbschema import Column, ForeignKey, Index, Schema, Table
+from codeai_lang.platform.dbmigrate.discovery import Migration, checksum, discover
+from codeai_lang.platform.dbmigrate.entities import desired_schema, read_entities
+from codeai_lang.platform.dbmigrate.errors import MigrateError, UsageError
+from codeai_lang.platform.dbmigrate.scratch import ScratchFailed, open_scratch
+from codeai_lang.platform.dbmigrate.target import DatabaseTarget
+
+_LITERAL = re.compile(r"^(-?\d+(\.\d+)?|'([^']|'')*'|TRUE|FALSE|CURRENT_TIMESTAMP)$", re.I)
+_WIDER = {("INTEGER", "BIGINT"), ("VARCHAR", "TEXT"), ("REAL", "DOUBLE PRECISION"), ("INTEGER", "NUMERIC"),
+          ("BIGINT", "NUMERIC"), ("TIMESTAMP", "TIMESTAMPTZ")}
+
+
+@dataclass
+class Plan:
+    up: list[str] = field(default_factory=list)
+    down: list[str] = field(default_factory=list)  # already in the order to run
+    changes: list[str] = field(default_factory=list)  # for people, one per change
+    destructive: list[str] = field(default_factory=list)
+    unsupported: list[str] = field(default_factory=list)
+
+    def add(self, change: str, up: list[str], down: list[str], destructive: bool = False) -> None:
+        self.changes.append(change)
+        if destructive:
+            self.destructive.append(change)
+        self.up.extend(up)
+        self.down[:0] = down  # the inverse runs in reverse order
+
+    @property
+    def empty(self) -> bool:
+        return not self.changes and not self.unsupported
+
+
+def plan(current: Schema, desired: Schema, dialect: str) -> Plan:
+    out = Plan()
+    sql = _Sql(dialect)
+    gone = [current.tables[n] for n in _ordered(current, set(current.tables) - set(desired.tables))]
+    for table in reversed(gone):  # dependants first
+        out.add(f"drop table {table.name}", [sql.drop_table(table)], sql.create_table(table), destructive=True)
+    for name in _ordered(desired, set(desired.tables) - set(current.tables)):
+        table = desired.tables[name]
+        out.add(f"create table {name}", sql.create_table(table), [sql.drop_table(table)])
+    for name in sorted(set(desired.tables) & set(current.tables)):
+        _table_changes(current.tables[name], desired.tables[name], sql, out)
+    return out
+
+
+def _ordered(schema: Schema, names: set[str]) -> list[str]:
+    """Referenced tables before the tables that reference them (self-references ignored)."""
+    done: list[str] = []
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in done or name not in names or name in path:
+            return
+        for fk in sorted(schema.tables[name].foreign_keys, key=repr):
+            visit(fk.ref_table, (*path, name))
+        done.append(name)
+
+    for name in sorted(names):
+        visit(name, ())
+    return done
+
+
+def _table_changes(cur: Table, want: Table, sql: _Sql, out: Plan) -> None:
+    t = cur.name
+    dropped_cols = [c for c in cur.columns if c not in want.columns]
+    for name, idx in sorted(cur.indexes.items()):
+        if want.indexes.get(name) != idx:
+            out.add(f"drop index {name}", [sql.drop_index(idx)], [sql.create_index(t, idx)])
+    for col in dropped_cols:
+        column = cur.columns[col]
+        fks = [fk for fk in cur.foreign_keys if col in fk.columns]
+        if sql.pg or not column.primary_key:
+            out.add(f"drop column {t}.{col}", [sql.drop_column(t, col)],
+                    [sql.add_column(t, column, fks[0] if fks else None, cur.enums.get(col))], destructive=True)
+        if not sql.pg and (column.primary_key or (not column.nullable and column.default is None)):
+            out.unsupported.append(f"{t}.{col}: SQLite cannot re-add it in the down migration "
+                                   "(primary key or NOT NULL without a default): rebuild the table by hand")
+    for col, column in want.columns.items():
+        if col not in cur.columns:
+            _added_column(t, column, want, sql, out)
+        elif cur.columns[col] != column:
+            _changed_column(t, cur.columns[col], column, sql, out)
+    _foreign_key_changes(cur, want, sql, out)
+    for name, idx in sorted(want.indexes.items()):
+        if cur.indexes.get(name) != idx:
+            out.add(f"create index {name}", [sql.create_index(t, idx)], [sql.drop_index(idx)])
+
+
+def _added_column(t: str, column: Column, want: Table, sql: _Sql, out: Plan) -> None:
+    fk = next((fk for fk in want.foreign_keys if column.name in fk.columns), None)
+    if not column.nullable and column.default is None:
+        out.unsupported.append(f"{t}.{column.name} is required and has no default: rows already in {t} have no "
+                               "value for it. Give the field a default(…), or add it optional, backfill, then "
+                               "make it required in a later generate")
+        return
+    if not sql.pg and (column.primary_key or (column.default is not None and not sql.constant(column.default))
+                       or (fk is not None and column.default is not None)):
+        out.unsupported.append(f"{t}.{column.name}: SQLite cannot ADD COLUMN with a primary key, a non-constant "
+                               "default or a foreign key with a default: rebuild the table by hand")
+        return
+    out.add(f"add column {t}.{column.name}", [sql.add_column(t, column, fk, want.enums.get(column.name))],
+            [sql.drop_column(t, column.name)])
+
+
+def _changed_column(t: str, cur: Column, want: Column, sql: _Sql, out: Plan) -> None:
+    what = f"{t}.{cur.name}"
+    if not sql.pg:
+        out.unsupported.append(f"{what}: changing {_what_changed(cur, want)} needs a table rebuild on SQLite "
+                               "(create the new table, copy, drop, rename): write it by hand")
+        return
+    if cur.primary_key != want.primary_key or "IDENTITY" in (cur.default, want.default) and cur.default != want.default:
+        out.unsupported.append(f"{what}: changing a primary key or an identity column is not generated")
+        return
+    q = sql.q
+    if cur.type != want.type:
+        narrowing = not _widens(cur.type, want.type)
+        out.add(f"change type of {what}: {cur.type} → {want.type}" + (" (narrowing)" if narrowing else ""),
+                [f"ALTER TABLE {q(t)} ALTER COLUMN {q(cur.name)} TYPE {want.type} USING {q(cur.name)}::{want.type}"],
+                [f"ALTER TABLE {q(t)} ALTER COLUMN {q(cur.name)} TYPE {cur.type} USING {q(cur.name)}::{cur.type}"],
+                destructive=narrowing)
+    if cur.default != want.default:
+        out.add(f"default of {what}: {cur.default} → {want.default}",
+                [sql.set_default(t, cur.name, want.default)], [sql.set_default(t, cur.name, cur.default)])
+    if cur.nullable and not want.nullable:
+        check = q(f"{t}_{cur.name}_not_null")
+        out.add(f"{what} becomes NOT NULL", [
+            f"ALTER TABLE {q(t)} ADD CONSTRAINT {check} CHECK ({q(cur.name)} IS NOT NULL) NOT VALID",
+            f"ALTER TABLE {q(t)} VALIDATE CONSTRAINT {check}",
+            f"ALTER TABLE {q(t)} ALTER COLUMN {q(cur.name)} SET NOT NULL",
+            f"ALTER TABLE {q(t)} DROP CONSTRAINT {check}"],
+            [f"ALTER TABLE {q(t)} ALTER COLUMN {q(cur.name)} DROP NOT NULL"])
+    elif want.nullable and not cur.nullable:
+        out.add(f"{what} becomes nullable", [f"ALTER TABLE {q(t)} ALTER COLUMN {q(cur.name)} DROP NOT NULL"],
+                [f"ALTER TABLE {q(t)} ALTER COLUMN {q(cur.name)} SET NOT NULL"])
+
+
+def _foreign_key_changes(cur: Table, want: Table, sql: _Sql, out: Plan) -> None:
+    """Foreign keys of columns both sides have (new and dropped columns carry their own)."""
+    both = set(cur.columns) & set(want.columns)
+    old = {fk for fk in cur.foreign_keys if set(fk.columns) <= both}
+    new = {fk for fk in want.foreign_keys if set(fk.columns) <= both}
+    for fk in sorted(old - new, key=repr):
+        if not sql.pg:
+            out.unsupported.append(f"{cur.name}.{fk.columns[0]}: dropping a foreign key needs a table rebuild "
+                                   "on SQLite: write it by hand")
+            continue
+        out.add(f"drop foreign key {cur.name}({', '.join(fk.columns)}) → {fk.ref_table}",
+                [sql.drop_fk(cur.name, fk)], sql.add_fk(cur.name, fk))
+    for fk in sorted(new - old, key=repr):
+        if not sql.pg:
+            out.unsupported.append(f"{cur.name}.{fk.columns[0]}: adding a foreign key to an existing column needs "
+                                   "a table rebuild on SQLite: write it by hand")
+            continue
+        out.add(f"add foreign key {cur.name}({', '.join(fk.columns)}) → {fk.ref_table}",
+                sql.add_fk(cur.name, fk), [sql.drop_fk(cur.name, fk)])
+
+
+def _what_changed(cur: Column, want: Column) -> str:
+    parts = [name for name, a, b in (("the type", cur.type, want.type), ("nullability", cur.nullable, want.nullable),
+                                     ("the default", cur.default, want.default),
+                                     ("the primary key", cur.primary_key, want.primary_key)) if a != b]
+    return " and ".join(parts) or "the column"
+
+
+def _widens(old: str, new: str) -> bool:
+    """A type change that keeps every value (``INTEGER`` → ``BIGINT``, ``VARCHAR(50)`` → ``VARCHAR(80)``)."""
+    base_old, args_old = _split_type(old)
+    base_new, args_new = _split_type(new)
+    if base_old == base_new:
+        if not args_new:
+            return True
+        return bool(args_old) and all(n >= o for o, n in zip(args_old, args_new, strict=False)) and (
+            len(args_old) < 2 or args_new[0] - args_new[1] >= args_old[0] - args_old[1])
+    return (base_old, base_new) in _WIDER
+
+
+def _split_type(spelled: str) -> tuple[str, list[int]]:
+    base, _, rest = spelled.partition("(")
+    return base.strip().upper(), [int(n) for n in re.findall(r"\d+", rest)]
+
+
+class _Sql:
+    """The dialect's spelling of each statement."""
+
+    def __init__(self, dialect: str) -> None:
+        self.pg = dialect == "postgres"
+
+    @staticmethod
+    def q(name: str) -> str:
+        return name if re.fullmatch(r"[a-z_][a-z0-9_]*", name) else '"' + name.replace('"', '""') + '"'
+
+    @staticmethod
+    def constant(default: str) -> bool:
+        return bool(_LITERAL.match(default)) and default.upper() != "CURRENT_TIMESTAMP"
+
+    def default_sql(self, default: str) -> str:
+        return default if _LITERAL.match(default) or self.pg else f"({default})"
+
+    def column(self, col: Column, fk: ForeignKey | None, enum: tuple[str, ...] | None, inline_pk: bool) -> str:
+        parts = [self.q(col.name), col.type]
+        if col.primary_key and inline_pk:
+            parts.append("PRIMARY KEY")
+        if col.default == "IDENTITY":
+            parts.append("GENERATED BY DEFAULT AS IDENTITY")
+        if not col.nullable and not col.primary_key:
+            parts.append("NOT NULL")
+        if col.default is not None and col.default != "IDENTITY":
+            parts.append(f"DEFAULT {self.default_sql(col.default)}")
+        if enum:
+            values = ", ".join("'" + v.replace("'", "''") + "'" for v in enum)
+            parts.append(f"CHECK ({self.q(col.name)} IN ({values}))")
+        if fk is not None:
+            parts.append(f"REFERENCES {self.q(fk.ref_table)} ({', '.join(map(self.q, fk.ref_columns))})")
+            if fk.on_delete != "NO ACTION":
+                parts.append(f"ON DELETE {fk.on_delete}")
+        return " ".join(parts)
+
+    def create_table(self, table: Table) -> list[str]:
+        fk_of = {fk.columns[0]: fk for fk in table.foreign_keys if len(fk.columns) == 1}
+        pks = [c.name for c in table.columns.values() if c.primary_key]
+        lines = [self.column(c, fk_of.get(c.name), table.enums.get(c.name), len(pks) == 1)
+                 for c in table.columns.values()]
+        if len(pks) > 1:
+            lines.append(f"PRIMARY KEY ({', '.join(map(self.q, pks))})")
+        body = ",\n    ".join(lines)
+        stmts = [f"CREATE TABLE IF NOT EXISTS {self.q(table.name)} (\n    {body}\n)"]
+        return stmts + [self.create_index(table.name, idx) for _, idx in sorted(table.indexes.items())]
+
+    def drop_table(self, table: Table) -> str:
+        return f"DROP TABLE IF EXISTS {self.q(table.name)}"
+
+    def create_index(self, table: str, idx: Index) -> str:
+        unique = "UNIQUE " if idx.unique else ""
+        return (f"CREATE {unique}INDEX IF NOT EXISTS {self.q(idx.name)} ON {self.q(table)} "
+                f"({', '.join(map(self.q, idx.columns))})")
+
+    def drop_index(self, idx: Index) -> str:
+        return f"DROP INDEX IF EXISTS {self.q(idx.name)}"
+
+    def add_column(self, table: str, col: Column, fk: ForeignKey | None, enum: tuple[str, ...] | None) -> str:
+        guard = "IF NOT EXISTS " if self.pg else ""
+        return f"ALTER TABLE {self.q(table)} ADD COLUMN {guard}{self.column(col, fk, enum, True)}"
+
+    def drop_column(self, table: str, col: str) -> str:
+        guard = "IF EXISTS " if self.pg else ""
+        return f"ALTER TABLE {self.q(table)} DROP COLUMN {guard}{self.q(col)}"
+
+    def set_default(self, table: str, col: str, default: str | None) -> str:
+        action = "DROP DEFAULT" if default is None else f"SET DEFAULT {self.default_sql(default)}"
+        return f"ALTER TABLE {self.q(table)} ALTER COLUMN {self.q(col)} {action}"
+
+    def fk_name(self, table: str, fk: ForeignKey) -> str:
+        return self.q(f"{table}_{'_'.join(fk.columns)}_fkey")  # PostgreSQL's own name for an inline REFERENCES
+
+    def add_fk(self, table: str, fk: ForeignKey) -> list[str]:
+        name = self.fk_name(table, fk)
+        action = f" ON DELETE {fk.on_delete}" if fk.on_delete != "NO ACTION" else ""
+        return [f"ALTER TABLE {self.q(table)} ADD CONSTRAINT {name} FOREIGN KEY ({', '.join(map(self.q, fk.columns))}) "
+                f"REFERENCES {self.q(fk.ref_table)} ({', '.join(map(self.q, fk.ref_columns))}){action} NOT VALID",
+                f"ALTER TABLE {self.q(table)} VALIDATE CONSTRAINT {name}"]
+
+    def drop_fk(self, table: str, fk: ForeignKey) -> str:
+        return f"ALTER TABLE {self.q(table)} DROP CONSTRAINT IF EXISTS {self.fk_name(table, fk)}"
+
+
+def render(header: list[str], statements: list[str]) -> str:
+    """One migration file: a comment header, then one statement per paragraph."""
+    lines = [f"-- {line}" if line else "--" for line in header]
+    return "\n".join(lines) + "\n\n" + "".join(f"{st};\n\n" for st in statements).rstrip("\n") + "\n"
+
+
+# -- the command ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Generated:
+    plan: Plan
+    up_file: Path | None = None  # None: nothing written (no changes)
+    down_file: Path | None = None
+
+
+class GenerateRefused(MigrateError):
+    """Destructive or unsupported changes, or entities that do not map (exit 1, nothing written)."""
+
+
+def generate(name: str, sources: list[tuple[str, str]], directory: Path, dialect: str,
+             target: DatabaseTarget | None, allow_destructive: bool = False,
+             now: datetime | None = None) -> Generated:
+    """Diff the entities of ``sources`` against what the migrations of ``directory`` build; write a pair."""
+    desired = desired_schema(read_entities(sources), dialect)
+    existing = discover(directory) if directory.is_dir() else []
+    current = current_schema(existing, dialect, target)
+    result = plan(current, desired, dialect)
+    if result.empty:
+        return Generated(result)
+    if result.unsupported:
+        raise GenerateRefused("these changes cannot be generated; nothing was written:\n  "
+                              + "\n  ".join(result.unsupported))
+    if result.destructive and not allow_destructive:
+        raise GenerateRefused("destructive changes need --allow-destructive (renames are never guessed: a "
+                              "renamed field is a drop and an add); nothing was written:\n  "
+                              + "\n  ".join(result.destructive))
+    up_text, down_text = _texts(result, sources, dialect)
+    version, slug = _version(directory, name, now)
+    up_file = directory / f"{version}_{slug}.up.sql"
+    down_file = directory / f"{version}_{slug}.down.sql"
+    _check_lint(existing, Migration(int(version), slug, str(up_file), str(down_file), up_text, down_text,
+                                    checksum(up_text.encode())), dialect, target)
+    directory.mkdir(parents=True, exist_ok=True)
+    atomic_write(up_file, up_text)
+    atomic_write(down_file, down_text)
+    return Generated(result, up_file, down_file)
+
+
+def current_schema(existing: list[Migration], dialect: str, target: DatabaseTarget | None) -> Schema:
+    """What the existing migrations build, read back from a scratch database."""
+    with open_scratch(dialect, target) as scratch:
+        for mig in existing:
+            try:
+                scratch.run(mig, "up")
+            except ScratchFailed as exc:
+                raise GenerateRefused(f"the existing migrations do not run on a scratch {dialect} database: "
+                                      f"{exc}") from exc
+        return scratch.schema()
+
+
+def _texts(result: Plan, sources: list[tuple[str, str]], dialect: str) -> tuple[str, str]:
+    origin = ", ".join(path for path, _ in sources[:3]) + (" …" if len(sources) > 3 else "")
+    header = [f"Generated by `codeai migrate generate` from {origin} ({dialect}).", "",
+              *(f"  {change}" for change in result.changes)]
+    if result.destructive:
+        header += ["", "codeai:contract", "Destructive (written with --allow-destructive): "
+                   + "; ".join(result.destructive)]
+    up = render(header, result.up)
+    down = render([f"Reverts the changes of the matching up file ({dialect})."], result.down)
+    return up, down
+
+
+def _version(directory: Path, name: str, now: datetime | None) -> tuple[str, str]:
+    slug = re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")
+    if not slug or not slug[0].isalpha():
+        raise UsageError(f"invalid migration name {name!r}: use letters, digits and underscores, "
+                         "starting with a letter (e.g. add_orders_table)")
+    stamp = (now or datetime.now(UTC)).replace(microsecond=0)
+    taken = {p.name[:14] for p in directory.glob("*.sql")} if directory.is_dir() else set()
+    while stamp.strftime("%Y%m%d%H%M%S") in taken or (taken and stamp.strftime("%Y%m%d%H%M%S") <= max(taken)):
+        stamp += timedelta(seconds=1)
+    return stamp.strftime("%Y%m%d%H%M%S"), slug
+
+
+def _check_lint(existing: list[Migration], new: Migration, dialect: str, target: DatabaseTarget | None) -> None:
+    """The generated pair must pass `migrate lint` (round trip included) before it is written."""
+    from codeai_lang.platform.dbmigrate.lint import lint
+
+    result = lint([*existing, new], dialect, lambda: open_scratch(dialect, target))
+    problems = [f"{f.path}: {d.code} {d.message}" for f in result.files if f.path in (new.up_file, new.down_file)
+                for d in f.diagnostics if d.is_error]
+    if problems:
+        raise GenerateRefused("the generated migration does not pass `migrate lint` (a bug: please report it); "
+                              "nothing was written:\n  " + "\n  ".join(problems))

@@ -1,0 +1,219 @@
+"""`codeai migrate generate` end to end on SQLite and on the real PostgreSQL: generate → up →
+generate says "no changes"; add a field → generate → up → down restores the schema; destructive
+changes refused without --allow-destructive; generated migrations pass `migrate lint`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pg_server import Db, db_fixture, invoke  # noqa: F401
+
+V1 = """#version 2.0
+entity Author {
+    id: uuid, primary, auto
+    name: string, required
+    email: string, unique
+}
+
+entity Book {
+    id: uuid, primary, auto
+    title: string, required
+    author: ref(Author), required
+    price: decimal(6, 2)
+    genres: list(string)
+    status: enum(draft, live), default(draft)
+    published: boolean, default(false)
+    created_at: timestamp, default(now())
+    deleted_at: timestamp, soft_delete
+    index: [author, created_at]
+}
+"""
+
+
+class Project:
+    def __init__(self, db: Db, tmp_path: Path) -> None:
+        self.db, self.root = db, tmp_path
+        self.app = tmp_path / "app.cai"
+        self.migrations = tmp_path / "migrations"
+        self.config = tmp_path / "empty.yaml"
+        self.config.write_text("# tests pass --database-url\n")
+
+    def codeai(self, *args: str) -> tuple[int, str, str]:
+        result = invoke("migrate", *args, "--database-url", self.db.url, config=self.config)
+        return result.exit_code, result.stdout, result.stderr
+
+    def generate(self, name: str, *extra: str) -> tuple[int, str, str]:
+        return self.codeai("generate", name, "--from", str(self.app), "--dir", str(self.migrations), *extra)
+
+    def up(self) -> None:
+        code, _, err = self.codeai("up", "--dir", str(self.migrations))
+        assert code == 0, err
+
+    def down(self) -> None:
+        code, _, err = self.codeai("down", "--dir", str(self.migrations))
+        assert code == 0, err
+
+    def files(self) -> list[str]:
+        return sorted(p.name for p in self.migrations.glob("*.sql")) if self.migrations.is_dir() else []
+
+    def execute(self, sql: str) -> list[Any]:
+        """Like the application would: on SQLite with foreign keys enforced (a per-connection pragma)."""
+        if self.db.kind != "sqlite":
+            return self.db.query(sql)
+        import sqlite3
+
+        with sqlite3.connect(self.db.target.sqlite_path) as conn:
+            conn.execute("PRAGMA foreign_keys = ON")
+            return conn.execute(sql).fetchall()
+
+    def schema(self) -> dict[str, Any]:
+        snap = self.db.snapshot()
+        snap.pop("tracking")
+        return snap
+
+    def lint(self) -> tuple[int, str]:
+        dialect = self.db.kind
+        code, out, err = self.codeai("lint", "--dir", str(self.migrations), "--dialect", dialect)
+        return code, out + err
+
+
+@pytest.fixture
+def project(db: Db, tmp_path: Path) -> Project:
+    return Project(db, tmp_path)
+
+
+def test_generate_up_then_no_changes(project: Project) -> None:
+    project.app.write_text(V1)
+    code, out, err = project.generate("initial")
+    assert code == 0, err
+    assert len(out.splitlines()) == 2 and "create table authors" in err and "create table books" in err
+    project.up()
+    assert {"authors", "books"} <= project.db.tables()
+    assert set(project.db.columns("books")) == {"id", "title", "author", "price", "genres", "status", "published",
+                                                "created_at", "deleted_at"}
+    assert {"ux_authors_email", "idx_books_author_created_at"} <= project.db.indexes()
+    before = project.files()
+    code, out, err = project.generate("again")
+    assert code == 0 and out == "" and "no changes" in err
+    assert project.files() == before
+    code, report = project.lint()
+    assert code == 0, report
+
+
+def test_foreign_key_enum_check_and_defaults_are_enforced(project: Project) -> None:
+    project.app.write_text(V1)
+    assert project.generate("initial")[0] == 0
+    project.up()
+    with pytest.raises(Exception, match="(?i)foreign key"):
+        project.execute("INSERT INTO books (title, author) VALUES ('t', '00000000-0000-4000-8000-000000000000')")
+    project.execute("INSERT INTO authors (name) VALUES ('ann')")
+    [(author_id,)] = project.execute("SELECT id FROM authors")
+    assert len(str(author_id)) == 36  # generated uuid
+    with pytest.raises(Exception, match="(?i)check"):
+        project.execute(f"INSERT INTO books (title, author, status) VALUES ('t', '{author_id}', 'nope')")
+    project.execute(f"INSERT INTO books (title, author) VALUES ('t', '{author_id}')")
+    assert project.db.query("SELECT status FROM books") == [("draft",)]
+
+
+def test_add_a_field_then_up_and_down_restore_the_schema(project: Project) -> None:
+    project.app.write_text(V1)
+    assert project.generate("initial")[0] == 0
+    project.up()
+    original = project.schema()
+    project.app.write_text(V1.replace("    deleted_at:", "    subtitle: text\n    stock: integer, default(0)\n"
+                                                          "    isbn: string, unique\n    deleted_at:"))
+    code, _, err = project.generate("add_book_details")
+    assert code == 0, err
+    assert "add column books.subtitle" in err and "create index ux_books_isbn" in err
+    project.up()
+    assert {"subtitle", "stock", "isbn"} <= set(project.db.columns("books"))
+    assert project.generate("nothing")[2].count("no changes") == 1
+    project.down()
+    assert project.schema() == original
+    code, report = project.lint()
+    assert code == 0, report
+
+
+def test_destructive_changes_are_refused_without_the_flag(project: Project) -> None:
+    project.app.write_text(V1)
+    assert project.generate("initial")[0] == 0
+    project.up()
+    before = project.files()
+    project.app.write_text(V1.replace("    price: decimal(6, 2)\n", "    cost: decimal(6, 2)\n"))  # a rename
+    code, out, err = project.generate("rename_price")
+    assert code == 1 and out == ""
+    assert "drop column books.price" in err and "renames are never guessed" in err
+    assert project.files() == before
+    code, out, err = project.generate("rename_price", "--allow-destructive")
+    assert code == 0, err
+    up_file = Path(out.splitlines()[0])
+    text = up_file.read_text()
+    assert "-- codeai:contract" in text and "DROP COLUMN" in text and "ADD COLUMN" in text
+    project.up()
+    assert "cost" in project.db.columns("books") and "price" not in project.db.columns("books")
+    code, report = project.lint()
+    assert code == 0, report
+    project.app.write_text(V1.split("entity Book")[0])  # drop the whole entity
+    code, _, err = project.generate("drop_books")
+    assert code == 1 and "drop table books" in err
+
+
+def test_required_field_without_default_on_existing_table_is_refused(project: Project) -> None:
+    project.app.write_text(V1)
+    assert project.generate("initial")[0] == 0
+    project.up()
+    project.app.write_text(V1.replace("    deleted_at:", "    isbn: string, required\n    deleted_at:"))
+    code, _, err = project.generate("add_isbn")
+    assert code == 1 and "books.isbn is required and has no default" in err
+
+
+@pytest.mark.postgres
+def test_postgres_column_changes(tmp_path: Path) -> None:
+    from pg_server import make_db
+
+    project = Project(make_db("postgres", tmp_path), tmp_path)
+    project.app.write_text(V1)
+    assert project.generate("initial")[0] == 0
+    project.up()
+    original = project.schema()
+    changed = (V1.replace("    title: string, required\n", "    title: text, required\n")
+                 .replace("    genres: list(string)\n", "    genres: list(string), required\n")
+                 .replace("default(draft)", "default(live)"))
+    project.app.write_text(changed)
+    code, out, err = project.generate("widen_title")
+    assert code == 0, err
+    assert "change type of books.title: VARCHAR(255) → TEXT" in err and "books.genres becomes NOT NULL" in err
+    text = Path(out.splitlines()[0]).read_text()
+    assert "NOT VALID" in text and "VALIDATE CONSTRAINT" in text  # the safe SET NOT NULL recipe
+    project.up()
+    assert project.generate("nothing")[2].count("no changes") == 1
+    code, report = project.lint()
+    assert code == 0, report
+    project.down()
+    assert project.schema() == original
+    project.app.write_text(V1.replace("    title: string, required\n", "    title: string(40), required\n"))
+    code, _, err = project.generate("narrow_title")
+    assert code == 1 and "(narrowing)" in err
+
+
+def test_sqlite_column_change_needs_a_rebuild_and_says_so(tmp_path: Path) -> None:
+    from pg_server import make_db
+
+    project = Project(make_db("sqlite", tmp_path), tmp_path)
+    project.app.write_text(V1)
+    assert project.generate("initial")[0] == 0
+    project.up()
+    project.app.write_text(V1.replace("    genres: list(string)\n", "    genres: list(string), required\n"))
+    code, _, err = project.generate("require_genres")
+    assert code == 1 and "books.genres: changing nullability needs a table rebuild on SQLite" in err
+
+
+def test_invalid_entities_are_reported_with_positions(project: Project) -> None:
+    project.app.write_text(V1.replace("ref(Author)", "ref(Writer)"))
+    code, _, err = project.generate("initial")
+    assert code == 1 and "app.cai:11:" in err and "CAI202" in err
+    assert project.files() == []
+    code, _, err = project.codeai("generate", "x", "--from", str(project.root / "missing"))
+    assert code == 2 and "no such file or directory" in err
