@@ -217,3 +217,36 @@ def test_invalid_entities_are_reported_with_positions(project: Project) -> None:
     assert project.files() == []
     code, _, err = project.codeai("generate", "x", "--from", str(project.root / "missing"))
     assert code == 2 and "no such file or directory" in err
+
+
+@pytest.mark.postgres
+def test_the_worked_example_of_the_docs(tmp_path: Path) -> None:
+    """docs/sql-migrations.md "Worked example", step by step on the real PostgreSQL."""
+    from pg_server import make_db
+
+    project = Project(make_db("postgres", tmp_path), tmp_path)
+    project.app.write_text("#version 2.0\nentity Order {\n    id: uuid, primary, auto\n"
+                           "    total: decimal(10, 2), required\n}\n")
+    assert project.generate("orders")[0] == 0
+    project.up()
+    project.app.write_text("#version 2.0\nentity Customer {\n    id: uuid, primary, auto\n"
+                           "    email: string, required, unique\n}\n\nentity Order {\n"
+                           "    id: uuid, primary, auto\n    total: decimal(10, 2), required\n"
+                           "    customer: ref(Customer)\n    shipped_at: timestamp\n    index: [customer]\n}\n")
+    code, _, err = project.generate("add_customers")
+    assert code == 0, err
+    assert [line.strip() for line in err.splitlines()] == [
+        "create table customers", "add column orders.customer", "add column orders.shipped_at",
+        "create index idx_orders_customer"]
+    code, report = project.lint()
+    assert code == 0 and "0 errors, 2 warnings" in report and "[CAI506]" in report and "[CAI503]" in report
+    project.up()
+    assert "no changes" in project.generate("check")[2]
+    project.app.write_text(project.app.read_text().replace("customer: ref(Customer)",
+                                                           "customer: ref(Customer), required"))
+    code, out, err = project.generate("require_customer")
+    assert code == 0 and "orders.customer becomes NOT NULL" in err
+    assert "VALIDATE CONSTRAINT" in Path(out.splitlines()[0]).read_text()
+    project.up()
+    assert project.db.query("SELECT is_nullable FROM information_schema.columns WHERE table_name = 'orders' "
+                            "AND column_name = 'customer'") == [("NO",)]
