@@ -347,9 +347,14 @@ schema on PostgreSQL when one is configured), runs up then down, and compares th
 schema with the one before. The finding lists what differs, or the statement that failed
 there with the database's message.
 
+```sql
+CREATE TABLE IF NOT EXISTS users (id TEXT PRIMARY KEY);
+ALTER TABLE deployments ADD COLUMN created_by TEXT;
+-- down
+DROP TABLE IF EXISTS users;   -- error[CAI509] up then down leaves a different schema than before (…): column deployments.created_by is left over
 ```
-20260301_add_users.down.sql:1:1: error[CAI509] up then down leaves a different schema than before (checked on a scratch sqlite database): column deployments.created_by is left over
-```"""),
+
+(The example's up file holds the lines above `-- down`, its down file those below.)"""),
     Code("CAI510", "sql-syntax-error", "SQL syntax error", Severity.ERROR, "sql", "0.1.0", """\
 A SQL syntax error at the parser's position: pglast (PostgreSQL's own parser) for PostgreSQL,
 SQLite itself for SQLite. Also an unterminated quote or comment, and `BEGIN`/`COMMIT` in a
