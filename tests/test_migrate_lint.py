@@ -251,3 +251,25 @@ def test_bad_directory_and_dialect_are_usage_errors(tmp_path: Path, config: Path
     assert result.exit_code == 2 and "does not exist" in result.stderr
     result = invoke("migrate", "lint", "--dialect", "oracle", config=config)
     assert result.exit_code == 2
+
+
+def test_non_ascii_positions_are_code_points(tmp_path: Path, config: Path) -> None:
+    files = base(pair("20260102000000", "change",
+                      "-- café ✓\nINSERT INTO t (a) VALUES ('é'); ALTER TABLE t RENAME COLUMN a TO c;\n",
+                      "SELECT 1;\n"))
+    for dialect in ("sqlite", "postgres"):
+        _, doc, _ = lint_json(tmp_path / dialect, config, files, "--dialect", dialect)
+        assert (UP, "CAI504", 2, 33) in findings(doc), findings(doc)
+
+
+def test_a_runaway_statement_fails_the_round_trip_instead_of_hanging(
+        tmp_path: Path, config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from codeai_lang.platform.dbmigrate import scratch
+
+    monkeypatch.setattr(scratch, "STATEMENT_SECONDS", 0.5)
+    forever = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c;\n"
+    files = base(pair("20260102000000", "change", forever, "SELECT 1;\n"))
+    code, doc, _ = lint_json(tmp_path, config, files, "--dialect", "sqlite")
+    assert code == 1
+    assert any(d["code"] == "CAI509" and "interrupted" in d["message"] for f in doc["files"]
+               for d in f["diagnostics"]), doc

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 import sqlite3
+import time
 from abc import ABC, abstractmethod
 from typing import Any
 
@@ -57,6 +58,11 @@ class Scratch(ABC):
         self.close()
 
 
+# A statement on a scratch database (empty tables) that runs longer than this is a runaway
+# (e.g. an unbounded recursive query): it fails the check instead of hanging lint.
+STATEMENT_SECONDS = 60.0
+
+
 class SqliteScratch(Scratch):
     dialect = "sqlite"
 
@@ -65,7 +71,12 @@ class SqliteScratch(Scratch):
         self.conn.execute("PRAGMA foreign_keys = ON")
 
     def execute(self, sql: str) -> None:
-        self.conn.execute(sql)
+        give_up = time.monotonic() + STATEMENT_SECONDS
+        self.conn.set_progress_handler(lambda: int(time.monotonic() > give_up), 10_000)
+        try:
+            self.conn.execute(sql)
+        finally:
+            self.conn.set_progress_handler(None, 0)
 
     def schema(self) -> Schema:
         return read_sqlite(self.conn)
@@ -78,14 +89,22 @@ class PostgresScratch(Scratch):
     dialect = "postgres"
 
     def __init__(self, target: DatabaseTarget, timeout: float = 30.0) -> None:
+        import psycopg
+
         from codeai_lang.platform.dbmigrate.backends import PostgresBackend
 
         backend = PostgresBackend(target)
         backend.connect(Deadline(timeout))
         self.conn: Any = backend.conn
         self.name = f"codeai_scratch_{secrets.token_hex(6)}"
-        self.conn.execute(f"CREATE SCHEMA {self.name}")
-        self.conn.execute(f"SET search_path TO {self.name}")
+        try:
+            self.conn.execute(f"CREATE SCHEMA {self.name}")
+            self.conn.execute(f"SET search_path TO {self.name}")
+            self.conn.execute(f"SET statement_timeout = '{int(STATEMENT_SECONDS)}s'")
+        except psycopg.Error as exc:
+            self.conn.close()
+            raise MigrateError(f"cannot create a scratch schema in {target.describe()}: "
+                               f"{str(exc).strip()}") from exc
 
     def execute(self, sql: str) -> None:
         self.conn.execute(sql)
