@@ -105,50 +105,60 @@ def _describe(c: Column) -> str:
 
 
 def read_sqlite(conn: sqlite3.Connection) -> Schema:
+    """Four queries over the pragma table functions, whatever the number of tables."""
     schema = Schema()
-    rows = conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' "
+    rows = conn.execute("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' "
                         "ORDER BY type, name").fetchall()
-    for kind, name, _table, sql in rows:
+    for kind, name, sql in rows:
         if kind == "table" and name != TRACKING:
-            schema.tables[name] = _sqlite_table(conn, name)
+            schema.tables[name] = Table(name)
         elif kind in ("view", "trigger"):
             schema.others[f"{kind} {name}"] = " ".join(str(sql).split())
+    _sqlite_columns(conn, schema)
+    _sqlite_foreign_keys(conn, schema)
+    _sqlite_indexes(conn, schema)
     return schema
 
 
-def _sqlite_table(conn: sqlite3.Connection, name: str) -> Table:
-    table = Table(name)
-    quoted = _quote(name)
-    for _cid, col, ctype, notnull, default, pk in conn.execute(f"PRAGMA table_info({quoted})"):
-        table.columns[col] = Column(col, str(ctype).upper(), not notnull and not pk,
-                                    normalise_default(default), bool(pk))
-    fks: dict[int, list[Any]] = {}
-    for row in conn.execute(f"PRAGMA foreign_key_list({quoted})"):
-        fks.setdefault(row[0], []).append(row)
-    for parts in fks.values():
-        parts.sort(key=lambda r: r[1])
-        table.foreign_keys.add(ForeignKey(tuple(p[3] for p in parts), parts[0][2],
-                                          tuple(p[4] or "" for p in parts), parts[0][6].upper()))
-    for _seq, idx, unique, origin, _partial in conn.execute(f"PRAGMA index_list({quoted})"):
-        if origin != "c":
-            continue  # PRIMARY KEY / UNIQUE constraints belong to the columns, not to CREATE INDEX
-        cols = tuple(str(r[2]) for r in conn.execute(f"PRAGMA index_info({_quote(idx)})"))
-        table.indexes[idx] = Index(idx, cols, bool(unique))
-    for col in _sqlite_unique_columns(conn, quoted):
-        table.checks.add(f"UNIQUE ({col})")
-    return table
+_TABLES = "FROM sqlite_master m, {} p WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'"
 
 
-def _sqlite_unique_columns(conn: sqlite3.Connection, quoted: str) -> list[str]:
-    out = []
-    for _seq, idx, unique, origin, _partial in conn.execute(f"PRAGMA index_list({quoted})"):
-        if unique and origin == "u":
-            out.append(", ".join(str(r[2]) for r in conn.execute(f"PRAGMA index_info({_quote(idx)})")))
-    return sorted(out)
+def _sqlite_columns(conn: sqlite3.Connection, schema: Schema) -> None:
+    query = "SELECT m.name, p.name, p.type, p.\"notnull\", p.dflt_value, p.pk " + _TABLES.format(
+        "pragma_table_info(m.name)") + " ORDER BY m.name, p.cid"
+    for table, col, ctype, notnull, default, pk in conn.execute(query):
+        if table in schema.tables:
+            schema.tables[table].columns[col] = Column(col, str(ctype).upper(), not notnull and not pk,
+                                                       normalise_default(default), bool(pk))
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+def _sqlite_foreign_keys(conn: sqlite3.Connection, schema: Schema) -> None:
+    query = ("SELECT m.name, p.id, p.seq, p.\"table\", p.\"from\", p.\"to\", p.on_delete "
+             + _TABLES.format("pragma_foreign_key_list(m.name)") + " ORDER BY m.name, p.id, p.seq")
+    parts: dict[tuple[str, int], list[Any]] = {}
+    for table, fk_id, *rest in conn.execute(query):
+        parts.setdefault((table, fk_id), []).append(rest)
+    for (table, _), rows in parts.items():
+        if table in schema.tables:
+            schema.tables[table].foreign_keys.add(ForeignKey(
+                tuple(r[2] for r in rows), rows[0][1], tuple(r[3] or "" for r in rows), str(rows[0][4]).upper()))
+
+
+def _sqlite_indexes(conn: sqlite3.Connection, schema: Schema) -> None:
+    query = ("SELECT m.name, p.name, p.\"unique\", p.origin, i.name " + _TABLES.format(
+        "pragma_index_list(m.name)").replace(" WHERE", ", pragma_index_info(p.name) i WHERE")
+        + " ORDER BY m.name, p.name, i.seqno")
+    indexes: dict[tuple[str, str], tuple[bool, str, list[str]]] = {}
+    for table, idx, unique, origin, col in conn.execute(query):
+        indexes.setdefault((table, idx), (bool(unique), origin, []))[2].append(str(col))
+    for (table_name, idx), (unique, origin, cols) in sorted(indexes.items()):
+        table = schema.tables.get(table_name)
+        if table is None:
+            continue
+        if origin == "c":  # PRIMARY KEY / UNIQUE constraints belong to the columns, not to CREATE INDEX
+            table.indexes[idx] = Index(idx, tuple(cols), unique)
+        elif origin == "u":
+            table.checks.add(f"UNIQUE ({', '.join(cols)})")
 
 
 _CAST = re.compile(r"^\((.*)\)$|^(.*?)::[a-z_ ]+(?:\[\])?(?:\(\d+(?:,\d+)?\))?$", re.S)
