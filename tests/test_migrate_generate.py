@@ -198,16 +198,47 @@ def test_postgres_column_changes(tmp_path: Path) -> None:
     assert code == 1 and "(narrowing)" in err
 
 
-def test_sqlite_column_change_needs_a_rebuild_and_says_so(tmp_path: Path) -> None:
+def test_sqlite_column_changes_rebuild_the_table_keeping_rows(tmp_path: Path) -> None:
     from pg_server import make_db
 
     project = Project(make_db("sqlite", tmp_path), tmp_path)
     project.app.write_text(V1)
     assert project.generate("initial")[0] == 0
     project.up()
-    project.app.write_text(V1.replace("    genres: list(string)\n", "    genres: list(string), required\n"))
-    code, _, err = project.generate("require_genres")
-    assert code == 1 and "books.genres: changing nullability needs a table rebuild on SQLite" in err
+    project.execute("INSERT INTO authors (id, name) VALUES ('a1', 'ann')")
+    project.execute("INSERT INTO books (id, title, author, genres, price) VALUES ('b1', 't', 'a1', '[]', 9.5)")
+    original = project.schema()
+    original_sql = project.db.query("SELECT sql FROM sqlite_master WHERE name = 'books'")
+    project.app.write_text(V1.replace("    genres: list(string)\n", "    genres: list(string), required\n")
+                             .replace("default(draft)", "default(live)"))
+    code, out, err = project.generate("require_genres")
+    assert code == 0, err
+    assert "rebuild table books (SQLite)" in err
+    text = Path(out.splitlines()[0]).read_text()
+    assert "RENAME TO _codeai_rebuild_books" in text and "-- codeai:allow CAI501" in text
+    project.up()
+    assert project.db.query("SELECT id, title, author, genres, price FROM books") == [("b1", "t", "a1", "[]", 9.5)]
+    with pytest.raises(Exception, match="(?i)not null"):
+        project.execute("INSERT INTO books (id, title, author) VALUES ('b2', 't', 'a1')")
+    assert "no changes" in project.generate("nothing")[2]
+    code, report = project.lint()
+    assert code == 0, report
+    project.down()
+    assert project.schema() == original
+    assert project.db.query("SELECT sql FROM sqlite_master WHERE name = 'books'") == original_sql
+    assert project.db.query("SELECT id, genres FROM books") == [("b1", "[]")]
+
+
+def test_sqlite_rebuild_of_a_referenced_table_is_refused(tmp_path: Path) -> None:
+    from pg_server import make_db
+
+    project = Project(make_db("sqlite", tmp_path), tmp_path)
+    project.app.write_text(V1)
+    assert project.generate("initial")[0] == 0
+    project.up()
+    project.app.write_text(V1.replace("    name: string, required\n", "    name: string\n"))
+    code, _, err = project.generate("relax_name")
+    assert code == 1 and "books references it" in err and "foreign keys off" in err
 
 
 def test_invalid_entities_are_reported_with_positions(project: Project) -> None:

@@ -49,6 +49,8 @@ class Table:
     indexes: dict[str, Index] = field(default_factory=dict)
     checks: set[str] = field(default_factory=set)  # normalised CHECK expressions (PostgreSQL)
     enums: dict[str, tuple[str, ...]] = field(default_factory=dict)  # desired schemas only: column → values
+    sql: str = ""  # SQLite: the CREATE TABLE text, verbatim (a rebuild's down migration restores it)
+    index_sql: dict[str, str] = field(default_factory=dict)  # SQLite: CREATE INDEX texts of its indexes
 
 
 @dataclass
@@ -107,11 +109,13 @@ def _describe(c: Column) -> str:
 def read_sqlite(conn: sqlite3.Connection) -> Schema:
     """Four queries over the pragma table functions, whatever the number of tables."""
     schema = Schema()
-    rows = conn.execute("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' "
-                        "ORDER BY type, name").fetchall()
-    for kind, name, sql in rows:
+    rows = conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' "
+                        "ORDER BY type = 'table' DESC, type, name").fetchall()
+    for kind, name, table, sql in rows:
         if kind == "table" and name != TRACKING:
-            schema.tables[name] = Table(name)
+            schema.tables[name] = Table(name, sql=str(sql))
+        elif kind == "index" and sql and table in schema.tables:
+            schema.tables[table].index_sql[name] = str(sql)
         elif kind in ("view", "trigger"):
             schema.others[f"{kind} {name}"] = " ".join(str(sql).split())
     _sqlite_columns(conn, schema)

@@ -35,6 +35,7 @@ class Plan:
     changes: list[str] = field(default_factory=list)  # for people, one per change
     destructive: list[str] = field(default_factory=list)
     unsupported: list[str] = field(default_factory=list)
+    rebuild: list[str] = field(default_factory=list)  # SQLite: what only a table rebuild can do
 
     def add(self, change: str, up: list[str], down: list[str], destructive: bool = False) -> None:
         self.changes.append(change)
@@ -42,6 +43,13 @@ class Plan:
             self.destructive.append(change)
         self.up.extend(up)
         self.down[:0] = down  # the inverse runs in reverse order
+
+    def merge(self, other: Plan) -> None:
+        self.changes += other.changes
+        self.destructive += other.destructive
+        self.unsupported += other.unsupported
+        self.up += other.up
+        self.down[:0] = other.down
 
     @property
     def empty(self) -> bool:
@@ -58,7 +66,16 @@ def plan(current: Schema, desired: Schema, dialect: str) -> Plan:
         table = desired.tables[name]
         out.add(f"create table {name}", sql.create_table(table), [sql.drop_table(table)])
     for name in sorted(set(desired.tables) & set(current.tables)):
-        _table_changes(current.tables[name], desired.tables[name], sql, out)
+        trial = Plan()
+        _table_changes(current.tables[name], desired.tables[name], sql, trial)
+        if not trial.rebuild:
+            out.merge(trial)
+            continue
+        blocker = _rebuild_blocker(current, name)
+        if blocker:
+            out.unsupported += [*trial.rebuild, blocker]
+        else:
+            _rebuild(current.tables[name], desired.tables[name], sql, trial, out)
     return out
 
 
@@ -91,7 +108,7 @@ def _table_changes(cur: Table, want: Table, sql: _Sql, out: Plan) -> None:
             out.add(f"drop column {t}.{col}", [sql.drop_column(t, col)],
                     [sql.add_column(t, column, fks[0] if fks else None, cur.enums.get(col))], destructive=True)
         if not sql.pg and (column.primary_key or (not column.nullable and column.default is None)):
-            out.unsupported.append(f"{t}.{col}: SQLite cannot re-add it in the down migration "
+            out.rebuild.append(f"{t}.{col}: SQLite cannot re-add it in the down migration "
                                    "(primary key or NOT NULL without a default): rebuild the table by hand")
     for col, column in want.columns.items():
         if col not in cur.columns:
@@ -104,6 +121,46 @@ def _table_changes(cur: Table, want: Table, sql: _Sql, out: Plan) -> None:
             out.add(f"create index {name}", [sql.create_index(t, idx)], [sql.drop_index(idx)])
 
 
+REBUILD_PREFIX = "_codeai_rebuild_"
+
+
+def _rebuild_blocker(schema: Schema, name: str) -> str:
+    """Why ``name`` cannot be rebuilt safely on SQLite ("" if it can)."""
+    children = sorted(t.name for t in schema.tables.values() if t.name != name
+                      and any(fk.ref_table == name for fk in t.foreign_keys))
+    if children:
+        return (f"{name}: SQLite can only change it by rebuilding the table, and {', '.join(children)} "
+                f"reference{'s' if len(children) == 1 else ''} it (dropping the old table would cascade): "
+                "write that migration by hand, with foreign keys off")
+    if schema.others:
+        return (f"{name}: SQLite can only change it by rebuilding the table, and the database has views or "
+                "triggers a rebuild could break: write that migration by hand")
+    if not schema.tables[name].sql:
+        return f"{name}: its definition could not be read back for the down migration"
+    return ""
+
+
+def _rebuild(cur: Table, want: Table, sql: _Sql, trial: Plan, out: Plan) -> None:
+    """SQLite's generalized ALTER TABLE: rename away, create the new table, copy, drop the old.
+
+    Only for tables no other table references (checked by the caller). The down migration does
+    the same back to the old table's exact CREATE TABLE and CREATE INDEX text."""
+    t, old = cur.name, REBUILD_PREFIX + cur.name
+    common = [sql.q(c) for c in want.columns if c in cur.columns]
+    copy = ", ".join(common)
+    allow = "-- codeai:allow {} (table rebuild: SQLite cannot change a column in place; rows are copied)\n"
+    create, *indexes = sql.create_table(want)
+    up = [allow.format("CAI504") + f"ALTER TABLE {sql.q(t)} RENAME TO {sql.q(old)}", create,
+          f"INSERT INTO {sql.q(t)} ({copy}) SELECT {copy} FROM {sql.q(old)}",
+          allow.format("CAI501") + f"DROP TABLE {sql.q(old)}", *indexes]
+    down = [allow.format("CAI504") + f"ALTER TABLE {sql.q(t)} RENAME TO {sql.q(old)}", cur.sql,
+            f"INSERT INTO {sql.q(t)} ({copy}) SELECT {copy} FROM {sql.q(old)}",
+            f"DROP TABLE {sql.q(old)}", *(cur.index_sql[i] for i in sorted(cur.index_sql))]
+    what = "; ".join(trial.changes + [r.split(": ", 1)[0] for r in trial.rebuild])
+    out.add(f"rebuild table {t} (SQLite): {what}", up, down, destructive=bool(trial.destructive))
+    out.unsupported += trial.unsupported
+
+
 def _added_column(t: str, column: Column, want: Table, sql: _Sql, out: Plan) -> None:
     fk = next((fk for fk in want.foreign_keys if column.name in fk.columns), None)
     if not column.nullable and column.default is None:
@@ -113,7 +170,7 @@ def _added_column(t: str, column: Column, want: Table, sql: _Sql, out: Plan) -> 
         return
     if not sql.pg and (column.primary_key or (column.default is not None and not sql.constant(column.default))
                        or (fk is not None and column.default is not None)):
-        out.unsupported.append(f"{t}.{column.name}: SQLite cannot ADD COLUMN with a primary key, a non-constant "
+        out.rebuild.append(f"{t}.{column.name}: SQLite cannot ADD COLUMN with a primary key, a non-constant "
                                "default or a foreign key with a default: rebuild the table by hand")
         return
     out.add(f"add column {t}.{column.name}", [sql.add_column(t, column, fk, want.enums.get(column.name))],
@@ -123,7 +180,7 @@ def _added_column(t: str, column: Column, want: Table, sql: _Sql, out: Plan) -> 
 def _changed_column(t: str, cur: Column, want: Column, sql: _Sql, out: Plan) -> None:
     what = f"{t}.{cur.name}"
     if not sql.pg:
-        out.unsupported.append(f"{what}: changing {_what_changed(cur, want)} needs a table rebuild on SQLite "
+        out.rebuild.append(f"{what}: changing {_what_changed(cur, want)} needs a table rebuild on SQLite "
                                "(create the new table, copy, drop, rename): write it by hand")
         return
     if cur.primary_key != want.primary_key or "IDENTITY" in (cur.default, want.default) and cur.default != want.default:
@@ -159,14 +216,14 @@ def _foreign_key_changes(cur: Table, want: Table, sql: _Sql, out: Plan) -> None:
     new = {fk for fk in want.foreign_keys if set(fk.columns) <= both}
     for fk in sorted(old - new, key=repr):
         if not sql.pg:
-            out.unsupported.append(f"{cur.name}.{fk.columns[0]}: dropping a foreign key needs a table rebuild "
+            out.rebuild.append(f"{cur.name}.{fk.columns[0]}: dropping a foreign key needs a table rebuild "
                                    "on SQLite: write it by hand")
             continue
         out.add(f"drop foreign key {cur.name}({', '.join(fk.columns)}) → {fk.ref_table}",
                 [sql.drop_fk(cur.name, fk)], sql.add_fk(cur.name, fk))
     for fk in sorted(new - old, key=repr):
         if not sql.pg:
-            out.unsupported.append(f"{cur.name}.{fk.columns[0]}: adding a foreign key to an existing column needs "
+            out.rebuild.append(f"{cur.name}.{fk.columns[0]}: adding a foreign key to an existing column needs "
                                    "a table rebuild on SQLite: write it by hand")
             continue
         out.add(f"add foreign key {cur.name}({', '.join(fk.columns)}) → {fk.ref_table}",
