@@ -281,3 +281,28 @@ def test_the_worked_example_of_the_docs(tmp_path: Path) -> None:
     project.up()
     assert project.db.query("SELECT is_nullable FROM information_schema.columns WHERE table_name = 'orders' "
                             "AND column_name = 'customer'") == [("NO",)]
+
+
+def test_enum_values_are_diffed(project: Project) -> None:
+    project.app.write_text(V1)
+    assert project.generate("initial")[0] == 0
+    project.up()
+    original = project.schema()
+    project.app.write_text(V1.replace("enum(draft, live)", "enum(draft, live, archived)"))
+    code, _, err = project.generate("add_archived")
+    assert code == 0, err
+    assert "values of books.status: draft, live → draft, live, archived" in err
+    project.up()
+    project.execute("INSERT INTO authors (id, name) VALUES ('00000000-0000-4000-8000-0000000000a1', 'ann')")
+    project.execute("INSERT INTO books (id, title, author, status) VALUES ('00000000-0000-4000-8000-0000000000b1', 't', '00000000-0000-4000-8000-0000000000a1', 'archived')")
+    assert "no changes" in project.generate("nothing")[2]
+    code, report = project.lint()
+    assert code == 0, report
+    project.execute("DELETE FROM books")
+    project.down()
+    assert project.schema() == original
+    with pytest.raises(Exception, match="(?i)check"):
+        project.execute("INSERT INTO books (id, title, author, status) VALUES ('00000000-0000-4000-8000-0000000000b1', 't', '00000000-0000-4000-8000-0000000000a1', 'archived')")
+    project.app.write_text(V1.replace("enum(draft, live)", "enum(draft)"))
+    code, _, err = project.generate("drop_live")
+    assert code == 1 and "(narrowing)" in err

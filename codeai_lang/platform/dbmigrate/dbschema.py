@@ -48,7 +48,8 @@ class Table:
     foreign_keys: set[ForeignKey] = field(default_factory=set)
     indexes: dict[str, Index] = field(default_factory=dict)
     checks: set[str] = field(default_factory=set)  # normalised CHECK expressions (PostgreSQL)
-    enums: dict[str, tuple[str, ...]] = field(default_factory=dict)  # desired schemas only: column → values
+    enums: dict[str, tuple[str, ...]] = field(default_factory=dict)  # column → values of its IN-list CHECK
+    enum_checks: dict[str, str] = field(default_factory=dict)  # PostgreSQL: column → that CHECK's name
     sql: str = ""  # SQLite: the CREATE TABLE text, verbatim (a rebuild's down migration restores it)
     index_sql: dict[str, str] = field(default_factory=dict)  # SQLite: CREATE INDEX texts of its indexes
 
@@ -121,7 +122,67 @@ def read_sqlite(conn: sqlite3.Connection) -> Schema:
     _sqlite_columns(conn, schema)
     _sqlite_foreign_keys(conn, schema)
     _sqlite_indexes(conn, schema)
+    for table in schema.tables.values():
+        table.enums = sqlite_enums(table.sql)
     return schema
+
+
+def sqlite_enums(create_sql: str) -> dict[str, tuple[str, ...]]:
+    """``col → values`` of column checks ``CHECK (col IN ('a', 'b'))`` in a CREATE TABLE (sqlglot's tree)."""
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        tree = sqlglot.parse_one(create_sql, read="sqlite")
+    except sqlglot.errors.SqlglotError:
+        return {}
+    out: dict[str, tuple[str, ...]] = {}
+    if tree is None:
+        return out
+    for col in tree.find_all(exp.ColumnDef):
+        for constraint in col.args.get("constraints") or ():
+            check = constraint.args.get("kind")
+            if isinstance(check, exp.CheckColumnConstraint) and isinstance(check.this, exp.In):
+                values = check.this.expressions
+                if check.this.this.name == col.name and all(isinstance(v, exp.Literal) and v.is_string
+                                                             for v in values):
+                    out[col.name] = tuple(v.this for v in values)
+    return out
+
+
+def pg_enum(definition: str) -> tuple[str, tuple[str, ...]] | None:
+    """``(column, values)`` of ``CHECK ((col = ANY (ARRAY['a'::text, …])))`` (pglast's tree), else None."""
+    import pglast
+
+    expr_text = definition.strip()
+    if not expr_text.upper().startswith("CHECK"):
+        return None
+    try:
+        select: Any = pglast.parse_sql("SELECT " + expr_text[5:].strip())[0].stmt
+        expr = select.targetList[0].val
+    except Exception:  # not an expression we know how to read: not an enum
+        return None
+    if type(expr).__name__ != "A_Expr":
+        return None
+    left, right = _uncast(expr.lexpr), _uncast(expr.rexpr)
+    if type(left).__name__ != "ColumnRef":
+        return None
+    items = getattr(right, "elements", None) or (right if isinstance(right, tuple) else ())
+    values: list[str] = []
+    for item in items:
+        const = item.arg if type(item).__name__ == "TypeCast" else item
+        sval = getattr(getattr(const, "val", None), "sval", None)
+        if sval is None:
+            return None
+        values.append(sval)
+    column = str(getattr(left.fields[-1], "sval", ""))
+    return (column, tuple(values)) if values and column else None
+
+
+def _uncast(node: Any) -> Any:
+    while type(node).__name__ == "TypeCast":
+        node = node.arg
+    return node
 
 
 _TABLES = "FROM sqlite_master m, {} p WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'"
@@ -201,7 +262,7 @@ WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND a.attnum > 0 
 ORDER BY c.relname, a.attnum
 """
 _PG_CONSTRAINTS = """
-SELECT c.relname, k.contype, pg_get_constraintdef(k.oid), k.conkey::int[],
+SELECT c.relname, k.conname, k.contype, pg_get_constraintdef(k.oid), k.conkey::int[],
        f.relname, k.confkey::int[], k.confdeltype
 FROM pg_constraint k
 JOIN pg_class c ON c.oid = k.conrelid
@@ -264,7 +325,7 @@ def read_postgres(conn: Any) -> Schema:
 
 def _pg_constraints(conn: Any, schema: Schema, names: dict[tuple[str, int], str]) -> None:
     rows = conn.execute(_PG_CONSTRAINTS).fetchall()
-    for rel, kind, definition, keys, ref_rel, ref_keys, on_delete in rows:
+    for rel, name, kind, definition, keys, ref_rel, ref_keys, on_delete in rows:
         table = schema.tables.get(rel)
         if table is None:
             continue
@@ -279,6 +340,10 @@ def _pg_constraints(conn: Any, schema: Schema, names: dict[tuple[str, int], str]
             table.checks.add(f"UNIQUE ({', '.join(cols)})")
         elif kind == "c":
             table.checks.add(" ".join(definition.split()))
+            enum = pg_enum(definition)
+            if enum is not None and cols == (enum[0],):
+                table.enums[enum[0]] = enum[1]
+                table.enum_checks[enum[0]] = name
 
 
 def _with_pk(col: Column) -> Column:

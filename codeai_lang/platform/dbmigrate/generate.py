@@ -35,7 +35,7 @@ class Plan:
     changes: list[str] = field(default_factory=list)  # for people, one per change
     destructive: list[str] = field(default_factory=list)
     unsupported: list[str] = field(default_factory=list)
-    rebuild: list[str] = field(default_factory=list)  # SQLite: what only a table rebuild can do
+    rebuild: list[str] = field(default_factory=list)  # SQLite: changes only a table rebuild can make
 
     def add(self, change: str, up: list[str], down: list[str], destructive: bool = False) -> None:
         self.changes.append(change)
@@ -73,7 +73,7 @@ def plan(current: Schema, desired: Schema, dialect: str) -> Plan:
             continue
         blocker = _rebuild_blocker(current, name)
         if blocker:
-            out.unsupported += [*trial.rebuild, blocker]
+            out.unsupported.append(f"{'; '.join(trial.rebuild)}: {blocker}")
         else:
             _rebuild(current.tables[name], desired.tables[name], sql, trial, out)
     return out
@@ -108,14 +108,14 @@ def _table_changes(cur: Table, want: Table, sql: _Sql, out: Plan) -> None:
             out.add(f"drop column {t}.{col}", [sql.drop_column(t, col)],
                     [sql.add_column(t, column, fks[0] if fks else None, cur.enums.get(col))], destructive=True)
         if not sql.pg and (column.primary_key or (not column.nullable and column.default is None)):
-            out.rebuild.append(f"{t}.{col}: SQLite cannot re-add it in the down migration "
-                                   "(primary key or NOT NULL without a default): rebuild the table by hand")
+            out.rebuild.append(f"drop column {t}.{col}")  # ALTER TABLE could not re-add it in the down file
     for col, column in want.columns.items():
         if col not in cur.columns:
             _added_column(t, column, want, sql, out)
         elif cur.columns[col] != column:
             _changed_column(t, cur.columns[col], column, sql, out)
     _foreign_key_changes(cur, want, sql, out)
+    _enum_changes(cur, want, sql, out)
     for name, idx in sorted(want.indexes.items()):
         if cur.indexes.get(name) != idx:
             out.add(f"create index {name}", [sql.create_index(t, idx)], [sql.drop_index(idx)])
@@ -156,7 +156,7 @@ def _rebuild(cur: Table, want: Table, sql: _Sql, trial: Plan, out: Plan) -> None
     down = [allow.format("CAI504") + f"ALTER TABLE {sql.q(t)} RENAME TO {sql.q(old)}", cur.sql,
             f"INSERT INTO {sql.q(t)} ({copy}) SELECT {copy} FROM {sql.q(old)}",
             f"DROP TABLE {sql.q(old)}", *(cur.index_sql[i] for i in sorted(cur.index_sql))]
-    what = "; ".join(trial.changes + [r.split(": ", 1)[0] for r in trial.rebuild])
+    what = "; ".join(trial.changes + trial.rebuild)
     out.add(f"rebuild table {t} (SQLite): {what}", up, down, destructive=bool(trial.destructive))
     out.unsupported += trial.unsupported
 
@@ -170,8 +170,7 @@ def _added_column(t: str, column: Column, want: Table, sql: _Sql, out: Plan) -> 
         return
     if not sql.pg and (column.primary_key or (column.default is not None and not sql.constant(column.default))
                        or (fk is not None and column.default is not None)):
-        out.rebuild.append(f"{t}.{column.name}: SQLite cannot ADD COLUMN with a primary key, a non-constant "
-                               "default or a foreign key with a default: rebuild the table by hand")
+        out.rebuild.append(f"add column {t}.{column.name}")  # beyond what SQLite's ADD COLUMN accepts
         return
     out.add(f"add column {t}.{column.name}", [sql.add_column(t, column, fk, want.enums.get(column.name))],
             [sql.drop_column(t, column.name)])
@@ -180,8 +179,7 @@ def _added_column(t: str, column: Column, want: Table, sql: _Sql, out: Plan) -> 
 def _changed_column(t: str, cur: Column, want: Column, sql: _Sql, out: Plan) -> None:
     what = f"{t}.{cur.name}"
     if not sql.pg:
-        out.rebuild.append(f"{what}: changing {_what_changed(cur, want)} needs a table rebuild on SQLite "
-                               "(create the new table, copy, drop, rename): write it by hand")
+        out.rebuild.append(f"change {_what_changed(cur, want)} of {what}")
         return
     if cur.primary_key != want.primary_key or "IDENTITY" in (cur.default, want.default) and cur.default != want.default:
         out.unsupported.append(f"{what}: changing a primary key or an identity column is not generated")
@@ -216,18 +214,35 @@ def _foreign_key_changes(cur: Table, want: Table, sql: _Sql, out: Plan) -> None:
     new = {fk for fk in want.foreign_keys if set(fk.columns) <= both}
     for fk in sorted(old - new, key=repr):
         if not sql.pg:
-            out.rebuild.append(f"{cur.name}.{fk.columns[0]}: dropping a foreign key needs a table rebuild "
-                                   "on SQLite: write it by hand")
+            out.rebuild.append(f"drop foreign key {cur.name}({', '.join(fk.columns)}) → {fk.ref_table}")
             continue
         out.add(f"drop foreign key {cur.name}({', '.join(fk.columns)}) → {fk.ref_table}",
                 [sql.drop_fk(cur.name, fk)], sql.add_fk(cur.name, fk))
     for fk in sorted(new - old, key=repr):
         if not sql.pg:
-            out.rebuild.append(f"{cur.name}.{fk.columns[0]}: adding a foreign key to an existing column needs "
-                                   "a table rebuild on SQLite: write it by hand")
+            out.rebuild.append(f"add foreign key {cur.name}({', '.join(fk.columns)}) → {fk.ref_table}")
             continue
         out.add(f"add foreign key {cur.name}({', '.join(fk.columns)}) → {fk.ref_table}",
                 sql.add_fk(cur.name, fk), [sql.drop_fk(cur.name, fk)])
+
+
+def _enum_changes(cur: Table, want: Table, sql: _Sql, out: Plan) -> None:
+    """An ``enum(…)`` field's values live in a CHECK: replace it (PostgreSQL) or rebuild (SQLite)."""
+    for col in sorted(set(cur.columns) & set(want.columns)):
+        old, new = cur.enums.get(col), want.enums.get(col)
+        if old == new:
+            continue
+        removed = sorted(set(old or ()) - set(new or ())) if new else []
+        change = f"values of {cur.name}.{col}: {', '.join(old or ('any',))} → {', '.join(new or ('any',))}"
+        if not sql.pg:
+            out.rebuild.append(change + (" (narrowing)" if removed else ""))
+            if removed:
+                out.destructive.append(change + " (narrowing)")
+            continue
+        name = cur.enum_checks.get(col) or f"{cur.name}_{col}_check"
+        up = ([sql.drop_check(cur.name, name)] if old else []) + (sql.add_check(cur.name, name, col, new) if new else [])
+        down = ([sql.drop_check(cur.name, name)] if new else []) + (sql.add_check(cur.name, name, col, old) if old else [])
+        out.add(change + (" (narrowing)" if removed else ""), up, down, destructive=bool(removed))
 
 
 def _what_changed(cur: Column, want: Column) -> str:
@@ -333,6 +348,15 @@ class _Sql:
         return [f"ALTER TABLE {self.q(table)} ADD CONSTRAINT {name} FOREIGN KEY ({', '.join(map(self.q, fk.columns))}) "
                 f"REFERENCES {self.q(fk.ref_table)} ({', '.join(map(self.q, fk.ref_columns))}){action} NOT VALID",
                 f"ALTER TABLE {self.q(table)} VALIDATE CONSTRAINT {name}"]
+
+    def add_check(self, table: str, name: str, col: str, values: tuple[str, ...]) -> list[str]:
+        """The CAI506 recipe: NOT VALID (instant), then VALIDATE (a lock that lets writes through)."""
+        listed = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+        return [f"ALTER TABLE {self.q(table)} ADD CONSTRAINT {self.q(name)} CHECK ({self.q(col)} IN ({listed})) "
+                "NOT VALID", f"ALTER TABLE {self.q(table)} VALIDATE CONSTRAINT {self.q(name)}"]
+
+    def drop_check(self, table: str, name: str) -> str:
+        return f"ALTER TABLE {self.q(table)} DROP CONSTRAINT IF EXISTS {self.q(name)}"
 
     def drop_fk(self, table: str, fk: ForeignKey) -> str:
         return f"ALTER TABLE {self.q(table)} DROP CONSTRAINT IF EXISTS {self.fk_name(table, fk)}"
