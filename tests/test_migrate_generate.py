@@ -306,3 +306,12 @@ def test_enum_values_are_diffed(project: Project) -> None:
     project.app.write_text(V1.replace("enum(draft, live)", "enum(draft)"))
     code, _, err = project.generate("drop_live")
     assert code == 1 and "(narrowing)" in err
+
+
+def test_bad_name_and_missing_scratch_database_are_usage_errors(project: Project) -> None:
+    project.app.write_text(V1)
+    code, _, err = project.generate("9_bad")
+    assert code == 2 and "invalid migration name" in err and project.files() == []
+    if project.db.kind == "sqlite":
+        code, _, err = project.generate("initial", "--dialect", "postgres")
+        assert code == 2 and "needs a PostgreSQL database for its scratch schema" in err

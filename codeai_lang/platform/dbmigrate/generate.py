@@ -386,6 +386,7 @@ def generate(name: str, sources: list[tuple[str, str]], directory: Path, dialect
              target: DatabaseTarget | None, allow_destructive: bool = False,
              now: datetime | None = None) -> Generated:
     """Diff the entities of ``sources`` against what the migrations of ``directory`` build; write a pair."""
+    version, slug = _version(directory, name, now)  # a bad name fails before any work
     desired = desired_schema(read_entities(sources), dialect)
     existing = discover(directory) if directory.is_dir() else []
     current = current_schema(existing, dialect, target)
@@ -400,14 +401,17 @@ def generate(name: str, sources: list[tuple[str, str]], directory: Path, dialect
                               "renamed field is a drop and an add); nothing was written:\n  "
                               + "\n  ".join(result.destructive))
     up_text, down_text = _texts(result, sources, dialect)
-    version, slug = _version(directory, name, now)
     up_file = directory / f"{version}_{slug}.up.sql"
     down_file = directory / f"{version}_{slug}.down.sql"
     _check_lint(existing, Migration(int(version), slug, str(up_file), str(down_file), up_text, down_text,
                                     checksum(up_text.encode())), dialect, target)
     directory.mkdir(parents=True, exist_ok=True)
-    atomic_write(up_file, up_text)
     atomic_write(down_file, down_text)
+    try:
+        atomic_write(up_file, up_text)
+    except BaseException:
+        down_file.unlink(missing_ok=True)  # never leave half a pair (discovery would refuse the set)
+        raise
     return Generated(result, up_file, down_file)
 
 

@@ -30,9 +30,6 @@ _SQLITE_SYNTAX = ("syntax error", "incomplete input", "unrecognized token")
 _NEAR = re.compile(r'near "([^"]*)"')
 
 
-LINT_CODES = tuple(f"CAI{n}" for n in range(501, 511))
-
-
 def diagnostic(code: str, message: str, start: int, end: int) -> Diagnostic:
     """A finding with the code's registered severity (codeai_lang/diagnostics/codes.py)."""
     return Diagnostic(code, CODES[code].severity, message, start, max(end, start))
