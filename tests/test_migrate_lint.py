@@ -273,3 +273,14 @@ def test_a_runaway_statement_fails_the_round_trip_instead_of_hanging(
     assert code == 1
     assert any(d["code"] == "CAI509" and "interrupted" in d["message"] for f in doc["files"]
                for d in f["diagnostics"]), doc
+
+
+def test_unreachable_configured_postgres_is_an_io_error(tmp_path: Path, config: Path) -> None:
+    from pg_server import unused_port
+
+    directory = write_migrations(tmp_path / "m", base({}))
+    url = f"postgresql://postgres@127.0.0.1:{unused_port()}/codeai"
+    result = invoke("migrate", "lint", "--dir", str(directory), "--dialect", "postgres", "--database-url", url,
+                    config=config)
+    assert result.exit_code == 2 and "cannot connect to PostgreSQL" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from codeai_lang.diagnostics.codes import CODES
 from codeai_lang.diagnostics.model import Diagnostic
 from codeai_lang.platform.dbmigrate.discovery import Migration
-from codeai_lang.platform.dbmigrate.errors import MigrateError, SqlFileError
+from codeai_lang.platform.dbmigrate.errors import ConnectError, MigrateError, SqlFileError
 from codeai_lang.platform.dbmigrate.lintfacts import Fact, PgSyntaxError, pg_facts, sqlite_facts
 from codeai_lang.platform.dbmigrate.scratch import Scratch, ScratchFailed
 from codeai_lang.platform.dbmigrate.sqltext import Statement, has_marker, select_dialect, split_statements
@@ -295,6 +295,8 @@ def _round_trip(migrations: list[Migration], open_scratch: Callable[[], Scratch]
             scratch.close()
     except ScratchFailed as exc:  # replaying ups that ran before: the database changed under us
         return [f"CAI509 not checked further: {exc}"]
+    except ConnectError:
+        raise  # a configured database that cannot be reached is an I/O error (exit 2), not a note
     except MigrateError as exc:
         return [f"CAI509 not checked: {exc}"]
     return []
