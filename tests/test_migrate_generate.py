@@ -315,3 +315,19 @@ def test_bad_name_and_missing_scratch_database_are_usage_errors(project: Project
     if project.db.kind == "sqlite":
         code, _, err = project.generate("initial", "--dialect", "postgres")
         assert code == 2 and "needs a PostgreSQL database for its scratch schema" in err
+
+
+def test_keyword_names_are_quoted_and_integer_ids_numbered(project: Project) -> None:
+    project.app.write_text("#version 2.0\nentity Group {\n    id: integer, primary, auto\n"
+                           "    order: integer, default(0)\n    user: string, unique\n    set: text\n"
+                           "    index: [order, user]\n}\n")
+    code, out, err = project.generate("groups")
+    assert code == 0, err
+    assert '"order" INTEGER DEFAULT 0' in Path(out.splitlines()[0]).read_text()
+    project.up()
+    project.execute('INSERT INTO groups ("user", "set") VALUES (\'u1\', \'s\')')
+    project.execute('INSERT INTO groups ("user") VALUES (\'u2\')')
+    assert project.execute('SELECT id, "order", "user" FROM groups ORDER BY id') == [(1, 0, "u1"), (2, 0, "u2")]
+    assert "no changes" in project.generate("again")[2]
+    code, report = project.lint()
+    assert code == 0, report

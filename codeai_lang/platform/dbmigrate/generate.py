@@ -10,7 +10,9 @@ changes on SQLite) are refused with what to write by hand.
 
 from __future__ import annotations
 
+import functools
 import re
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -269,6 +271,27 @@ def _split_type(spelled: str) -> tuple[str, list[int]]:
     return base.strip().upper(), [int(n) for n in re.findall(r"\d+", rest)]
 
 
+@functools.lru_cache(maxsize=1024)
+def needs_quotes(name: str) -> bool:
+    """Quote a name that is not plain lower-case, is a PostgreSQL keyword that cannot name a column
+    (pglast's keyword table), or that SQLite itself refuses as a bare column name (`index`, `set`…)."""
+    import pglast.keywords as kw
+
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        return True
+    if name in kw.RESERVED_KEYWORDS | kw.TYPE_FUNC_NAME_KEYWORDS | kw.COL_NAME_KEYWORDS:
+        return True
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.execute(f"CREATE TABLE probe ({name} INTEGER)")
+        conn.execute(f"CREATE TABLE {name} (x INTEGER)")
+    except sqlite3.Error:
+        return True
+    finally:
+        conn.close()
+    return False
+
+
 class _Sql:
     """The dialect's spelling of each statement."""
 
@@ -277,7 +300,7 @@ class _Sql:
 
     @staticmethod
     def q(name: str) -> str:
-        return name if re.fullmatch(r"[a-z_][a-z0-9_]*", name) else '"' + name.replace('"', '""') + '"'
+        return '"' + name.replace('"', '""') + '"' if needs_quotes(name) else name
 
     @staticmethod
     def constant(default: str) -> bool:
