@@ -331,3 +331,23 @@ def test_keyword_names_are_quoted_and_integer_ids_numbered(project: Project) -> 
     assert "no changes" in project.generate("again")[2]
     code, report = project.lint()
     assert code == 0, report
+
+
+def test_on_delete_of_a_reference(project: Project) -> None:
+    project.app.write_text(V1.replace("author: ref(Author), required", "author: ref(Author), required, "
+                                                                      "on_delete(cascade)"))
+    assert project.generate("initial")[0] == 0
+    project.up()
+    author = "00000000-0000-4000-8000-0000000000a1"
+    project.execute(f"INSERT INTO authors (id, name) VALUES ('{author}', 'ann')")
+    project.execute(f"INSERT INTO books (title, author) VALUES ('t', '{author}')")
+    project.execute("DELETE FROM authors")
+    assert project.execute("SELECT count(*) FROM books") == [(0,)]
+    project.app.write_text(V1)  # back to NO ACTION: the foreign key is replaced
+    code, _, err = project.generate("no_cascade")
+    assert code == 0, err
+    project.up()
+    assert "no changes" in project.generate("again")[2]
+    project.app.write_text(V1.replace("required\n    price", "required, on_delete(explode)\n    price"))
+    code, _, err = project.generate("bad")
+    assert code == 1 and "on_delete(explode)" in err

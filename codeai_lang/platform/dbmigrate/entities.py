@@ -207,13 +207,29 @@ def _column(ent: Entity, f: Field, by_name: dict[str, Entity], dialect: str) -> 
         if pk is None:
             raise EntityError(f"{f.at}: {ent.name}.{f.name} refers to {target.name}, which has no primary field")
         ctype = _column_type(pk, dialect, as_reference=True)
-        fk = ForeignKey((f.name,), target.table, (pk.name,), "NO ACTION")
+        fk = ForeignKey((f.name,), target.table, (pk.name,), _on_delete(ent, f))
     else:
         ctype = _column_type(f, dialect)
     required = "required" in mods or "not_null" in mods
     nullable = not (primary or required) or "soft_delete" in mods
     default = _default(f, dialect, primary)
     return Column(f.name, ctype, nullable and not primary, default, primary), fk
+
+
+ON_DELETE = {"cascade": "CASCADE", "set_null": "SET NULL", "restrict": "RESTRICT", "no_action": "NO ACTION",
+             "set_default": "SET DEFAULT"}
+
+
+def _on_delete(ent: Entity, f: Field) -> str:
+    """``on_delete(cascade)`` on a ``ref`` field → the foreign key's ON DELETE action."""
+    args = f.modifiers.get("on_delete")
+    if not args:
+        return "NO ACTION"
+    action = _text(args[0]).lower()
+    if action not in ON_DELETE:
+        raise EntityError(f"{f.at}: on_delete({action}) of {ent.name}.{f.name}: expected one of "
+                          f"{', '.join(ON_DELETE)}")
+    return ON_DELETE[action]
 
 
 def _column_type(f: Field, dialect: str, as_reference: bool = False) -> str:
