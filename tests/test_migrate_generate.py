@@ -351,3 +351,16 @@ def test_on_delete_of_a_reference(project: Project) -> None:
     project.app.write_text(V1.replace("required\n    price", "required, on_delete(explode)\n    price"))
     code, _, err = project.generate("bad")
     assert code == 1 and "on_delete(explode)" in err
+
+
+def test_dry_run_and_check_write_nothing(project: Project) -> None:
+    project.app.write_text(V1)
+    code, out, err = project.generate("initial", "--dry-run")
+    assert code == 0, err
+    assert "CREATE TABLE IF NOT EXISTS authors" in out and "DROP TABLE IF EXISTS books" in out
+    assert project.files() == []
+    code, _, err = project.generate("initial", "--check")
+    assert code == 1 and "need a new migration" in err and project.files() == []
+    assert project.generate("initial")[0] == 0
+    code, _, err = project.generate("again", "--check")
+    assert code == 0 and "no changes" in err

@@ -300,6 +300,9 @@ def generate_cmd(
     dialect: DialectOpt = None,
     allow_destructive: Annotated[bool, typer.Option("--allow-destructive",
                                                     help="Write drops and narrowing type changes too")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the pair instead of writing it")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if a migration is needed (CI)")]
+    = False,
     database_url: UrlOpt = None, config: ConfigOpt = None,
 ) -> None:
     """Write the up/down pair that brings the schema to what the `entity` declarations say."""
@@ -320,7 +323,8 @@ def generate_cmd(
     if not sources:
         raise fail(f"no .cai files under {source}", EXIT_USAGE)
     try:
-        result = generate(name, sources, directory, chosen, target, allow_destructive)
+        result = generate(name, sources, directory, chosen, target, allow_destructive or check,
+                          dry_run=dry_run or check)
     except MigrateError as exc:
         raise fail(str(exc), exc.exit_code) from exc
     except OSError as exc:
@@ -330,6 +334,11 @@ def generate_cmd(
         return
     for change in result.plan.changes:
         say(f"  {change}")
+    if check:
+        raise fail("the entity declarations need a new migration (run `codeai migrate generate`)", EXIT_FAILED)
+    if dry_run:
+        emit(f"-- {result.up_file}\n{result.up_text}\n-- {result.down_file}\n{result.down_text}".rstrip("\n"))
+        return
     emit(str(result.up_file))
     emit(str(result.down_file))
 

@@ -399,6 +399,8 @@ class Generated:
     plan: Plan
     up_file: Path | None = None  # None: nothing written (no changes)
     down_file: Path | None = None
+    up_text: str = ""
+    down_text: str = ""
 
 
 class GenerateRefused(MigrateError):
@@ -407,7 +409,7 @@ class GenerateRefused(MigrateError):
 
 def generate(name: str, sources: list[tuple[str, str]], directory: Path, dialect: str,
              target: DatabaseTarget | None, allow_destructive: bool = False,
-             now: datetime | None = None) -> Generated:
+             now: datetime | None = None, dry_run: bool = False) -> Generated:
     """Diff the entities of ``sources`` against what the migrations of ``directory`` build; write a pair."""
     version, slug = _version(directory, name, now)  # a bad name fails before any work
     desired = desired_schema(read_entities(sources), dialect)
@@ -428,6 +430,8 @@ def generate(name: str, sources: list[tuple[str, str]], directory: Path, dialect
     down_file = directory / f"{version}_{slug}.down.sql"
     _check_lint(existing, Migration(int(version), slug, str(up_file), str(down_file), up_text, down_text,
                                     checksum(up_text.encode())), dialect, target)
+    if dry_run:
+        return Generated(result, up_file, down_file, up_text, down_text)
     directory.mkdir(parents=True, exist_ok=True)
     atomic_write(down_file, down_text)
     try:
@@ -435,7 +439,7 @@ def generate(name: str, sources: list[tuple[str, str]], directory: Path, dialect
     except BaseException:
         down_file.unlink(missing_ok=True)  # never leave half a pair (discovery would refuse the set)
         raise
-    return Generated(result, up_file, down_file)
+    return Generated(result, up_file, down_file, up_text, down_text)
 
 
 def current_schema(existing: list[Migration], dialect: str, target: DatabaseTarget | None) -> Schema:
