@@ -226,6 +226,11 @@ def test_github_output(tmp_path: Path, config: Path) -> None:
                     "--database-url", f"sqlite:{tmp_path}/x.db", config=config)
     assert result.exit_code == 1
     assert f"::error file={directory}/{UP},line=1,col=1," in result.stdout and "title=CAI501::" in result.stdout
+    (directory / UP).write_text("ALTER TABLE t DROP COLUMN b; -- codeai:allow CAI501 (b was never released)\n")
+    result = invoke("migrate", "lint", "--dir", str(directory), "--output", "github",
+                    "--database-url", f"sqlite:{tmp_path}/x.db", config=config)
+    assert result.exit_code == 0 and "CAI501" not in result.stdout
+    assert "1 finding suppressed by codeai:allow" in result.stderr
 
 
 def test_embedded_migrations_pass_lint_on_both_dialects(tmp_path: Path, config: Path) -> None:

@@ -277,6 +277,9 @@ def lint(directory: DirOpt = None, dialect: DialectOpt = None,
         say(f"codeai: note: {note}")
     text, errors, warnings = render_lint(result, output.value, verbose)
     sys.stdout.write(text)
+    hidden = sum(len(f.suppressed) for f in result.files)
+    if output is LintFormat.github and hidden:  # annotations have no place for them: say so
+        say(f"codeai: {hidden} finding{'s' if hidden != 1 else ''} suppressed by codeai:allow")
     if errors or (strict and warnings):
         raise typer.Exit(EXIT_FAILED)
 
