@@ -227,6 +227,7 @@ def test_github_output(tmp_path: Path, config: Path) -> None:
     assert result.exit_code == 1
     assert f"::error file={directory}/{UP},line=1,col=1," in result.stdout and "title=CAI501::" in result.stdout
     (directory / UP).write_text("ALTER TABLE t DROP COLUMN b; -- codeai:allow CAI501 (b was never released)\n")
+    (directory / DOWN).write_text("ALTER TABLE t ADD COLUMN b INTEGER;\n")
     result = invoke("migrate", "lint", "--dir", str(directory), "--output", "github",
                     "--database-url", f"sqlite:{tmp_path}/x.db", config=config)
     assert result.exit_code == 0 and "CAI501" not in result.stdout
