@@ -364,3 +364,21 @@ def test_dry_run_and_check_write_nothing(project: Project) -> None:
     assert project.generate("initial")[0] == 0
     code, _, err = project.generate("again", "--check")
     assert code == 0 and "no changes" in err
+
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS_WITH_TABLES = sorted(str(p.relative_to(ROOT)) for v in ("v1.1", "v2.0")
+                            for p in (ROOT / "corpus" / v / "valid").glob("*.cai")
+                            if "entity " in p.read_text() or "model " in p.read_text())
+
+
+@pytest.mark.parametrize("source", CORPUS_WITH_TABLES)
+def test_every_corpus_program_generates_applies_and_is_then_up_to_date(source: str, project: Project) -> None:
+    """Entities (and 1.0-style `database { model … }`) of the bundled programs."""
+    project.app.write_text((ROOT / source).read_text())
+    code, _, err = project.generate("initial")
+    assert code == 0, err
+    project.up()
+    assert "no changes" in project.generate("again")[2]
+    code, report = project.lint()
+    assert code == 0, report

@@ -102,20 +102,24 @@ def read_entities(sources: list[tuple[str, str]]) -> list[Entity]:
                 problems.append(f"{path}:{pos.line}:{pos.column}: error[{d.code}] {d.message}")
         for st in result.document.statements:
             if isinstance(st, Declaration) and st.keyword.name == "entity" and st.head:
-                entities.append(_entity(st, path, index))
+                entities.append(_entity(st.head[0], st.body.entries, st, path, index))
+            elif isinstance(st, Declaration) and st.keyword.name == "database":
+                # The deprecated 1.0 form (D1): `database postgres { model X { … } }` is an entity each.
+                entities += [_entity(e.value[0], e.body.entries, e, path, index) for e in st.body.entries
+                             if e.key_name == "model" and e.value and e.body is not None]
     if problems:
         raise EntityError("the entity declarations have errors (run `codeai validate`):\n  " + "\n  ".join(problems))
     return entities
 
 
-def _entity(decl: Declaration, path: str, index: LineIndex) -> Entity:
+def _entity(name_node: Node, entries: list[Entry], decl: Node, path: str, index: LineIndex) -> Entity:
     def at(node: Node) -> str:
         pos = index.position(node.start)
         return f"{path}:{pos.line}:{pos.column}"
 
-    name = _text(decl.head[0])
+    name = _text(name_node)
     ent = Entity(name, table_name(name), [], [], at(decl))
-    for entry in decl.body.entries:
+    for entry in entries:
         key = entry.key_name
         if key == "table" and entry.value:
             ent.table = _text(entry.value[0])
