@@ -164,8 +164,11 @@ def _added_column(t: str, column: Column, want: Table, sql: _Sql, out: Plan) -> 
                        or (fk is not None and column.default is not None)):
         out.rebuild.append(f"add column {t}.{column.name}")  # beyond what SQLite's ADD COLUMN accepts
         return
-    out.add(f"add column {t}.{column.name}", [sql.add_column(t, column, fk, want.enums.get(column.name))],
-            [sql.drop_column(t, column.name)])
+    if sql.pg and fk is not None:  # the CAI506 recipe: the column, then its key NOT VALID, then VALIDATE
+        up = [sql.add_column(t, column, None, want.enums.get(column.name)), *sql.add_fk(t, fk)]
+    else:
+        up = [sql.add_column(t, column, fk, want.enums.get(column.name))]
+    out.add(f"add column {t}.{column.name}", up, [sql.drop_column(t, column.name)])
 
 
 def _changed_column(t: str, cur: Column, want: Column, sql: _Sql, out: Plan) -> None:
