@@ -382,3 +382,28 @@ def test_every_corpus_program_generates_applies_and_is_then_up_to_date(source: s
     assert "no changes" in project.generate("again")[2]
     code, report = project.lint()
     assert code == 0, report
+
+
+@pytest.mark.postgres
+def test_postgres_index_only_changes_are_built_concurrently(tmp_path: Path) -> None:
+    from pg_server import make_db
+
+    project = Project(make_db("postgres", tmp_path), tmp_path)
+    project.app.write_text(V1)
+    assert project.generate("initial")[0] == 0
+    project.up()
+    project.app.write_text(V1.replace("    index: [author, created_at]\n", "    index: [title]\n"))
+    code, out, err = project.generate("reindex")
+    assert code == 0, err
+    up_text = Path(out.splitlines()[0]).read_text()
+    down_text = Path(out.splitlines()[1]).read_text()
+    assert "-- codeai:no-transaction" in up_text and "-- codeai:no-transaction" in down_text
+    assert "CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_books_title" in up_text
+    assert "DROP INDEX CONCURRENTLY IF EXISTS idx_books_author_created_at" in up_text
+    code, _, err = project.codeai("up", "--dir", str(project.migrations))
+    assert code == 0 and "outside a transaction" in err, err
+    assert "idx_books_title" in project.db.indexes()
+    code, report = project.lint()
+    assert code == 0 and "[CAI503]" not in report, report
+    project.down()
+    assert "idx_books_author_created_at" in project.db.indexes()

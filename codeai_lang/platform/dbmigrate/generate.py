@@ -90,8 +90,12 @@ def _texts(result: Plan, sources: list[tuple[str, str]], dialect: str) -> tuple[
     if result.destructive:
         header += ["", "codeai:contract", "Destructive (written with --allow-destructive): "
                    + "; ".join(result.destructive)]
+    down_header = [f"Reverts the changes of the matching up file ({dialect})."]
+    if result.no_transaction:
+        note = ["", "codeai:no-transaction", "Index changes only: built CONCURRENTLY, outside a transaction."]
+        header, down_header = header + note, down_header + note
     up = render(header, result.up)
-    down = render([f"Reverts the changes of the matching up file ({dialect})."], result.down)
+    down = render(down_header, result.down)
     return up, down
 
 

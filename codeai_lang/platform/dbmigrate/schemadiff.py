@@ -28,6 +28,7 @@ class Plan:
     destructive: list[str] = field(default_factory=list)
     unsupported: list[str] = field(default_factory=list)
     rebuild: list[str] = field(default_factory=list)  # SQLite: changes only a table rebuild can make
+    no_transaction: bool = False  # PostgreSQL: index-only changes, built CONCURRENTLY
 
     def add(self, change: str, up: list[str], down: list[str], destructive: bool = False) -> None:
         self.changes.append(change)
@@ -49,8 +50,18 @@ class Plan:
 
 
 def plan(current: Schema, desired: Schema, dialect: str) -> Plan:
+    out = _plan(current, desired, _Sql(dialect))
+    if dialect == "postgres" and out.changes and all(c.startswith(("create index", "drop index"))
+                                                     for c in out.changes):
+        # Only index changes on existing tables: build them CONCURRENTLY, outside a transaction
+        # (CAI503's recipe), which PostgreSQL allows only for a migration of nothing else.
+        out = _plan(current, desired, _Sql(dialect, concurrent=True))
+        out.no_transaction = True
+    return out
+
+
+def _plan(current: Schema, desired: Schema, sql: _Sql) -> Plan:
     out = Plan()
-    sql = _Sql(dialect)
     gone = [current.tables[n] for n in _ordered(current, set(current.tables) - set(desired.tables))]
     for table in reversed(gone):  # dependants first
         out.add(f"drop table {table.name}", [sql.drop_table(table)], sql.create_table(table), destructive=True)
@@ -288,8 +299,9 @@ def needs_quotes(name: str) -> bool:
 class _Sql:
     """The dialect's spelling of each statement."""
 
-    def __init__(self, dialect: str) -> None:
+    def __init__(self, dialect: str, concurrent: bool = False) -> None:
         self.pg = dialect == "postgres"
+        self.concurrently = "CONCURRENTLY " if concurrent else ""
 
     @staticmethod
     def q(name: str) -> str:
@@ -337,11 +349,11 @@ class _Sql:
 
     def create_index(self, table: str, idx: Index) -> str:
         unique = "UNIQUE " if idx.unique else ""
-        return (f"CREATE {unique}INDEX IF NOT EXISTS {self.q(idx.name)} ON {self.q(table)} "
+        return (f"CREATE {unique}INDEX {self.concurrently}IF NOT EXISTS {self.q(idx.name)} ON {self.q(table)} "
                 f"({', '.join(map(self.q, idx.columns))})")
 
     def drop_index(self, idx: Index) -> str:
-        return f"DROP INDEX IF EXISTS {self.q(idx.name)}"
+        return f"DROP INDEX {self.concurrently}IF EXISTS {self.q(idx.name)}"
 
     def add_column(self, table: str, col: Column, fk: ForeignKey | None, enum: tuple[str, ...] | None) -> str:
         guard = "IF NOT EXISTS " if self.pg else ""
