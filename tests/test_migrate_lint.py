@@ -290,3 +290,22 @@ def test_unreachable_configured_postgres_is_an_io_error(tmp_path: Path, config: 
                     config=config)
     assert result.exit_code == 2 and "cannot connect to PostgreSQL" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.postgres
+def test_a_user_without_create_on_the_database_gets_a_clear_error(tmp_path: Path, config: Path) -> None:
+    import secrets
+
+    from pg_server import make_db
+
+    db = make_db("postgres", tmp_path)
+    role = f"lint_reader_{secrets.token_hex(4)}"  # roles are per server, shared by the tests
+    db.query(f"CREATE ROLE {role} LOGIN")
+    db.query("REVOKE CREATE ON DATABASE " + db.url.rsplit("/", 1)[1] + " FROM PUBLIC")
+    assert "postgresql://postgres@" in db.url
+    url = db.url.replace("postgresql://postgres@", f"postgresql://{role}@")
+    directory = write_migrations(tmp_path / "m", base({}))
+    result = invoke("migrate", "lint", "--dir", str(directory), "--dialect", "postgres", "--database-url", url,
+                    config=config)
+    assert result.exit_code == 2, result.stdout + result.stderr
+    assert "cannot create a scratch schema" in result.stderr and "Traceback" not in result.stderr

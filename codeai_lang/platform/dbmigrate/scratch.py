@@ -16,7 +16,7 @@ from typing import Any
 
 from codeai_lang.platform.dbmigrate.dbschema import Schema, read_postgres, read_sqlite
 from codeai_lang.platform.dbmigrate.discovery import Migration
-from codeai_lang.platform.dbmigrate.errors import MigrateError
+from codeai_lang.platform.dbmigrate.errors import ConnectError, MigrateError
 from codeai_lang.platform.dbmigrate.sqltext import Statement
 from codeai_lang.platform.dbmigrate.target import DatabaseTarget
 from codeai_lang.platform.dbmigrate.timing import Deadline
@@ -103,8 +103,8 @@ class PostgresScratch(Scratch):
             self.conn.execute(f"SET statement_timeout = '{int(STATEMENT_SECONDS)}s'")
         except psycopg.Error as exc:
             self.conn.close()
-            raise MigrateError(f"cannot create a scratch schema in {target.describe()}: "
-                               f"{str(exc).strip()}") from exc
+            raise ConnectError(f"cannot create a scratch schema in {target.describe()} (the user needs "
+                               f"CREATE on the database): {str(exc).strip()}") from exc
 
     def execute(self, sql: str) -> None:
         self.conn.execute(sql)
