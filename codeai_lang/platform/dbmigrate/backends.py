@@ -343,7 +343,7 @@ class PostgresBackend(Backend):
     def bound_statement(self, deadline: Deadline) -> None:
         remaining = deadline.remaining()
         if remaining is not None:
-            self.execute("SELECT set_config('statement_timeout', %s, false)", (f"{max(1, int(remaining * 1000))}ms",))
+            self.execute("SELECT set_config('statement_timeout', %s, false)", (f"{_clamp_ms(remaining)}ms",))
 
     def unbound_statement(self) -> None:
         if self.conn is not None and not self.conn.closed:
