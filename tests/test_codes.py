@@ -80,8 +80,40 @@ def test_documented_examples_report_what_they_say(code: str, block: str, annotat
 NOT_FROM_TEXT = {"CAI005"}
 
 
+SQL_EXAMPLE = re.compile(r"```sql\n(.*?)```", re.S)
+SQL_ANNOTATION = re.compile(r"--\s*(error|warning|info)\[(CAI[0-9]{3})\]")
+SQL_SETUP = "CREATE TABLE IF NOT EXISTS deployments (id TEXT PRIMARY KEY);\n"
+
+
+def _sql_examples() -> list[tuple[str, str, set[str]]]:
+    """`migrate lint` examples: ```sql blocks whose lines say `-- severity[CODE]`."""
+    return [(c.code, block, {code for _, code in SQL_ANNOTATION.findall(block)})
+            for c in codes.CODES.values() for block in SQL_EXAMPLE.findall(c.doc)
+            if SQL_ANNOTATION.search(block)]
+
+
+@pytest.mark.parametrize(("code", "block", "annotated"), _sql_examples(),
+                         ids=[f"{c}-sql-{i}" for i, (c, _, _) in enumerate(_sql_examples())])
+def test_documented_sql_examples_report_what_they_say(code: str, block: str, annotated: set[str]) -> None:
+    """Linted as a migration after one that creates `deployments`; lines after `-- down` are its down file."""
+    from codeai_lang.platform.dbmigrate.discovery import Migration
+    from codeai_lang.platform.dbmigrate.lint import lint
+    from codeai_lang.platform.dbmigrate.scratch import SqliteScratch
+
+    up, _, down = block.partition("-- down\n")
+    setup = Migration(20260101000000, "setup", "setup.up.sql", "setup.down.sql", SQL_SETUP,
+                      "DROP TABLE IF EXISTS deployments;\n", "0")
+    example = Migration(20260102000000, "example", "example.up.sql", "example.down.sql", up,
+                        down or "SELECT 1;\n", "0")
+    reported: set[str] = set()
+    for dialect in ("sqlite", "postgres"):
+        result = lint([setup, example], dialect, SqliteScratch if dialect == "sqlite" else None)
+        reported |= {d.code for f in result.files for d in f.diagnostics}
+    assert annotated <= reported, f"{code} example: says {annotated}, migrate lint reports {reported}"
+
+
 def test_every_code_has_a_checked_example_except_unreachable_ones() -> None:
-    covered = {code for code, _, _ in _examples()}
+    covered = {code for code, _, _ in _examples() + _sql_examples()}
     assert set(codes.CODES) - covered - NOT_FROM_TEXT == set()
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -31,8 +32,11 @@ from codeai_lang.platform.config import (
 )
 from codeai_lang.platform.dbmigrate import MigrateError, Options, Runner, create_pair, discover, open_backend
 from codeai_lang.platform.dbmigrate.runner import StatusEntry
-from codeai_lang.platform.dbmigrate.target import target_from_config
+from codeai_lang.platform.dbmigrate.target import DatabaseTarget, target_from_config
 from codeai_lang.platform.dbmigrate.timing import parse_duration
+
+if TYPE_CHECKING:
+    from codeai_lang.platform.dbmigrate.scratch import Scratch
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -234,6 +238,112 @@ def create(name: Annotated[str, typer.Argument(help="snake_case description, e.g
         raise fail(f"cannot write into {directory}: {exc}", EXIT_USAGE) from exc
     emit(str(up_file))
     emit(str(down_file))
+
+
+class Dialect(str, Enum):
+    postgres = "postgres"
+    sqlite = "sqlite"
+
+
+class LintFormat(str, Enum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    github = "github"
+
+
+DialectOpt = Annotated[Dialect | None, typer.Option("--dialect", help="postgres or sqlite (default: the configured database's)")]
+
+
+@migrate_app.command("lint")
+def lint(directory: DirOpt = None, dialect: DialectOpt = None,
+         output: Annotated[LintFormat, typer.Option("--output", "-o", help="text, json, sarif or github")]
+         = LintFormat.text,
+         strict: Annotated[bool, typer.Option("--strict", help="Exit 1 on warnings too")] = False,
+         verbose: VerboseOpt = False, database_url: UrlOpt = None, config: ConfigOpt = None) -> None:
+    """Check migrations for changes that break running code or cannot be undone (CAI501–CAI510)."""
+    from codeai_lang.cli.migrate_lint_output import render_lint
+    from codeai_lang.platform.dbmigrate.lint import lint as run_lint
+
+    cfg = load_effective_config(config, database_url)
+    target = target_from_config(cfg)
+    chosen = dialect.value if dialect else target.driver
+    try:
+        migrations = discover(directory)
+        result = run_lint(migrations, chosen, scratch_factory(chosen, target))
+    except MigrateError as exc:
+        raise fail(str(exc), exc.exit_code) from exc
+    for note in result.notes:
+        say(f"codeai: note: {note}")
+    text, errors, warnings = render_lint(result, output.value, verbose)
+    sys.stdout.write(text)
+    hidden = sum(len(f.suppressed) for f in result.files)
+    if output is LintFormat.github and hidden:  # annotations have no place for them: say so
+        say(f"codeai: {hidden} finding{'s' if hidden != 1 else ''} suppressed by codeai:allow")
+    if errors or (strict and warnings):
+        raise typer.Exit(EXIT_FAILED)
+
+
+def scratch_factory(dialect: str, target: DatabaseTarget) -> Callable[[], Scratch] | None:
+    """SQLite: in memory. PostgreSQL: a temporary schema, only when a PostgreSQL database is configured."""
+    from codeai_lang.platform.dbmigrate.scratch import open_scratch
+
+    if dialect == "postgres" and target.driver != "postgres":
+        return None
+    return lambda: open_scratch(dialect, target)
+
+
+@migrate_app.command("generate")
+def generate_cmd(
+    name: Annotated[str, typer.Argument(help="snake_case description, e.g. add_orders_table")],
+    source: Annotated[Path, typer.Option("--from", help="The .cai file or project directory with the entities")]
+    = Path("."),
+    directory: Annotated[Path, typer.Option("--dir", help="The migration directory (read, then written)")]
+    = Path("migrations"),
+    dialect: DialectOpt = None,
+    allow_destructive: Annotated[bool, typer.Option("--allow-destructive",
+                                                    help="Write drops and narrowing type changes too")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the pair instead of writing it")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if a migration is needed (CI)")]
+    = False,
+    database_url: UrlOpt = None, config: ConfigOpt = None,
+) -> None:
+    """Write the up/down pair that brings the schema to what the `entity` declarations say."""
+    from codeai_lang.files.sources import SourceError, read_source
+    from codeai_lang.files.sources import discover as discover_sources
+    from codeai_lang.platform.dbmigrate.generate import generate
+
+    cfg = load_effective_config(config, database_url)
+    target = target_from_config(cfg)
+    chosen = dialect.value if dialect else target.driver
+    if chosen == "postgres" and target.driver != "postgres":
+        raise fail("--dialect postgres needs a PostgreSQL database for its scratch schema "
+                   "(--database-url postgresql://… or database.driver: postgres)", EXIT_USAGE)
+    try:
+        sources = [(path, read_source(path).text) for path in discover_sources([str(source)])]
+    except SourceError as exc:
+        raise fail(str(exc), EXIT_USAGE) from exc
+    if not sources:
+        raise fail(f"no .cai files under {source}", EXIT_USAGE)
+    try:
+        result = generate(name, sources, directory, chosen, target, allow_destructive or check,
+                          dry_run=dry_run or check)
+    except MigrateError as exc:
+        raise fail(str(exc), exc.exit_code) from exc
+    except OSError as exc:
+        raise fail(f"cannot write into {directory}: {exc.strerror or exc}", EXIT_USAGE) from exc
+    if result.up_file is None:
+        say("no changes: the migrations already build the schema the entities declare")
+        return
+    for change in result.plan.changes:
+        say(f"  {change}")
+    if check:
+        raise fail("the entity declarations need a new migration (run `codeai migrate generate`)", EXIT_FAILED)
+    if dry_run:
+        emit(f"-- {result.up_file}\n{result.up_text}\n-- {result.down_file}\n{result.down_text}".rstrip("\n"))
+        return
+    emit(str(result.up_file))
+    emit(str(result.down_file))
 
 
 @config_app.command("show")

@@ -270,6 +270,100 @@ inferred).
 #version 1.0
 entity User { id: uuid }   // error[CAI403] `entity` declarations require DSL 1.1, but the file declares 1.0; …
 ```"""),
+    # -- SQL migrations (`codeai migrate lint`) -------------------------------------------------
+    Code("CAI501", "sql-drop-outside-contract", "Drop outside a contract migration", Severity.ERROR,
+         "sql", "0.1.0", """\
+`codeai migrate lint`: an up migration drops a table or a column, and the file has no
+`-- codeai:contract` line. The version still running may read it. Drop only in a deliberate
+contract migration, shipped after no deployed version uses the object, and mark that file
+`-- codeai:contract`. Down migrations may drop freely. Recipes: docs/sql-migrations.md.
+
+```sql
+ALTER TABLE orders DROP COLUMN legacy_ref;   -- error[CAI501] DROP COLUMN orders.legacy_ref in an up migration without a `-- codeai:contract` marker …
+```"""),
+    Code("CAI502", "sql-not-null-without-default", "NOT NULL column added without a default", Severity.ERROR,
+         "sql", "0.1.0", """\
+`ADD COLUMN … NOT NULL` without a `DEFAULT` on a table that already exists (not created in the
+same migration): it fails on a table with rows, and the running version's inserts do not set
+it. Add it nullable or with a default, backfill, then enforce it (CAI507).
+
+```sql
+ALTER TABLE orders ADD COLUMN ref TEXT NOT NULL;   -- error[CAI502]
+```"""),
+    Code("CAI503", "sql-index-without-concurrently", "Index created without CONCURRENTLY", Severity.WARNING,
+         "sql", "0.1.0", """\
+PostgreSQL: `CREATE INDEX` on an existing table without `CONCURRENTLY` blocks writes while the
+index builds. Use `CREATE INDEX CONCURRENTLY` in a migration marked `-- codeai:no-transaction`
+(the runner then runs it outside a transaction and records it only on success).
+`CONCURRENTLY` in a file without the marker is reported too: it cannot run in a transaction.
+
+```sql
+CREATE INDEX idx_orders_customer ON orders (customer_id);   -- warning[CAI503]
+```"""),
+    Code("CAI504", "sql-rename", "Rename of a column or table", Severity.WARNING, "sql", "0.1.0", """\
+`RENAME COLUMN` / `RENAME TO`: the code still running uses the old name. Add the new column
+(or table), copy, switch the code, then drop the old one in a contract migration.
+
+```sql
+ALTER TABLE users RENAME COLUMN name TO full_name;   -- warning[CAI504]
+```"""),
+    Code("CAI505", "sql-column-type-change", "Column type change", Severity.WARNING, "sql", "0.1.0", """\
+`ALTER COLUMN … TYPE` on an existing table rewrites it under an exclusive lock (and may break
+running code). Add a column of the new type, backfill in batches, switch, drop the old one.
+
+```sql
+ALTER TABLE orders ALTER COLUMN total TYPE NUMERIC(12,2);   -- warning[CAI505]
+```"""),
+    Code("CAI506", "sql-constraint-without-not-valid", "Constraint added without NOT VALID", Severity.WARNING,
+         "sql", "0.1.0", """\
+PostgreSQL: `ADD CONSTRAINT … FOREIGN KEY` / `CHECK`, or `ADD COLUMN … REFERENCES`, on an
+existing table checks every row while holding a lock. Add the constraint `NOT VALID`, then
+`VALIDATE CONSTRAINT` in a later migration (a lock that lets writes through).
+
+```sql
+ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) REFERENCES customers (id);   -- warning[CAI506]
+```"""),
+    Code("CAI507", "sql-set-not-null", "SET NOT NULL without a validated check", Severity.WARNING,
+         "sql", "0.1.0", """\
+`ALTER COLUMN … SET NOT NULL` on an existing column scans the table under an exclusive lock
+unless a validated `CHECK (col IS NOT NULL)` exists. Add that check `NOT VALID`,
+`VALIDATE CONSTRAINT` it (in this or an earlier migration), then `SET NOT NULL`.
+
+```sql
+ALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL;   -- warning[CAI507]
+```"""),
+    Code("CAI508", "sql-not-robust", "Statement without IF [NOT] EXISTS", Severity.INFO, "sql", "0.1.0", """\
+An up statement without `IF NOT EXISTS` (`CREATE TABLE`, `CREATE INDEX`, PostgreSQL's
+`ADD COLUMN`) or a down statement without `IF EXISTS` (`DROP …`). Robust statements let a
+`-- codeai:no-transaction` migration that failed halfway be run again.
+
+```sql
+CREATE TABLE orders (id UUID PRIMARY KEY);   -- info[CAI508]
+```"""),
+    Code("CAI509", "sql-down-does-not-undo-up", "Down migration does not undo the up migration", Severity.ERROR,
+         "sql", "0.1.0", """\
+`migrate lint` applies every migration to a scratch database (SQLite in memory; a temporary
+schema on PostgreSQL when one is configured), runs up then down, and compares the introspected
+schema with the one before. The finding lists what differs, or the statement that failed
+there with the database's message.
+
+```sql
+CREATE TABLE IF NOT EXISTS users (id TEXT PRIMARY KEY);
+ALTER TABLE deployments ADD COLUMN created_by TEXT;
+-- down
+DROP TABLE IF EXISTS users;   -- error[CAI509] up then down leaves a different schema than before (…): column deployments.created_by is left over
+```
+
+(The example's up file holds the lines above `-- down`, its down file those below.)"""),
+    Code("CAI510", "sql-syntax-error", "SQL syntax error", Severity.ERROR, "sql", "0.1.0", """\
+A SQL syntax error at the parser's position: pglast (PostgreSQL's own parser) for PostgreSQL,
+SQLite itself for SQLite. Also an unterminated quote or comment, and `BEGIN`/`COMMIT` in a
+migration (the runner owns the transaction). Any of CAI501–CAI510 can be silenced, visibly,
+with `-- codeai:allow CAI5xx` on the statement's line or a comment line just above it.
+
+```sql
+ALTER TABLEX orders ADD COLUMN x INTEGER;   -- error[CAI510] syntax error: syntax error at or near "TABLEX"
+```"""),
 )
 
 CATEGORIES: dict[str, str] = {
@@ -278,6 +372,7 @@ CATEGORIES: dict[str, str] = {
     "declarations": "Declarations",
     "deprecations": "Deprecations",
     "versions": "DSL versions",
+    "sql": "SQL migrations (`codeai migrate lint`)",
 }
 
 CODES: dict[str, Code] = {c.code: c for c in _CODES}

@@ -2,8 +2,10 @@
 
 Layout: :mod:`discovery` finds and validates migration files, :mod:`sqltext` splits them into
 statements per dialect, :mod:`backends` hides the dialects' locking and transactions,
-:mod:`runner` plans and applies, :mod:`pgserver` starts throwaway PostgreSQL servers for tests
-and benchmarks.
+:mod:`runner` plans and applies. Checks and generation: :mod:`dbschema` reads a schema back by
+introspection, :mod:`scratch` gives throwaway databases, :mod:`lintfacts` + :mod:`lint` are
+``migrate lint``, :mod:`entities` + :mod:`schemadiff` + :mod:`generate` are ``migrate generate``.
+(Throwaway PostgreSQL servers for tests and benchmarks: tests/codeai_testing/pgserver.py.)
 """
 
 from codeai_lang.platform.dbmigrate.backends import Backend, open_backend

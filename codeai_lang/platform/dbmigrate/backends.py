@@ -2,8 +2,10 @@
 
 The dialects differ in how they lock and bound time, so each backend owns those details:
 
-* SQLite: the write lock is taken per migration with ``BEGIN IMMEDIATE`` (waiting through the
-  busy timeout); a progress handler interrupts a statement once the deadline has passed.
+* SQLite: the write lock is taken per migration with ``BEGIN IMMEDIATE``; every statement
+  (connect-time reads, the tracking-table check, status reads, commits) waits through a busy
+  timeout bounded by the deadline, and a progress handler interrupts a statement once the
+  deadline has passed.
 * PostgreSQL: a session-level advisory lock is held for the whole run, released by the server
   if the runner dies; ``lock_timeout``/``statement_timeout`` bound waits and statements.
 
@@ -16,8 +18,9 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -43,6 +46,10 @@ class AppliedRow:
 
 class Backend(ABC):
     dialect: str
+    # Whether ``-- codeai:no-transaction`` migrations run outside a transaction here. SQLite has
+    # nothing that needs it (no CONCURRENTLY) and no whole-run lock, so there they keep the
+    # transaction and with it the exactly-once guarantee between concurrent runners.
+    runs_outside_transactions = False
 
     def __init__(self, target: DatabaseTarget) -> None:
         self.target = target
@@ -82,6 +89,13 @@ class Backend(ABC):
     @abstractmethod
     def placeholder(self) -> str: ...
 
+    def bound_statement(self, deadline: Deadline) -> None:
+        """Outside a transaction: let the next statement run no longer than the deadline allows."""
+        return None
+
+    def unbound_statement(self) -> None:
+        return None
+
     def applied(self) -> dict[int, AppliedRow]:
         if not self.tracking_exists():
             return {}
@@ -113,6 +127,7 @@ class SqliteBackend(Backend):
     def __init__(self, target: DatabaseTarget) -> None:
         super().__init__(target)
         self.conn: sqlite3.Connection | None = None
+        self.deadline = Deadline(None)
 
     @property
     def placeholder(self) -> str:
@@ -124,8 +139,12 @@ class SqliteBackend(Backend):
         path = self.target.sqlite_path
         if readonly and not os.path.exists(path):
             return  # nothing applied yet; do not create the file just to look at it
+        self.deadline = deadline
         try:
-            self.conn = sqlite3.connect(path, isolation_level=None, timeout=0)
+            # Every statement, reads included, waits through the busy timeout: in rollback-journal
+            # mode a reader gets SQLITE_BUSY while another runner commits, and a commit waits for
+            # readers. A zero timeout here was the "database is locked" of two concurrent runners.
+            self.conn = sqlite3.connect(path, isolation_level=None, timeout=_busy_seconds(deadline))
             self.conn.execute("PRAGMA foreign_keys = ON")
         except sqlite3.Error as exc:
             raise ConnectError(f"cannot open {self.target.describe()}: {exc}") from exc
@@ -137,7 +156,24 @@ class SqliteBackend(Backend):
     def tracking_exists(self) -> bool:
         if self.conn is None:
             return False
-        return bool(self.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (TABLE,)))
+        with self._reading():
+            return bool(self.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (TABLE,)))
+
+    def applied(self) -> dict[int, AppliedRow]:
+        with self._reading():
+            return super().applied()
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        """A read outside a transaction: waits while another runner commits, up to the deadline."""
+        self._bound_waits()
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc):
+                raise
+            raise LockTimeout(f"could not read {self.target.describe()} within {self.deadline.describe()}: "
+                              "another process holds an exclusive lock on it") from exc
 
     def ensure_tracking(self, deadline: Deadline, on_wait: Callable[[], None]) -> None:
         if self.tracking_exists():
@@ -154,7 +190,10 @@ class SqliteBackend(Backend):
         return None
 
     def begin(self, deadline: Deadline, on_wait: Callable[[], None]) -> None:
+        """``BEGIN IMMEDIATE``: take the write lock now, waiting for it until the deadline."""
         conn = self._conn()
+        self.deadline = deadline
+        conn.execute("PRAGMA busy_timeout = 0")  # first a try without waiting, to tell people we wait
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
@@ -162,23 +201,31 @@ class SqliteBackend(Backend):
                 raise
             on_wait()
             self._wait_for_lock(deadline)
+        self._bound_waits()  # the commit (and a cache spill) may wait for readers: bounded as well
         if deadline.at is not None:
             conn.set_progress_handler(lambda: int(deadline.expired()), 10_000)
 
     def _wait_for_lock(self, deadline: Deadline) -> None:
-        remaining = deadline.remaining()
-        wait_ms = 2**31 - 1 if remaining is None else _clamp_ms(remaining)
+        # SQLite may give up before its busy timeout (it skips the handler when waiting could
+        # deadlock), so retry until the deadline rather than trusting one attempt.
         conn = self._conn()
-        conn.execute(f"PRAGMA busy_timeout = {wait_ms}")
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            if _is_busy(exc):
-                raise LockTimeout(f"could not get the write lock on {self.target.describe()} within "
-                                  f"{deadline.describe()}: another runner holds it") from exc
-            raise
-        finally:
-            conn.execute("PRAGMA busy_timeout = 0")
+        while True:
+            self._bound_waits()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc):
+                    raise
+                if deadline.expired():
+                    raise LockTimeout(f"could not get the write lock on {self.target.describe()} within "
+                                      f"{deadline.describe()}: another runner holds it") from exc
+                time.sleep(0.01)
+
+    def _bound_waits(self) -> None:
+        """Let the next statements wait for locks, but not past the command's deadline."""
+        if self.conn is not None:
+            self.conn.execute(f"PRAGMA busy_timeout = {_clamp_ms(_busy_seconds(self.deadline))}")
 
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         return self._conn().execute(sql, params).fetchall()
@@ -202,6 +249,14 @@ class SqliteBackend(Backend):
         return self.conn
 
 
+def _busy_seconds(deadline: Deadline) -> float:
+    """How long one lock wait may last: what is left of the deadline (at least 1 ms), at most
+    SQLite's INT_MAX milliseconds (~24.8 days; a larger busy timeout would read as 0)."""
+    limit = (2**31 - 1) / 1000
+    remaining = deadline.remaining()
+    return limit if remaining is None else min(limit, max(0.001, remaining))
+
+
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
     text = str(exc).lower()
     return "locked" in text or "busy" in text
@@ -209,6 +264,7 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
 
 class PostgresBackend(Backend):
     dialect = "postgres"
+    runs_outside_transactions = True
 
     def __init__(self, target: DatabaseTarget) -> None:
         super().__init__(target)
@@ -283,6 +339,16 @@ class PostgresBackend(Backend):
 
     def commit(self) -> None:
         self.conn.execute("COMMIT")
+
+    def bound_statement(self, deadline: Deadline) -> None:
+        remaining = deadline.remaining()
+        if remaining is not None:
+            self.execute("SELECT set_config('statement_timeout', %s, false)", (f"{_clamp_ms(remaining)}ms",))
+
+    def unbound_statement(self) -> None:
+        if self.conn is not None and not self.conn.closed:
+            with contextlib.suppress(Exception):
+                self.execute("SELECT set_config('statement_timeout', '0', false)")
 
     def rollback(self) -> None:
         from psycopg.pq import TransactionStatus

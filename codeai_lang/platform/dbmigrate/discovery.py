@@ -17,7 +17,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from codeai_lang.platform.dbmigrate.errors import DiscoveryError, UsageError
-from codeai_lang.platform.dbmigrate.sqltext import Statement, select_dialect, split_statements
+from codeai_lang.platform.dbmigrate.sqltext import Statement, has_marker, select_dialect, split_statements
 
 NAME_RE = re.compile(r"^(\d{14})_([a-z][a-z0-9]*(?:_[a-z0-9]+)*)\.(up|down)\.sql$")
 CONVENTION = "YYYYMMDDHHMMSS_snake_name.up.sql / .down.sql"
@@ -36,6 +36,10 @@ class Migration:
     @property
     def label(self) -> str:
         return f"{self.version}_{self.name}"
+
+    def no_transaction(self, direction: str) -> bool:
+        """The file is marked ``-- codeai:no-transaction`` (e.g. for ``CREATE INDEX CONCURRENTLY``)."""
+        return has_marker(self.up_sql if direction == "up" else self.down_sql, "no-transaction")
 
     def statements(self, direction: str, dialect: str) -> list[Statement]:
         sql, path = (self.up_sql, self.up_file) if direction == "up" else (self.down_sql, self.down_file)

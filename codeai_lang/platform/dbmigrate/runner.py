@@ -198,11 +198,14 @@ class Runner:
 
     def _apply_one(self, mig: Migration, direction: str, statements: list[Statement]) -> int:
         path = mig.up_file if direction == UP else mig.down_file
+        outside = mig.no_transaction(direction) and self.backend.runs_outside_transactions
         if self.options.dry_run:
-            self.emit(f"-- {direction}: {path}")
+            self.emit(f"-- {direction}{' (no transaction)' if outside else ''}: {path}")
             for st in statements:
                 self.emit(st.text + ";")
             return 1
+        if outside:
+            return self._apply_outside(mig, direction, statements, path)
         self.backend.begin(self.deadline, self._waiting)
         try:
             if self.backend.is_applied(mig.version) != (direction == UP):
@@ -226,6 +229,58 @@ class Runner:
         self._moved(mig, direction)
         self.say(f"{'applied' if direction == UP else 'reverted'} {mig.label} ({elapsed:.1f} ms)")
         return 1
+
+    def _apply_outside(self, mig: Migration, direction: str, statements: list[Statement], path: str) -> int:
+        """A ``-- codeai:no-transaction`` migration: each statement commits on its own (what
+        ``CREATE INDEX CONCURRENTLY`` needs); the tracking row is written only once all succeeded.
+        The whole-run advisory lock keeps other runners out meanwhile."""
+        if self.backend.is_applied(mig.version) == (direction == UP):
+            self.say(f"skipped {mig.label}: another runner already {'applied' if direction == UP else 'reverted'} it")
+            return 0
+        started = time.perf_counter()
+        done = 0
+        try:
+            for st in statements:
+                self.backend.bound_statement(self.deadline)
+                self._execute(mig, path, st, len(statements))
+                done += 1
+        except MigrationFailed as exc:
+            raise MigrationFailed(self._halfway(mig, direction, exc, done)) from exc
+        finally:
+            self.backend.unbound_statement()
+        elapsed = (time.perf_counter() - started) * 1000
+        self.backend.begin(self.deadline, self._waiting)
+        try:
+            if direction == UP:
+                self.backend.record(mig, elapsed)
+            else:
+                self.backend.unrecord(mig.version)
+            self.backend.commit()
+        except BaseException:
+            self.backend.rollback()
+            raise
+        self._moved(mig, direction)
+        self.say(f"{'applied' if direction == UP else 'reverted'} {mig.label} outside a transaction "
+                 f"({elapsed:.1f} ms)")
+        return 1
+
+    def _halfway(self, mig: Migration, direction: str, exc: MigrationFailed, done: int) -> str:
+        failure = str(exc).rsplit("\n", 1)[0]  # the statement and the reason, not "was rolled back"
+        kept = (f"statements 1–{done} of it stayed applied" if done > 1
+                else "statement 1 of it stayed applied" if done == 1 else "none of its statements took effect")
+        state = "recorded as reverted" if direction == DOWN else "recorded as applied"
+        return "\n".join([failure,
+                          f"{mig.label} runs outside a transaction (-- codeai:no-transaction), so nothing was "
+                          f"rolled back: {kept}, and it was not {state}; "
+                          f"the database stays at version {self.version or 'none'}.",
+                          "Fix it by hand (e.g. DROP INDEX CONCURRENTLY IF EXISTS for an index left INVALID), "
+                          "then re-run `codeai migrate " + direction + "` (robust statements — IF [NOT] EXISTS — "
+                          "make that safe), or, if you finished the change by hand, record it with "
+                          f"`codeai migrate force {mig.version if direction == UP else self._previous(mig)}`."])
+
+    def _previous(self, mig: Migration) -> str:
+        older = [v for v in self.current if v < mig.version]
+        return str(max(older)) if older else "0"
 
     def _moved(self, mig: Migration, direction: str) -> None:
         if direction == UP:

@@ -21,11 +21,17 @@ _BLOCK_START = re.compile(
 _TXN_CONTROL = {"BEGIN", "COMMIT", "ROLLBACK", "END", "START"}
 
 
+def has_marker(text: str, name: str) -> bool:
+    """Whether a line of ``text`` is the comment ``-- codeai:NAME`` (``no-transaction``, ``contract``)."""
+    return re.search(rf"^\s*--\s*codeai:{re.escape(name)}(?![\w-])", text, re.I | re.M) is not None
+
+
 @dataclass(frozen=True)
 class Statement:
     index: int  # 1-based position in the file (for this dialect)
     line: int  # 1-based line of its first character
     text: str
+    offset: int = 0  # character offset of its first character in the file (lint positions)
 
     def preview(self, width: int = 160) -> str:
         flat = " ".join(self.text.split())
@@ -33,24 +39,29 @@ class Statement:
 
 
 def select_dialect(text: str, dialect: str, filename: str) -> str:
-    """Blank out lines of other dialects' sections, keeping line numbers intact.
+    """Blank out lines of other dialects' sections, keeping line numbers and offsets intact.
 
     A line ``-- codeai:dialect sqlite`` (or ``postgres``, or ``all``) starts a section that runs
     on that dialect only, up to the next marker; text before the first marker runs everywhere.
     """
     current = "all"
     kept: list[str] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.splitlines(keepends=True), start=1):
         match = _MARKER.match(line)
         if match:
             current = match.group(1).lower()
             if current not in (*DIALECTS, "all"):
                 raise SqlFileError(f"{filename}:{number}: unknown dialect '{match.group(1)}' in section marker "
                                    f"(expected one of: {', '.join(DIALECTS)}, all)")
-            kept.append("")
-            continue
-        kept.append(line if current in ("all", dialect) else "")
-    return "\n".join(kept)
+        keep = current in ("all", dialect) and not match
+        kept.append(line if keep else _blank(line))
+    return "".join(kept)
+
+
+def _blank(line: str) -> str:
+    """Spaces instead of the line's text, its line break kept: later offsets do not move."""
+    body = line.rstrip("\r\n")
+    return " " * len(body) + line[len(body):]
 
 
 def split_statements(text: str, filename: str) -> list[Statement]:
@@ -111,7 +122,7 @@ class _Splitter:
     def _emit(self, end: int) -> None:
         if self.code_start is not None:
             text = self.text[self.code_start:end].strip()
-            self.out.append(Statement(len(self.out) + 1, self._line(self.code_start), text))
+            self.out.append(Statement(len(self.out) + 1, self._line(self.code_start), text, self.code_start))
         self.depth, self.block, self.words, self.code_start = 0, False, 0, None
 
     def _line(self, pos: int) -> int:
