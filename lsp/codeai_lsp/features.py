@@ -12,7 +12,7 @@ from lsprotocol import types as t
 
 from codeai_lang.analysis import schema
 from codeai_lang.analysis.validator import Result
-from codeai_lang.diagnostics.positions import LineIndex
+from codeai_lang.diagnostics.positions import UTF16, LineIndex
 from codeai_lang.syntax import nodes as n
 from codeai_lang.syntax.lexer import Token
 from codeai_lang.syntax.registry import Registry
@@ -38,6 +38,7 @@ class Snapshot:
     text: str
     result: Result
     reg: Registry
+    encoding: str = UTF16  # the negotiated position encoding
 
     @cached_property
     def lines(self) -> LineIndex:
@@ -56,10 +57,10 @@ class Snapshot:
         return self.result.document.statements
 
     def offset(self, pos: t.Position) -> int:
-        return to_offset(self.lines, pos)
+        return to_offset(self.lines, pos, self.encoding)
 
     def range(self, start: int, end: int) -> t.Range:
-        return to_range(self.lines, start, end)
+        return to_range(self.lines, start, end, self.encoding)
 
     def token_at(self, offset: int) -> Token | None:
         toks = self.tokens
@@ -119,7 +120,7 @@ def _hover(snap: Snapshot, markdown: str, start: int, end: int) -> t.Hover:
 
 
 def _describe(snap: Snapshot, sym: Symbol) -> str:
-    line = snap.lines.utf16(sym.start)[0] + 1
+    line = snap.lines.line_of(sym.start) + 1
     shown = f'"{sym.name}"' if sym.quoted else sym.name
     text = f"**{sym.kind}** `{shown}`\n\ndeclared at line {line}"
     if sym.kind == "function" and isinstance(sym.node, n.FunctionDecl):
@@ -501,8 +502,8 @@ def _encode(snap: Snapshot, spans: list[tuple[int, int, int, int]]) -> list[int]
         for ps, pe in pieces:
             if pe <= ps:
                 continue
-            line, char = lines.utf16(ps)
-            _, end_char = lines.utf16(pe)
+            line, char = lines.lsp(ps, snap.encoding)
+            _, end_char = lines.lsp(pe, snap.encoding)
             length = end_char - char
             if length <= 0:
                 continue

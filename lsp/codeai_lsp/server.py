@@ -30,10 +30,11 @@ from pygls.lsp.server import LanguageServer
 from codeai_lang import __version__ as core_version
 from codeai_lang.analysis.incremental import IncrementalDocument
 from codeai_lang.diagnostics.model import Applicability, Diagnostic
+from codeai_lang.diagnostics.positions import UTF16
 from codeai_lang.syntax.registry import Registry, default_registry
 from codeai_lsp import features
 from codeai_lsp import formatting as fmt
-from codeai_lsp.convert import SETTING_SEVERITY, to_lsp_diagnostic
+from codeai_lsp.convert import SETTING_SEVERITY, encoding_name, to_lsp_diagnostic
 from codeai_lsp.edits import PendingText
 
 log = logging.getLogger("codeai_lsp")
@@ -111,6 +112,7 @@ class CodeAIServer(LanguageServer):
                                       "error": {"code": -32700, "message": f"Parse error: {error}"}})
             return
         super().report_server_error(error, source)
+        self.encoding = UTF16  # set at initialize to what pygls negotiated with the client
 
     # -- documents -------------------------------------------------------------------------------
     def open(self, uri: str, version: int, text: str) -> DocState:
@@ -129,8 +131,8 @@ class CodeAIServer(LanguageServer):
         live = state.live
         for change in changes:
             if isinstance(change, t.TextDocumentContentChangePartial):
-                start = live.offset(change.range.start.line, change.range.start.character)
-                end = live.offset(change.range.end.line, change.range.end.character)
+                start = live.offset(change.range.start.line, change.range.start.character, self.encoding)
+                end = live.offset(change.range.end.line, change.range.end.character, self.encoding)
                 live.edit(start, end, change.text)
             else:
                 live.replace_all(change.text)
@@ -151,7 +153,7 @@ class CodeAIServer(LanguageServer):
             if state.doc.text != state.text:  # cannot happen; never serve a wrong analysis
                 state.doc.set_text(state.text)
             state.snapshot = features.Snapshot(state.uri, state.version, state.text, state.doc.result,
-                                               self.reg)
+                                               self.reg, self.encoding)
         return state.snapshot
 
     def reanalyze_all(self) -> None:
@@ -187,7 +189,7 @@ class CodeAIServer(LanguageServer):
 
     def publish(self, snap: features.Snapshot) -> None:
         severity = self.settings.deprecation_severity
-        diags = [to_lsp_diagnostic(d, snap.lines, severity) for d in snap.result.diagnostics]
+        diags = [to_lsp_diagnostic(d, snap.lines, severity, snap.encoding) for d in snap.result.diagnostics]
         self.text_document_publish_diagnostics(
             t.PublishDiagnosticsParams(uri=snap.uri, version=snap.version, diagnostics=diags))
 
@@ -288,6 +290,9 @@ def _register_settings(server: CodeAIServer) -> None:
     @server.feature(t.INITIALIZE)
     @guarded()
     def initialize(ls: CodeAIServer, params: t.InitializeParams) -> None:
+        # pygls has chosen the encoding (the client's first supported preference) and will
+        # announce it in the result; every conversion must count columns in it.
+        ls.encoding = encoding_name(ls.workspace.position_encoding)
         ls.settings.update(params.initialization_options, ls.reg)
 
     @server.feature(t.INITIALIZED)
@@ -408,7 +413,7 @@ def _quick_fixes(ls: CodeAIServer, snap: features.Snapshot, rng: t.Range) -> lis
 def _fix_action(ls: CodeAIServer, snap: features.Snapshot, d: Diagnostic) -> t.CodeAction:
     assert d.fix is not None
     edits = [t.TextEdit(range=snap.range(e.start, e.end), new_text=e.new_text) for e in d.fix.edits]
-    lsp_diag = to_lsp_diagnostic(d, snap.lines, ls.settings.deprecation_severity)
+    lsp_diag = to_lsp_diagnostic(d, snap.lines, ls.settings.deprecation_severity, snap.encoding)
     safe = d.fix.applicability is Applicability.SAFE
     title = f"{d.fix.description} ({d.code})" if safe else f"{d.fix.description} ({d.code}, unsafe)"
     # Only a safe fix is preferred: editors apply preferred fixes on "fix all" / save.
