@@ -1,0 +1,107 @@
+"""A project's files analysed together: each file on its own (cacheable), then its names
+resolved against the project's merged symbol index (`semantic.ProjectIndex`).
+
+Used by `codeai validate`, `codeai symbols`, `migrate-dsl` (files as they will be after the
+run) and the language server (which feeds it the editor's texts).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from codeai_lang.analysis import semantic
+from codeai_lang.analysis.validator import Result, validate
+from codeai_lang.diagnostics.model import Diagnostic
+from codeai_lang.files.project import ProjectConfig
+from codeai_lang.syntax.registry import Registry, default_registry
+
+# Codes whose presence means a script name was not found: the only script diagnostics that
+# names from other files can change (so only such files are checked a second time).
+_UNRESOLVED_SCRIPT = frozenset({"CAI102", "CAI103"})
+
+
+@dataclass
+class FileAnalysis:
+    key: str
+    text: str
+    result: Result | None  # None when the file could not be decoded
+    decode_error: Diagnostic | None = None
+    elapsed_ms: float = 0.0
+    external: frozenset[tuple[str, str, int]] = frozenset()  # script names it was checked with
+
+
+class ProjectAnalysis:
+    """The files of one project, keyed by any stable string (a path, a URI)."""
+
+    def __init__(self, config: ProjectConfig | None = None, *, registry: Registry | None = None,
+                 version: str | None = None) -> None:
+        self.config = config or ProjectConfig()
+        self.reg = registry or default_registry()
+        self.version = version  # --dsl-version: overrides every file's directive
+        self.files: dict[str, FileAnalysis] = {}
+        self.index = semantic.ProjectIndex(semantic.Externals(
+            {semantic.namespace_of(k): list(v) for k, v in self.config.externals.items()}))
+
+    # -- loading -----------------------------------------------------------------------------
+    def add(self, key: str, text: str, decode_error: Diagnostic | None = None) -> None:
+        """Analyse one file on its own and enter its table (call `settle` after a batch)."""
+        if decode_error is not None:
+            self.files[key] = FileAnalysis(key, text, None, decode_error)
+            self.index.set_file(key, semantic.FileTable())
+            return
+        started = time.perf_counter()
+        result = validate(text, version=self.version, registry=self.reg,
+                          default_version=self.config.dsl_version)
+        elapsed = (time.perf_counter() - started) * 1000
+        self.files[key] = FileAnalysis(key, text, result, None, elapsed)
+        self.index.set_file(key, result.table)
+
+    def add_many(self, texts: Mapping[str, str]) -> None:
+        for key, text in texts.items():
+            self.add(key, text)
+        self.settle()
+
+    def remove(self, key: str) -> None:
+        self.files.pop(key, None)
+        self.index.remove_file(key)
+
+    def settle(self) -> None:
+        """Re-check, with the other files' top-level functions and variables in scope, the
+        files whose script checks found an unknown name (the only ones those names change)."""
+        for key, fa in self.files.items():
+            if fa.result is None:
+                continue
+            if not fa.external and not any(d.code in _UNRESOLVED_SCRIPT for d in fa.result.local):
+                continue  # other files' names cannot change this file's script checks
+            external = semantic.script_scope_names(self.index, key)
+            signature = frozenset((n, k, a) for n, (k, a) in external.items())
+            if signature != fa.external:
+                fa.result = validate(fa.text, version=self.version, registry=self.reg, external=external,
+                                     default_version=self.config.dsl_version)
+                self.index.set_file(key, fa.result.table)
+            fa.external = signature
+
+    # -- results -----------------------------------------------------------------------------
+    def diagnostics(self, key: str) -> list[Diagnostic]:
+        """The file's diagnostics in the project: its own checks, then its names resolved
+        against every file, with the project's `rules` applied."""
+        fa = self.files[key]
+        if fa.result is None:
+            assert fa.decode_error is not None
+            return [fa.decode_error]
+        diags = fa.result.local + semantic.resolve_file(self.index, key)
+        diags.sort(key=Diagnostic.sort_key)
+        return semantic.apply_rules(_dedupe(diags), self.config.rules)
+
+
+def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
+    seen: set[tuple[str, int, int, str]] = set()
+    out = []
+    for d in diags:
+        key = (d.code, d.start, d.end, d.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(d)
+    return out
