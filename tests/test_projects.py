@@ -246,3 +246,30 @@ def test_dependents_are_the_files_using_a_changed_name() -> None:
     assert decl is not None
     assert [(p, o.is_decl) for p, o in index.references(decl)] == [("orders.cai", False), ("users.cai", True)]
     assert [d.name for d in index.symbol_search("usr")] == ["User", "user_created"]
+
+
+# -- migrate-dsl against the project ------------------------------------------------------------
+
+OLD_ORDERS = "#version 1.1\nentity Order {\n    id: uuid, primary_key\n    buyer: ref(User)\n}\n"
+
+
+def test_migrate_dsl_migrates_a_file_that_only_makes_sense_in_its_project(tmp_path: Path) -> None:
+    write(tmp_path, {"codeai.yaml": "", "users.cai": USERS, "orders.cai": OLD_ORDERS})
+    result = run_codeai("migrate-dsl", "--to", "2.0", "--report", "json", "orders.cai", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    migrated = (tmp_path / "orders.cai").read_text()
+    assert "primary_key" not in migrated and "ref(User)" in migrated
+    code, doc = validate_json(".", cwd=tmp_path)
+    assert code == 0
+
+
+def test_migrate_dsl_writes_nothing_the_project_rejects(tmp_path: Path) -> None:
+    # b.cai declares User again: after migration it would still be a duplicate (CAI101) of
+    # a.cai's, so the run refuses to write it — found only by checking against the project.
+    b = "#version 1.1\nentity User {\n    id: uuid, primary_key\n}\n"
+    write(tmp_path, {"codeai.yaml": "", "a.cai": USERS, "b.cai": b})
+    result = run_codeai("migrate-dsl", "--to", "2.0", "--report", "json", "b.cai", cwd=tmp_path)
+    assert result.returncode == 1
+    [entry] = json.loads(result.stdout)["files"]
+    assert "against the project" in entry["error"] and "CAI101" in entry["error"]
+    assert not entry["written"] and (tmp_path / "b.cai").read_text() == b
