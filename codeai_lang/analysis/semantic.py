@@ -51,9 +51,10 @@ class Decl:
     name: str
     start: int
     end: int
-    node: n.Node
+    node: n.Node | None  # None once the table is compacted (the AST let go)
     quoted: bool = False
     path: str = ""  # the file (set when the table joins a project)
+    detail: str = ""  # e.g. `function total(a, b)`: what hover shows without the AST
 
     @property
     def namespace(self) -> str:
@@ -107,6 +108,15 @@ class FileTable:
 
     def keys(self) -> frozenset[tuple[str, str]]:
         return frozenset(d.key for d in self.decls)
+
+    def compact(self) -> FileTable:
+        """Let go of the AST (for a file kept only for its names, e.g. one not open in an
+        editor): declarations keep their spans and detail; local scripting names go."""
+        for d in self.decls:
+            d.node = None
+        self.occurrences = [o for o in self.occurrences if o.key is not None]
+        self._by_name = None
+        return self
 
     def occurrences_named(self, name: str) -> list[Occurrence]:
         """Occurrences of global names spelled `name` (built once per table)."""
@@ -179,7 +189,9 @@ def file_declarations(statements: list[n.Node]) -> list[Decl]:
                 out.append(Decl("endpoint", f"{n.name_text(stmt.head[0])} {_path_text(path)}",
                                 path.start, path.end, stmt))
         elif isinstance(stmt, n.FunctionDecl):
-            out.append(Decl("function", stmt.name.name, stmt.name.start, stmt.name.end, stmt))
+            params = ", ".join(p.name for p in stmt.params)
+            out.append(Decl("function", stmt.name.name, stmt.name.start, stmt.name.end, stmt,
+                            detail=f"{stmt.name.name}({params})"))
         elif isinstance(stmt, n.VarDecl):
             out.append(Decl("variable", stmt.name.name, stmt.name.start, stmt.name.end, stmt))
     return out
@@ -384,9 +396,17 @@ def _duplicate(d: Decl, first: Decl) -> Diagnostic:
         what = d.kind if d.namespace == SCRIPT else _WHAT.get(d.namespace, d.namespace)
         message = f"duplicate declaration of {what} '{d.name}'"
     start, end = (d.start - 1, d.end + 1) if d.quoted else (d.start, d.end)
-    where = "first declared here" if first.path == d.path else f"first declared in {first.path}"
+    where = "first declared here" if first.path == d.path else f"first declared in {_shown(first.path)}"
     related = (Related(first.path, first.start, first.end, f"'{first.name}' is {where}"),)
     return Diagnostic("CAI101", Severity.ERROR, message, start, end, related=related)
+
+
+def _shown(path: str) -> str:
+    """A file as a message names it: the path, or a URI's file name."""
+    if "://" in path:
+        from urllib.parse import unquote
+        return unquote(path.rsplit("/", 1)[-1])
+    return path
 
 
 def suggestions(index: ProjectIndex, namespace: str, name: str) -> list[str]:

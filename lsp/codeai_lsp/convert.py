@@ -7,10 +7,12 @@ copy of a document never drifts from the editor's when a line holds non-ASCII te
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from lsprotocol import types as t
 
 from codeai_lang.diagnostics import codes
-from codeai_lang.diagnostics.model import Diagnostic, Severity
+from codeai_lang.diagnostics.model import Diagnostic, Related, Severity
 from codeai_lang.diagnostics.positions import ENCODINGS, UTF16, LineIndex
 
 _SEVERITY = {Severity.ERROR: t.DiagnosticSeverity.Error, Severity.WARNING: t.DiagnosticSeverity.Warning,
@@ -43,7 +45,8 @@ def to_offset(index: LineIndex, pos: t.Position, encoding: str = UTF16) -> int:
 
 def to_lsp_diagnostic(d: Diagnostic, index: LineIndex,
                       deprecation_severity: t.DiagnosticSeverity | None = None,
-                      encoding: str = UTF16) -> t.Diagnostic:
+                      encoding: str = UTF16,
+                      locate: Callable[[Related], t.Location | None] | None = None) -> t.Diagnostic:
     """One core diagnostic as the client sees it: same code and severity as the CLI; a
     deprecation (CAI301) may be re-graded by the `codeai.deprecationSeverity` setting. The
     code links its documentation (from the code registry); `data` carries the rule id."""
@@ -54,6 +57,10 @@ def to_lsp_diagnostic(d: Diagnostic, index: LineIndex,
     entry = codes.get(d.code)
     description = t.CodeDescription(href=entry.help_uri) if entry else None
     data = {"rule_id": d.rule_id} if d.rule_id else None
+    related = None
+    if d.related and locate is not None:  # e.g. a duplicate's first declaration, maybe in another file
+        found = [(loc, rel.message) for rel in d.related if (loc := locate(rel)) is not None]
+        related = [t.DiagnosticRelatedInformation(location=loc, message=msg) for loc, msg in found] or None
     return t.Diagnostic(range=to_range(index, d.start, d.end, encoding), message=d.message, severity=severity,
                         code=d.code, code_description=description, source="codeai", tags=tags,
-                        data=data)
+                        data=data, related_information=related)
