@@ -62,7 +62,7 @@ def validate(text: str, *, version: str | None = None, registry: Registry | None
 def finish(doc: Document, local: list[Diagnostic], table: semantic.FileTable) -> Result:
     """The result of a file with its local diagnostics and table: names resolved within
     the file alone give the standalone diagnostics."""
-    local = cap_syntax_errors(_dedupe(sorted(local, key=Diagnostic.sort_key)))
+    local = cap_syntax_errors(_dedupe(sorted(local, key=Diagnostic.sort_key)))  # e.g. a site found twice
     index = semantic.ProjectIndex()
     index.set_file("", table)
     names = semantic.resolve_file(index, "", script_duplicates=False)

@@ -19,7 +19,7 @@ import json
 import logging
 import os
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -116,6 +116,10 @@ class CodeAIServer(LanguageServer):
         super().report_server_error(error, source)
         self.encoding = UTF16  # set at initialize to what pygls negotiated with the client
         self.projects = Projects(self.reg)
+        # A client that pulls diagnostics (textDocument/diagnostic) gets no pushed ones: it
+        # would show both. It is asked to pull again when another file's names change.
+        self.pull_mode = False
+        self.refresh_support = False
 
     # -- documents -------------------------------------------------------------------------------
     def open(self, uri: str, version: int, text: str) -> DocState:
@@ -175,6 +179,12 @@ class CodeAIServer(LanguageServer):
             if other is not None and other is not origin:
                 other.snapshot = None
                 self.schedule(other, 0)
+        self.refresh_pulls(uris)
+
+    def refresh_pulls(self, uris: Iterable[str]) -> None:
+        """Pull mode: ask the client to pull again (other files' diagnostics changed)."""
+        if self.pull_mode and self.refresh_support and any(True for _ in uris):
+            self.workspace_diagnostic_refresh(None)
 
     def lines_of(self, uri: str) -> LineIndex | None:
         """The line index of any file the server knows: open, or a project file on disk."""
@@ -231,6 +241,8 @@ class CodeAIServer(LanguageServer):
         return [to_lsp_diagnostic(d, lines, severity, self.encoding, self.locate) for d in diags]
 
     def publish(self, snap: features.Snapshot) -> None:
+        if self.pull_mode:
+            return
         diags = self.lsp_diagnostics(snap.uri, snap.lines, snap.diagnostics)
         self.text_document_publish_diagnostics(
             t.PublishDiagnosticsParams(uri=snap.uri, version=snap.version, diagnostics=diags))
@@ -266,6 +278,7 @@ class CodeAIServer(LanguageServer):
             if state is not None:
                 state.snapshot = None
                 self.schedule(state, 0)
+        self.refresh_pulls(uris)
 
 
 def guarded(default: Any = None) -> Callable[[F], F]:
@@ -363,6 +376,10 @@ def _register_settings(server: CodeAIServer) -> None:
         # announce it in the result; every conversion must count columns in it.
         ls.encoding = encoding_name(ls.workspace.position_encoding)
         ls.settings.update(params.initialization_options, ls.reg)
+        text_caps = params.capabilities.text_document
+        ls.pull_mode = text_caps is not None and text_caps.diagnostic is not None
+        ws_caps = params.capabilities.workspace
+        ls.refresh_support = bool(ws_caps and ws_caps.diagnostics and ws_caps.diagnostics.refresh_support)
         folders = [f.uri for f in params.workspace_folders or []] or ([params.root_uri] if params.root_uri else [])
         ls.projects.folders = [p for p in map(uri_to_path, folders) if p is not None]
 
