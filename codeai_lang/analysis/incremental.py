@@ -162,6 +162,7 @@ class IncrementalDocument:
         self._decl_checks = _DeclCache(self.reg)
         self.parse_version = self.reg.latest
         self._external: Mapping[str, tuple[str, int]] | None = None
+        self._external_token: object = ()
         self._full()
 
     # -- public API -------------------------------------------------------------------------
@@ -190,10 +191,13 @@ class IncrementalDocument:
         self._result = None
         self._full()
 
-    def set_external(self, external: Mapping[str, tuple[str, int]] | None) -> None:
-        """The top-level script names of the project's other files (see `validate`)."""
-        if dict(external or {}) != dict(self._external or {}):
-            self._external = dict(external) if external else None
+    def set_external(self, external: Mapping[str, tuple[str, int]] | None, token: object = None) -> None:
+        """The top-level script names of the project's other files (see `validate`);
+        `token` changes whenever they may have (compared instead of the names)."""
+        if token is None:
+            token = tuple(sorted((external or {}).items()))
+        if token != self._external_token:
+            self._external, self._external_token = external or None, token
             self._result = None
 
     @property
@@ -370,11 +374,11 @@ class IncrementalDocument:
             doc = self._inferred(directive, diags)
         out = list(doc.diagnostics)
         occurrences: list[semantic.Occurrence] = []
-        out += check_script(doc.statements, self._external, occurrences)
+        script = check_script(doc.statements, self._external, occurrences)
         decl_diags, refs = self._decl_checks.run(doc.statements, doc.version)
         out += _without_recovery_echoes(doc, decl_diags)
         out += deprecation_diagnostics(_reported_sites(doc.sites, doc.version, reg), doc.version, reg)
-        return finish(doc, out, semantic.build_table(doc.statements, refs, occurrences))
+        return finish(doc, out, script, semantic.build_table(doc.statements, refs, occurrences))
 
     def _adjacent_failures(self) -> bool:
         """Two neighbouring units with errors may be one statement that recovery split; the

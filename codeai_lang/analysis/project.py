@@ -29,7 +29,7 @@ class FileAnalysis:
     result: Result | None  # None when the file could not be decoded
     decode_error: Diagnostic | None = None
     elapsed_ms: float = 0.0
-    external: frozenset[tuple[str, str, int]] = frozenset()  # script names it was checked with
+    rechecked: bool = False  # its script checks have seen the other files' names
 
 
 class ProjectAnalysis:
@@ -73,15 +73,11 @@ class ProjectAnalysis:
         for key, fa in self.files.items():
             if fa.result is None:
                 continue
-            if not fa.external and not any(d.code in _UNRESOLVED_SCRIPT for d in fa.result.local):
+            if fa.rechecked or not any(d.code in _UNRESOLVED_SCRIPT for d in fa.result.local):
                 continue  # other files' names cannot change this file's script checks
-            external = semantic.script_scope_names(self.index, key)
-            signature = frozenset((n, k, a) for n, (k, a) in external.items())
-            if signature != fa.external:
-                fa.result = validate(fa.text, version=self.version, registry=self.reg, external=external,
-                                     default_version=self.config.dsl_version)
-                self.index.set_file(key, fa.result.table)
-            fa.external = signature
+            fa.result.recheck_script(self.index.script_scope(key))
+            self.index.tables[key] = fa.result.table  # same declarations: the index stays valid
+            fa.rechecked = True
 
     # -- results -----------------------------------------------------------------------------
     def diagnostics(self, key: str) -> list[Diagnostic]:

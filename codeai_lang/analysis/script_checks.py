@@ -9,7 +9,7 @@ blocks, whose depth the lexer bounds.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,14 +38,20 @@ class Symbol:
 
 
 class Scope:
-    def __init__(self, parent: Scope | None = None) -> None:
+    def __init__(self, parent: Scope | None = None,
+                 fallback: Callable[[str], Symbol | None] | None = None) -> None:
         self.parent = parent
         self.symbols: dict[str, Symbol] = {}
+        self.fallback = fallback  # names looked up elsewhere on demand (other files' globals)
 
     def lookup(self, name: str) -> Symbol | None:
         scope: Scope | None = self
         while scope is not None:
             sym = scope.symbols.get(name)
+            if sym is None and scope.fallback is not None:
+                sym = scope.fallback(name)
+                if sym is not None:
+                    scope.symbols[name] = sym
             if sym is not None:
                 return sym
             scope = scope.parent
@@ -70,14 +76,19 @@ def check_script(statements: list[n.Node], external: Mapping[str, tuple[str, int
     checker = _ScriptChecker(occurrences)
     outer = builtin_scope()
     if external:
-        outer = Scope(outer)
-        for name, (kind, arity) in external.items():
-            fn = kind == "function"
-            outer.symbols[name] = Symbol(name, kind, None, "function" if fn else "unknown",
-                                         max(arity, 0), max(arity, 0), True)
+        outer = Scope(outer, lambda name: _external_symbol(external, name))  # looked up lazily
     checker.file_scope = Scope(outer)
     checker.statements(statements, checker.file_scope)
     return checker.diags
+
+
+def _external_symbol(external: Mapping[str, tuple[str, int]], name: str) -> Symbol | None:
+    found = external.get(name)
+    if found is None:
+        return None
+    kind, arity = found
+    value = "function" if kind == "function" else "unknown"
+    return Symbol(name, kind, None, value, max(arity, 0), max(arity, 0), True)
 
 
 def _value_kind(expr: n.Node, scope: Scope) -> str:

@@ -105,6 +105,18 @@ class FileTable:
     script_names: dict[str, tuple[str, int]] = field(default_factory=dict)  # top level: kind, arity
 
     _by_name: dict[str, list[Occurrence]] | None = field(default=None, repr=False)
+    # What `occurrences` is merged from: declarations win, then the script checker's
+    # resolutions, then references and mentions (so script checks can be redone alone).
+    decl_occurrences: list[Occurrence] = field(default_factory=list, repr=False)
+    weak_occurrences: list[Occurrence] = field(default_factory=list, repr=False)
+
+    def set_script_occurrences(self, script: list[Occurrence]) -> None:
+        occs: dict[int, Occurrence] = {o.start: o for o in script}
+        occs.update((o.start, o) for o in self.decl_occurrences)
+        for o in self.weak_occurrences:
+            occs.setdefault(o.start, o)
+        self.occurrences = sorted(occs.values(), key=lambda o: o.start)
+        self._by_name = None
 
     def keys(self) -> frozenset[tuple[str, str]]:
         return frozenset(d.key for d in self.decls)
@@ -115,6 +127,7 @@ class FileTable:
         for d in self.decls:
             d.node = None
         self.occurrences = [o for o in self.occurrences if o.key is not None]
+        self.decl_occurrences = self.weak_occurrences = []
         self._by_name = None
         return self
 
@@ -203,12 +216,16 @@ def mentions(statements: list[n.Node]) -> Iterator[tuple[str, int, int, bool]]:
     for stmt in statements:
         if not isinstance(stmt, n.Declaration | n.OnHandler):
             continue
-        skip = {id(e.key) for e in stmt.walk() if isinstance(e, n.Entry)}
+        skip: set[int] = set()
         if isinstance(stmt, n.Declaration):
             skip.add(id(stmt.keyword))
             skip.update(id(name_node) for _, name_node, _ in declared_names(stmt))
-        for node in stmt.walk():
-            if id(node) not in skip and isinstance(node, n.Ident | n.DottedName | n.StringLit):
+        names = (n.Ident, n.DottedName, n.StringLit)
+        for node in stmt.walk():  # pre-order: an entry comes before its key
+            kind = type(node)
+            if kind is n.Entry:
+                skip.add(id(node.key))  # type: ignore[attr-defined]
+            elif kind in names and id(node) not in skip:
                 name = n.name_text(node)
                 if name:
                     start, end = name_span(node)
@@ -220,15 +237,14 @@ def build_table(statements: list[n.Node], refs: list[Ref], script_occurrences: l
     """A file's table from its statements, the references its checks required and the
     occurrences the script checker resolved."""
     table = FileTable(decls=file_declarations(statements) if decls is None else decls, refs=refs)
-    occs: dict[int, Occurrence] = {o.start: o for o in script_occurrences}
-    for d in table.decls:
-        occs[d.start] = Occurrence(d.start, d.end, d.key, True)
+    table.decl_occurrences = [Occurrence(d.start, d.end, d.key, True) for d in table.decls]
+    weak: dict[int, Occurrence] = {}
     for r in refs:
-        occs.setdefault(r.name_start, Occurrence(r.name_start, r.name_end, (r.namespace, r.name), False))
+        weak.setdefault(r.name_start, Occurrence(r.name_start, r.name_end, (r.namespace, r.name), False))
     for name, start, end, is_string in mentions(statements):
-        if start not in occs:
-            occs[start] = Occurrence(start, end, ("", name), False, loose=True, local=is_string)
-    table.occurrences = sorted(occs.values(), key=lambda o: o.start)
+        weak.setdefault(start, Occurrence(start, end, ("", name), False, loose=True, local=is_string))
+    table.weak_occurrences = list(weak.values())
+    table.set_script_occurrences(script_occurrences)
     for d in table.decls:
         if d.namespace == SCRIPT:
             arity = len(d.node.params) if isinstance(d.node, n.FunctionDecl) else -1
@@ -258,17 +274,62 @@ class ProjectIndex:
         self.externals = externals or Externals()
         self._decls: dict[tuple[str, str], list[Decl]] | None = None
         self._by_name: dict[str, list[Decl]] | None = None
+        self._script: dict[str, list[tuple[str, tuple[str, int]]]] | None = None
+        self._names: dict[str, list[str]] = {}  # namespace → sorted names (for suggestions)
+        self._suggested: dict[tuple[str, str], list[str]] = {}
+        self.generation = 0  # bumped whenever the set of declarations changes
+        self.script_generation = 0  # bumped whenever a file's top-level script names change
 
     # -- updating ----------------------------------------------------------------------------
     def set_file(self, path: str, table: FileTable) -> None:
         for d in table.decls:
             d.path = path
+        old = self.tables.get(path)
         self.tables[path] = table
-        self._decls = self._by_name = None
+        if (old.script_names if old is not None else {}) != table.script_names:
+            self.script_generation += 1
+        if old is None or [d.key for d in old.decls] != [d.key for d in table.decls] or \
+                old.script_names != table.script_names:
+            self._changed()
+        elif self._decls is not None:  # same names, new spans: swap the file's declarations in
+            fresh = iter(table.decls)
+            for d in old.decls:
+                same = self._decls[d.key]
+                same[same.index(d)] = next(fresh)
+            self._by_name = None
+
+    def _changed(self) -> None:
+        """Declarations changed: drop what is derived from them."""
+        self._decls = self._by_name = self._script = None
+        self._names, self._suggested = {}, {}
+        self.generation += 1
 
     def remove_file(self, path: str) -> None:
-        if self.tables.pop(path, None) is not None:
-            self._decls = self._by_name = None
+        old = self.tables.pop(path, None)
+        if old is not None:
+            self.script_generation += bool(old.script_names)
+            self._changed()
+
+    def script_scope(self, path: str) -> ScriptScope:
+        """The top-level functions and variables the project's other files declare, as a
+        lazy mapping (a file looks up only the names it uses)."""
+        if self._script is None:
+            table: dict[str, list[tuple[str, tuple[str, int]]]] = {}
+            for other in sorted(self.tables):
+                for name, sig in self.tables[other].script_names.items():
+                    table.setdefault(name, []).append((other, sig))
+            self._script = table
+        return ScriptScope(self._script, path)
+
+    def script_token(self) -> int:
+        """Changes whenever any file's top-level script names may have (cheap to compare)."""
+        return self.script_generation
+
+    def names_in(self, namespace: str) -> list[str]:
+        if namespace not in self._names:
+            self._names[namespace] = sorted({nm for (ns, nm) in self.decls if ns == namespace}
+                                            | set(BUILTIN.get(namespace, ())))
+        return self._names[namespace]
 
     def dependents(self, path: str, old: frozenset[tuple[str, str]],
                    new: frozenset[tuple[str, str]]) -> set[str]:
@@ -412,12 +473,17 @@ def _shown(path: str) -> str:
 def suggestions(index: ProjectIndex, namespace: str, name: str) -> list[str]:
     """Declared names of the namespace close to `name`: the same name with `.`/`_`/`-`
     swapped first, then near spellings (difflib's ratio)."""
-    names = sorted({nm for (ns, nm) in index.decls if ns == namespace} | set(BUILTIN.get(namespace, ())))
+    cached = index._suggested.get((namespace, name))
+    if cached is not None:
+        return cached
+    names = index.names_in(namespace)
     norm = _SEPARATORS.sub("_", name).lower()
-    same = [nm for nm in names if _SEPARATORS.sub("_", nm).lower() == norm]
-    if same:
-        return same
-    return difflib.get_close_matches(name, names, n=3, cutoff=0.75)
+    found = [nm for nm in names if _SEPARATORS.sub("_", nm).lower() == norm]
+    if not found:
+        near = [nm for nm in names if abs(len(nm) - len(name)) <= max(2, len(name) // 3)]
+        found = difflib.get_close_matches(name, near, n=3, cutoff=0.75)
+    index._suggested[(namespace, name)] = found
+    return found
 
 
 def _unresolved(index: ProjectIndex, r: Ref) -> Diagnostic:
@@ -430,6 +496,25 @@ def _unresolved(index: ProjectIndex, r: Ref) -> Diagnostic:
             fix = Fix(f"replace with '{close[0]}'", (Edit(r.name_start, r.name_end, close[0]),))
     severity = Severity.ERROR
     return Diagnostic(r.code, severity, message, r.start, r.end, fix)
+
+
+class ScriptScope(Mapping[str, tuple[str, int]]):
+    """Name → (kind, arity) of the script globals declared outside one file."""
+
+    def __init__(self, table: dict[str, list[tuple[str, tuple[str, int]]]], path: str) -> None:
+        self._table, self._path = table, path
+
+    def __getitem__(self, name: str) -> tuple[str, int]:
+        for other, sig in self._table.get(name, ()):
+            if other != self._path:
+                return sig
+        raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name in self._table if name in self)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 def script_scope_names(index: ProjectIndex, path: str) -> dict[str, tuple[str, int]]:

@@ -29,6 +29,18 @@ class Result:
     diagnostics: list[Diagnostic]
     local: list[Diagnostic] = field(default_factory=list)
     table: semantic.FileTable = field(default_factory=semantic.FileTable)
+    script: list[Diagnostic] = field(default_factory=list)  # the script checks' part of `local`
+
+    def recheck_script(self, external: Mapping[str, tuple[str, int]] | None) -> None:
+        """Redo only the script checks with the project's other files' top-level names in
+        scope (`local` and the table's script occurrences are replaced; the rest stays)."""
+        occurrences: list[semantic.Occurrence] = []
+        fresh = check_script(self.document.statements, external, occurrences)
+        old = {id(d) for d in self.script}
+        self.local = _dedupe(sorted([d for d in self.local if id(d) not in old] + fresh,
+                                    key=Diagnostic.sort_key))
+        self.script = fresh
+        self.table.set_script_occurrences(occurrences)
 
     @property
     def errors(self) -> int:
@@ -52,21 +64,22 @@ def validate(text: str, *, version: str | None = None, registry: Registry | None
     doc = parse_document(text, version=version, registry=reg, default_version=default_version)
     diags = list(doc.diagnostics)
     occurrences: list[semantic.Occurrence] = []
-    diags += check_script(doc.statements, external, occurrences)
+    script = check_script(doc.statements, external, occurrences)
     decl_diags, refs = check_declarations_local(doc.statements, doc.version, reg)
     diags += _without_recovery_echoes(doc, decl_diags)
     diags += deprecation_diagnostics(doc.sites, doc.version, reg)
-    return finish(doc, diags, semantic.build_table(doc.statements, refs, occurrences))
+    return finish(doc, diags, script, semantic.build_table(doc.statements, refs, occurrences))
 
 
-def finish(doc: Document, local: list[Diagnostic], table: semantic.FileTable) -> Result:
-    """The result of a file with its local diagnostics and table: names resolved within
-    the file alone give the standalone diagnostics."""
-    local = cap_syntax_errors(_dedupe(sorted(local, key=Diagnostic.sort_key)))  # e.g. a site found twice
+def finish(doc: Document, local: list[Diagnostic], script: list[Diagnostic],
+           table: semantic.FileTable) -> Result:
+    """The result of a file with its local diagnostics (`script`: those of the script
+    checks) and table: names resolved within the file alone give the standalone ones."""
+    local = cap_syntax_errors(_dedupe(sorted(local + script, key=Diagnostic.sort_key)))  # e.g. a site found twice
     index = semantic.ProjectIndex()
     index.set_file("", table)
     names = semantic.resolve_file(index, "", script_duplicates=False)
-    return Result(doc, _dedupe(sorted(local + names, key=Diagnostic.sort_key)), local, table)
+    return Result(doc, _dedupe(sorted(local + names, key=Diagnostic.sort_key)), local, table, script)
 
 
 def deprecation_diagnostics(sites: list[Site], version: str, reg: Registry) -> list[Diagnostic]:

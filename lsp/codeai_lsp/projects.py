@@ -112,8 +112,11 @@ class LspProject:
         new = result.table.keys()
         return frozenset(self.index.dependents(uri, old, new)) if old != new else frozenset()
 
-    def external(self, uri: str) -> dict[str, tuple[str, int]]:
-        return semantic.script_scope_names(self.index, uri) if len(self.index.tables) > 1 else {}
+    def external(self, uri: str) -> tuple[semantic.ScriptScope | None, object]:
+        """The other files' top-level script names, and a token that changes with them."""
+        if len(self.index.tables) <= 1:
+            return None, ()
+        return self.index.script_scope(uri), (self.index.script_token(), uri)
 
     def diagnostics(self, uri: str, local: list[Diagnostic]) -> list[Diagnostic]:
         diags = list(local)

@@ -163,7 +163,7 @@ class CodeAIServer(LanguageServer):
                 state.doc.set_text(state.text)
             project = state.project
             if project is not None:
-                state.doc.set_external(project.external(state.uri))
+                state.doc.set_external(*project.external(state.uri))
             result = state.doc.result
             if project is not None:
                 self._dependents_changed(state, project.set_open(state.uri, result))
