@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 
 from codeai_lang.analysis import schema
-from codeai_lang.diagnostics.model import Diagnostic, Edit, Fix, Related, Severity
+from codeai_lang.diagnostics.model import Applicability, Diagnostic, Edit, Fix, Related, Severity
 from codeai_lang.syntax import nodes as n
 
 TYPES = "type"
@@ -493,7 +493,9 @@ def _unresolved(index: ProjectIndex, r: Ref) -> Diagnostic:
     if close:
         message += "; did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
         if len(close) == 1:
-            fix = Fix(f"replace with '{close[0]}'", (Edit(r.name_start, r.name_end, close[0]),))
+            # a guess at what was meant: offered, never applied without a person (unsafe)
+            fix = Fix(f"replace with '{close[0]}'", (Edit(r.name_start, r.name_end, close[0]),),
+                      Applicability.UNSAFE)
     severity = Severity.ERROR
     return Diagnostic(r.code, severity, message, r.start, r.end, fix)
 
