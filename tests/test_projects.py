@@ -273,3 +273,13 @@ def test_migrate_dsl_writes_nothing_the_project_rejects(tmp_path: Path) -> None:
     [entry] = json.loads(result.stdout)["files"]
     assert "against the project" in entry["error"] and "CAI101" in entry["error"]
     assert not entry["written"] and (tmp_path / "b.cai").read_text() == b
+
+
+def test_membership_follows_include_exclude_gitignore_and_nesting(tmp_path: Path) -> None:
+    write(tmp_path, {"codeai.yaml": 'exclude: ["fixtures/**"]\n', ".gitignore": "gen/\n", "a.cai": "",
+                     "fixtures/f.cai": "", "gen/g.cai": "", "sub/codeai.yaml": "", "sub/s.cai": ""})
+    project = project_for(tmp_path / "a.cai")
+    assert project.contains(tmp_path / "a.cai")
+    assert not project.contains(tmp_path / "fixtures" / "f.cai")
+    assert not project.contains(tmp_path / "gen" / "g.cai")
+    assert not project.contains(tmp_path / "sub" / "s.cai")

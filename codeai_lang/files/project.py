@@ -18,7 +18,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 import pathspec
 import yaml
@@ -108,8 +107,9 @@ class Project:
             rel = path.resolve().relative_to(self.root.resolve())
         except ValueError:
             return False
-        if find_root(path.parent) != self.root:
-            return False
+        nearest = find_root(path.parent)
+        if nearest is not None and nearest != self.root.resolve():
+            return False  # a nested project's file
         return _selected(rel.as_posix(), self._include, _spec(self.config.exclude)) and \
             not _ignored(self.root, path.resolve())
 
@@ -367,8 +367,3 @@ def write_template(directory: Path, latest: str) -> Path:
         raise FileExistsError(str(target))
     atomic_write(target, TEMPLATE.format(latest=latest))
     return target
-
-
-def config_json(cfg: ProjectConfig) -> dict[str, Any]:
-    return {"dsl_version": cfg.dsl_version, "include": cfg.include, "exclude": cfg.exclude,
-            "externals": cfg.externals, "rules": cfg.rules}

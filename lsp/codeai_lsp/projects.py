@@ -22,6 +22,7 @@ from codeai_lang.diagnostics.model import Diagnostic
 from codeai_lang.diagnostics.positions import LineIndex
 from codeai_lang.files.project import (
     PROJECT_FILE,
+    Project,
     ProjectConfig,
     discover_project_files,
     find_root,
@@ -95,12 +96,7 @@ class LspProject:
         """Whether a file on disk belongs here (below the root, not in a nested project)."""
         if self.root is None:
             return False
-        try:
-            path.resolve().relative_to(self.root)
-        except ValueError:
-            return False
-        nearest = find_root(path.parent)
-        return nearest is None or nearest == self.root
+        return Project(self.root, self.config, self.root / PROJECT_FILE).contains(path)
 
     # -- results -------------------------------------------------------------------------------
     def set_open(self, uri: str, result: Result) -> frozenset[str]:
