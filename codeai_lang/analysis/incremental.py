@@ -197,7 +197,7 @@ class IncrementalDocument:
         if token is None:
             token = tuple(sorted((external or {}).items()))
         if token != self._external_token:
-            self._external, self._external_token = external or None, token
+            self._external, self._external_token = external, token
             self._result = None
 
     @property

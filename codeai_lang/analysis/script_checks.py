@@ -75,7 +75,7 @@ def check_script(statements: list[n.Node], external: Mapping[str, tuple[str, int
     resolved (the semantic model's script occurrences)."""
     checker = _ScriptChecker(occurrences)
     outer = builtin_scope()
-    if external:
+    if external is not None:  # (not its truth value: a lazy mapping would count itself)
         outer = Scope(outer, lambda name: _external_symbol(external, name))  # looked up lazily
     checker.file_scope = Scope(outer)
     checker.statements(statements, checker.file_scope)

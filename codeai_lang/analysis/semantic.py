@@ -105,6 +105,7 @@ class FileTable:
     script_names: dict[str, tuple[str, int]] = field(default_factory=dict)  # top level: kind, arity
 
     _by_name: dict[str, list[Occurrence]] | None = field(default=None, repr=False)
+    _used: set[str] | None = field(default=None, repr=False)
     # What `occurrences` is merged from: declarations win, then the script checker's
     # resolutions, then references and mentions (so script checks can be redone alone).
     decl_occurrences: list[Occurrence] = field(default_factory=list, repr=False)
@@ -116,7 +117,7 @@ class FileTable:
         for o in self.weak_occurrences:
             occs.setdefault(o.start, o)
         self.occurrences = sorted(occs.values(), key=lambda o: o.start)
-        self._by_name = None
+        self._by_name = self._used = None
 
     def keys(self) -> frozenset[tuple[str, str]]:
         return frozenset(d.key for d in self.decls)
@@ -128,7 +129,7 @@ class FileTable:
             d.node = None
         self.occurrences = [o for o in self.occurrences if o.key is not None]
         self.decl_occurrences = self.weak_occurrences = []
-        self._by_name = None
+        self._by_name = self._used = None
         return self
 
     def occurrences_named(self, name: str) -> list[Occurrence]:
@@ -142,9 +143,12 @@ class FileTable:
         return self._by_name.get(name, [])
 
     def names_used(self) -> set[str]:
-        self.occurrences_named("")
-        assert self._by_name is not None
-        return {r.name for r in self.refs} | set(self._by_name)
+        """Every global name the file writes (references and mentions), computed once."""
+        if self._used is None:
+            self.occurrences_named("")
+            assert self._by_name is not None
+            self._used = {r.name for r in self.refs} | set(self._by_name)
+        return self._used
 
     def at(self, offset: int) -> Occurrence | None:
         """The occurrence under `offset` (a cursor right after a name counts)."""
@@ -278,6 +282,7 @@ class ProjectIndex:
         self._names: dict[str, list[str]] = {}  # namespace → sorted names (for suggestions)
         self._suggested: dict[tuple[str, str], list[str]] = {}
         self.generation = 0  # bumped whenever the set of declarations changes
+        self._lowered: tuple[int, list[tuple[str, Decl]]] | None = None
         self.script_generation = 0  # bumped whenever a file's top-level script names change
 
     # -- updating ----------------------------------------------------------------------------
@@ -296,7 +301,7 @@ class ProjectIndex:
             for d in old.decls:
                 same = self._decls[d.key]
                 same[same.index(d)] = next(fresh)
-            self._by_name = None
+            self._by_name = self._lowered = None
 
     def _changed(self) -> None:
         """Declarations changed: drop what is derived from them."""
@@ -401,12 +406,15 @@ class ProjectIndex:
                 elif (occ.key == decl.key or occ.loose) and self.target(occ) is decl:
                     yield path, occ
 
-    def symbol_search(self, query: str, limit: int = 200) -> list[Decl]:
-        """Declarations whose name fuzzily matches `query` (its characters in order)."""
+    def symbol_search(self, query: str, limit: int = 100) -> list[Decl]:
+        """Declarations whose name fuzzily matches `query` (its characters in order), best
+        first: a substring early in the name, then the fewest gaps."""
         q = query.lower()
+        if self._lowered is None or self._lowered[0] != self.generation:
+            self._lowered = (self.generation, [(d.name.lower(), d) for d in self.declarations()])
         scored = []
-        for d in self.declarations():
-            score = _fuzzy(q, d.name.lower())
+        for lowered, d in self._lowered[1]:
+            score = _fuzzy(q, lowered)
             if score is not None:
                 scored.append((score, d.name, d))
         scored.sort(key=lambda s: (s[0], s[1]))
