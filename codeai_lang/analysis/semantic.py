@@ -97,27 +97,47 @@ class Occurrence:
 
 @dataclass
 class FileTable:
-    """Everything name-related about one file, independent of every other file."""
+    """Everything name-related about one file, independent of every other file.
+
+    `occurrences` (for navigation) is merged on first use: declarations win, then what the
+    script checker resolved, then required references and mentions — validation alone never
+    pays for walking declaration bodies for mentions."""
 
     decls: list[Decl] = field(default_factory=list)
     refs: list[Ref] = field(default_factory=list)
-    occurrences: list[Occurrence] = field(default_factory=list)  # sorted by start
     script_names: dict[str, tuple[str, int]] = field(default_factory=dict)  # top level: kind, arity
+    statements: list[n.Node] | None = field(default=None, repr=False)  # for mentions, until compacted
 
+    _occ: list[Occurrence] | None = field(default=None, repr=False)
+    _script_occ: list[Occurrence] = field(default_factory=list, repr=False)
+    _weak: list[Occurrence] | None = field(default=None, repr=False)
     _by_name: dict[str, list[Occurrence]] | None = field(default=None, repr=False)
     _used: set[str] | None = field(default=None, repr=False)
-    # What `occurrences` is merged from: declarations win, then the script checker's
-    # resolutions, then references and mentions (so script checks can be redone alone).
-    decl_occurrences: list[Occurrence] = field(default_factory=list, repr=False)
-    weak_occurrences: list[Occurrence] = field(default_factory=list, repr=False)
+
+    @property
+    def occurrences(self) -> list[Occurrence]:
+        """Every name occurrence of the file, sorted by start."""
+        if self._occ is None:
+            occs: dict[int, Occurrence] = {o.start: o for o in self._script_occ}
+            occs.update((d.start, Occurrence(d.start, d.end, d.key, True)) for d in self.decls)
+            for o in self._weak_occurrences():
+                occs.setdefault(o.start, o)
+            self._occ = sorted(occs.values(), key=lambda o: o.start)
+        return self._occ
+
+    def _weak_occurrences(self) -> list[Occurrence]:
+        if self._weak is None:
+            weak: dict[int, Occurrence] = {}
+            for r in self.refs:
+                weak.setdefault(r.name_start, Occurrence(r.name_start, r.name_end, (r.namespace, r.name), False))
+            for name, start, end, is_string in mentions(self.statements or []):
+                weak.setdefault(start, Occurrence(start, end, ("", name), False, loose=True, local=is_string))
+            self._weak = list(weak.values())
+        return self._weak
 
     def set_script_occurrences(self, script: list[Occurrence]) -> None:
-        occs: dict[int, Occurrence] = {o.start: o for o in script}
-        occs.update((o.start, o) for o in self.decl_occurrences)
-        for o in self.weak_occurrences:
-            occs.setdefault(o.start, o)
-        self.occurrences = sorted(occs.values(), key=lambda o: o.start)
-        self._by_name = self._used = None
+        self._script_occ = script
+        self._occ = self._by_name = self._used = None
 
     def keys(self) -> frozenset[tuple[str, str]]:
         return frozenset(d.key for d in self.decls)
@@ -125,10 +145,10 @@ class FileTable:
     def compact(self) -> FileTable:
         """Let go of the AST (for a file kept only for its names, e.g. one not open in an
         editor): declarations keep their spans and detail; local scripting names go."""
+        kept = [o for o in self.occurrences if o.key is not None]
         for d in self.decls:
             d.node = None
-        self.occurrences = [o for o in self.occurrences if o.key is not None]
-        self.decl_occurrences = self.weak_occurrences = []
+        self._occ, self._script_occ, self._weak, self.statements = kept, [], [], None
         self._by_name = self._used = None
         return self
 
@@ -240,14 +260,8 @@ def build_table(statements: list[n.Node], refs: list[Ref], script_occurrences: l
                 decls: list[Decl] | None = None) -> FileTable:
     """A file's table from its statements, the references its checks required and the
     occurrences the script checker resolved."""
-    table = FileTable(decls=file_declarations(statements) if decls is None else decls, refs=refs)
-    table.decl_occurrences = [Occurrence(d.start, d.end, d.key, True) for d in table.decls]
-    weak: dict[int, Occurrence] = {}
-    for r in refs:
-        weak.setdefault(r.name_start, Occurrence(r.name_start, r.name_end, (r.namespace, r.name), False))
-    for name, start, end, is_string in mentions(statements):
-        weak.setdefault(start, Occurrence(start, end, ("", name), False, loose=True, local=is_string))
-    table.weak_occurrences = list(weak.values())
+    table = FileTable(decls=file_declarations(statements) if decls is None else decls, refs=refs,
+                      statements=statements)
     table.set_script_occurrences(script_occurrences)
     for d in table.decls:
         if d.namespace == SCRIPT:
