@@ -11,6 +11,7 @@ from cli_runner import ROOT, run_codeai
 
 from codeai_lang.analysis import semantic
 from codeai_lang.analysis.project import ProjectAnalysis
+from codeai_lang.analysis.validator import validate
 from codeai_lang.diagnostics.model import apply_edits
 from codeai_lang.files.project import find_root, parse_config, project_for
 
@@ -235,9 +236,9 @@ def test_symbols_lists_the_projects_declarations(tmp_path: Path) -> None:
 
 
 def test_dependents_are_the_files_using_a_changed_name() -> None:
-    analysis = ProjectAnalysis()
-    analysis.add_many({"users.cai": USERS, "orders.cai": ORDERS, "other.cai": "entity Z {\n    id: uuid\n}\n"})
-    index = analysis.index
+    index = semantic.ProjectIndex()  # full tables (occurrences), as the language server keeps them
+    for key, text in {"users.cai": USERS, "orders.cai": ORDERS, "other.cai": "entity Z {\n    id: uuid\n}\n"}.items():
+        index.set_file(key, validate(text).table)
     old = index.tables["users.cai"].keys()
     new = frozenset(k for k in old if k != (semantic.TYPES, "User")) | {(semantic.TYPES, "Person")}
     assert index.dependents("users.cai", old, new) == {"orders.cai"}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from codeai_lang.analysis import semantic
 from codeai_lang.analysis.validator import Result, validate
@@ -24,12 +24,19 @@ _UNRESOLVED_SCRIPT = frozenset({"CAI102", "CAI103"})
 
 @dataclass
 class FileAnalysis:
+    """One file's own analysis, kept small: its local diagnostics and name table (the AST
+    is let go once the file's script checks have seen the other files' names — a project
+    of thousands of files would otherwise hold every AST, and the garbage collector would
+    walk them all, again and again)."""
+
     key: str
     text: str
-    result: Result | None  # None when the file could not be decoded
+    local: list[Diagnostic] = field(default_factory=list)
+    version: str | None = None
+    version_source: str | None = None
     decode_error: Diagnostic | None = None
     elapsed_ms: float = 0.0
-    rechecked: bool = False  # its script checks have seen the other files' names
+    result: Result | None = None  # only until `settle` (when script checks may be redone)
 
 
 class ProjectAnalysis:
@@ -48,14 +55,19 @@ class ProjectAnalysis:
     def add(self, key: str, text: str, decode_error: Diagnostic | None = None) -> None:
         """Analyse one file on its own and enter its table (call `settle` after a batch)."""
         if decode_error is not None:
-            self.files[key] = FileAnalysis(key, text, None, decode_error)
+            self.files[key] = FileAnalysis(key, text, decode_error=decode_error)
             self.index.set_file(key, semantic.FileTable())
             return
         started = time.perf_counter()
         result = validate(text, version=self.version, registry=self.reg,
                           default_version=self.config.dsl_version)
         elapsed = (time.perf_counter() - started) * 1000
-        self.files[key] = FileAnalysis(key, text, result, None, elapsed)
+        doc = result.document
+        needs_names = any(d.code in _UNRESOLVED_SCRIPT for d in result.local)
+        self.files[key] = FileAnalysis(key, text, result.local, doc.version, doc.version_source, None,
+                                       elapsed, result if needs_names else None)
+        if not needs_names:
+            result.table.drop_ast()
         self.index.set_file(key, result.table)
 
     def add_many(self, texts: Mapping[str, str]) -> None:
@@ -71,23 +83,21 @@ class ProjectAnalysis:
         """Re-check, with the other files' top-level functions and variables in scope, the
         files whose script checks found an unknown name (the only ones those names change)."""
         for key, fa in self.files.items():
-            if fa.result is None:
+            result = fa.result
+            if result is None:
                 continue
-            if fa.rechecked or not any(d.code in _UNRESOLVED_SCRIPT for d in fa.result.local):
-                continue  # other files' names cannot change this file's script checks
-            fa.result.recheck_script(self.index.script_scope(key))
-            self.index.tables[key] = fa.result.table  # same declarations: the index stays valid
-            fa.rechecked = True
+            result.recheck_script(self.index.script_scope(key))
+            fa.local, fa.result = result.local, None
+            result.table.drop_ast()
 
     # -- results -----------------------------------------------------------------------------
     def diagnostics(self, key: str) -> list[Diagnostic]:
         """The file's diagnostics in the project: its own checks, then its names resolved
         against every file, with the project's `rules` applied."""
         fa = self.files[key]
-        if fa.result is None:
-            assert fa.decode_error is not None
+        if fa.decode_error is not None:
             return [fa.decode_error]
-        diags = fa.result.local + semantic.resolve_file(self.index, key)
+        diags = fa.local + semantic.resolve_file(self.index, key)
         diags.sort(key=Diagnostic.sort_key)
         return semantic.apply_rules(_dedupe(diags), self.config.rules)
 

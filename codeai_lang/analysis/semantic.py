@@ -142,6 +142,15 @@ class FileTable:
     def keys(self) -> frozenset[tuple[str, str]]:
         return frozenset(d.key for d in self.decls)
 
+    def drop_ast(self) -> FileTable:
+        """Let go of the AST without building occurrences (a table used only to resolve
+        names, as in `codeai validate`)."""
+        for d in self.decls:
+            d.node = None
+        self._occ, self._script_occ, self._weak, self.statements = [], [], [], None
+        self._by_name = self._used = None
+        return self
+
     def compact(self) -> FileTable:
         """Let go of the AST (for a file kept only for its names, e.g. one not open in an
         editor): declarations keep their spans and detail; local scripting names go."""

@@ -123,9 +123,8 @@ def project_reports(lp: LoadedProject) -> dict[str, FileReport]:
             out[key] = unreadable_report(key, lp.unreadable[key])
             continue
         fa = analysis.files[key]
-        doc = fa.result.document if fa.result is not None else None
-        out[key] = FileReport(key, fa.text, analysis.diagnostics(key), doc.version if doc else None,
-                              doc.version_source if doc else None, fa.elapsed_ms, project=lp.label,
+        out[key] = FileReport(key, fa.text, analysis.diagnostics(key), fa.version,
+                              fa.version_source, fa.elapsed_ms, project=lp.label,
                               text_of=text_of)
     return out
 
