@@ -104,6 +104,12 @@ class CodeAIServer(LanguageServer):
         self.docs: dict[str, DocState] = {}
         self.shutdown_requested = False
         self.exit_code: int | None = None  # set by `exit`: 1 unless `shutdown` came first
+        self.encoding = UTF16  # set at initialize to what pygls negotiated with the client
+        self.projects = Projects(self.reg)
+        # A client that pulls diagnostics (textDocument/diagnostic) gets no pushed ones: it
+        # would show both. It is asked to pull again when another file's names change.
+        self.pull_mode = False
+        self.refresh_support = False
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         """A body that is not JSON gets the JSON-RPC parse error response (id null), not a
@@ -114,12 +120,6 @@ class CodeAIServer(LanguageServer):
                                       "error": {"code": -32700, "message": f"Parse error: {error}"}})
             return
         super().report_server_error(error, source)
-        self.encoding = UTF16  # set at initialize to what pygls negotiated with the client
-        self.projects = Projects(self.reg)
-        # A client that pulls diagnostics (textDocument/diagnostic) gets no pushed ones: it
-        # would show both. It is asked to pull again when another file's names change.
-        self.pull_mode = False
-        self.refresh_support = False
 
     # -- documents -------------------------------------------------------------------------------
     def open(self, uri: str, version: int, text: str) -> DocState:
