@@ -284,3 +284,10 @@ def test_membership_follows_include_exclude_gitignore_and_nesting(tmp_path: Path
     assert not project.contains(tmp_path / "fixtures" / "f.cai")
     assert not project.contains(tmp_path / "gen" / "g.cai")
     assert not project.contains(tmp_path / "sub" / "s.cai")
+
+
+def test_external_functions_resolve_with_any_arity(tmp_path: Path) -> None:
+    write(tmp_path, {"codeai.yaml": 'externals:\n  functions: ["sdk_*"]\n',
+                     "a.cai": "sdk_send(1, 2)\nsdk_log()\nother(1)\n"})
+    code, doc = validate_json(".", cwd=tmp_path)
+    assert codes(doc, "a.cai") == ["CAI103"]  # only `other`: sdk_* are provided elsewhere

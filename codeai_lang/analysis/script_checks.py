@@ -88,7 +88,9 @@ def _external_symbol(external: Mapping[str, tuple[str, int]], name: str) -> Symb
         return None
     kind, arity = found
     value = "function" if kind == "function" else "unknown"
-    return Symbol(name, kind, None, value, max(arity, 0), max(arity, 0), True)
+    if arity < 0:  # unknown (an external function): any number of arguments
+        return Symbol(name, kind, None, value, 0, None, True)
+    return Symbol(name, kind, None, value, arity, arity, True)
 
 
 def _value_kind(expr: n.Node, scope: Scope) -> str:

@@ -347,7 +347,7 @@ class ProjectIndex:
                 for name, sig in self.tables[other].script_names.items():
                     table.setdefault(name, []).append((other, sig))
             self._script = table
-        return ScriptScope(self._script, path)
+        return ScriptScope(self._script, path, self.externals)
 
     def script_token(self) -> int:
         """Changes whenever any file's top-level script names may have (cheap to compare)."""
@@ -534,13 +534,16 @@ def _unresolved(index: ProjectIndex, r: Ref) -> Diagnostic:
 class ScriptScope(Mapping[str, tuple[str, int]]):
     """Name → (kind, arity) of the script globals declared outside one file."""
 
-    def __init__(self, table: dict[str, list[tuple[str, tuple[str, int]]]], path: str) -> None:
-        self._table, self._path = table, path
+    def __init__(self, table: dict[str, list[tuple[str, tuple[str, int]]]], path: str,
+                 externals: Externals | None = None) -> None:
+        self._table, self._path, self._externals = table, path, externals
 
     def __getitem__(self, name: str) -> tuple[str, int]:
         for other, sig in self._table.get(name, ()):
             if other != self._path:
                 return sig
+        if self._externals is not None and self._externals.provides(SCRIPT, name):
+            return ("function", -1)  # `externals: functions:` — any number of arguments
         raise KeyError(name)
 
     def __iter__(self) -> Iterator[str]:

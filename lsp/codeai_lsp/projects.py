@@ -110,7 +110,7 @@ class LspProject:
 
     def external(self, uri: str) -> tuple[semantic.ScriptScope | None, object]:
         """The other files' top-level script names, and a token that changes with them."""
-        if len(self.index.tables) <= 1:
+        if len(self.index.tables) <= 1 and not self.config.externals.get("function"):
             return None, ()
         return self.index.script_scope(uri), (self.index.script_token(), uri)
 
