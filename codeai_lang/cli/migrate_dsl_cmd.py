@@ -57,7 +57,7 @@ from codeai_lang.cli.language_cmds import (
 from codeai_lang.diagnostics.model import Diagnostic
 from codeai_lang.diagnostics.positions import LineIndex
 from codeai_lang.files.atomic import atomic_write, remove_stale_temp_files, remove_stale_temp_files_in
-from codeai_lang.files.project import Project, find_root, project_for
+from codeai_lang.files.project import Project, find_root, project_for, resolved
 from codeai_lang.files.sources import STDIN, read_regular_file
 from codeai_lang.fixes.rewrite import migrate_text
 from codeai_lang.syntax.registry import default_registry
@@ -392,9 +392,9 @@ def check_against_projects(outcomes: list[FileOutcome], opts: Options) -> None:
     for o in planned:
         by_project.setdefault(project_for(Path(o.path), cache, versions).root, []).append(o)
     for root, group in by_project.items():
-        analysis = _project_after_run(cache[root], {Path(o.path).resolve(): o for o in group})
+        analysis = _project_after_run(cache[root], {resolved(Path(o.path)): o for o in group})
         for o in group:
-            errors = [d for d in analysis.diagnostics(str(Path(o.path).resolve())) if d.is_error]
+            errors = [d for d in analysis.diagnostics(str(resolved(Path(o.path)))) if d.is_error]
             if errors:
                 _reject(o, errors)
             else:
@@ -403,7 +403,7 @@ def check_against_projects(outcomes: list[FileOutcome], opts: Options) -> None:
 
 def _project_after_run(project: Project, migrated: dict[Path, FileOutcome]) -> ProjectAnalysis:
     analysis = ProjectAnalysis(project.config, version=None)
-    for path in sorted({p.resolve() for p in project.files()} | set(migrated)):
+    for path in sorted({resolved(p) for p in project.files()} | set(migrated)):
         outcome = migrated.get(path)
         if outcome is not None and outcome.migrated is not None:
             analysis.add(str(path), outcome.migrated)

@@ -18,7 +18,7 @@ import typer
 from codeai_lang.analysis.project import ProjectAnalysis
 from codeai_lang.analysis.validator import validate as validate_text
 from codeai_lang.diagnostics.model import Diagnostic, Severity
-from codeai_lang.files.project import Project, project_for
+from codeai_lang.files.project import Project, project_for, resolved
 from codeai_lang.files.sources import STDIN, SourceError, discover, read_source
 from codeai_lang.output.formats import FileReport
 from codeai_lang.syntax.registry import default_registry
@@ -73,9 +73,9 @@ def load_projects(paths: list[str], dsl_version: str | None) -> tuple[list[Loade
             standalone.append(path)
             continue
         if project.root not in loaded:
-            members[project.root] = {p.resolve() for p in project.files()}
+            members[project.root] = {resolved(p) for p in project.files()}
             loaded[project.root] = LoadedProject(project, ProjectAnalysis(project.config, version=dsl_version))
-        if explicit or Path(path).resolve() in members[project.root]:
+        if explicit or resolved(Path(path)) in members[project.root]:
             loaded[project.root].requested.append(path)
     for root, lp in loaded.items():
         _read_project(lp, members[root])
@@ -84,9 +84,9 @@ def load_projects(paths: list[str], dsl_version: str | None) -> tuple[list[Loade
 
 def _read_project(lp: LoadedProject, members: set[Path]) -> None:
     """Analyse every file of the project; requested files keep the spelling they were given."""
-    keys = {Path(p).resolve(): p for p in lp.requested}
-    for resolved in sorted(members | set(keys)):
-        key = keys.get(resolved) or display(resolved)
+    keys = {resolved(Path(p)): p for p in lp.requested}
+    for full in sorted(members | set(keys)):
+        key = keys.get(full) or display(full)
         try:
             source = read_source(key)
         except SourceError as exc:

@@ -102,25 +102,34 @@ class Project:
     def contains(self, path: Path) -> bool:
         """Whether `path` (a .cai file below the root) is one of the project's files."""
         if self.standalone_file is not None:
-            return path.resolve() == self.standalone_file.resolve()
+            return resolved(path) == resolved(self.standalone_file)
         try:
-            rel = path.resolve().relative_to(self.root.resolve())
+            rel = resolved(path).relative_to(resolved(self.root))
         except ValueError:
             return False
         nearest = find_root(path.parent)
-        if nearest is not None and nearest != self.root.resolve():
+        if nearest is not None and nearest != resolved(self.root):
             return False  # a nested project's file
         return _selected(rel.as_posix(), self._include, _spec(self.config.exclude)) and \
-            not _ignored(self.root, path.resolve())
+            not _ignored(self.root, resolved(path))
 
 
 # -- finding and loading ------------------------------------------------------------------------
 
 
+def resolved(path: Path) -> Path:
+    """`path` made absolute, symlinks resolved where possible (a symlink loop or an unreadable
+    link must not raise here: reading the file reports it)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return Path(os.path.abspath(path))
+
+
 def find_root(start: Path) -> Path | None:
     """The nearest directory at or above `start` that holds a `codeai.yaml`."""
-    here = start.resolve()
-    if here.is_file():
+    here = resolved(start)
+    if here.is_file() or here.suffix == ".cai":
         here = here.parent
     for d in (here, *here.parents):
         if (d / PROJECT_FILE).is_file():
@@ -135,8 +144,8 @@ def project_for(path: Path, cache: dict[Path, Project] | None = None,
     root = find_root(path)
     if root is None:
         if path.is_dir():
-            return Project(path.resolve(), ProjectConfig())
-        return Project(path.resolve().parent, ProjectConfig(), standalone_file=path)
+            return Project(resolved(path), ProjectConfig())
+        return Project(resolved(path).parent, ProjectConfig(), standalone_file=path)
     if cache is not None and root in cache:
         return cache[root]
     project = Project(root, load_config(root / PROJECT_FILE, versions), root / PROJECT_FILE)
@@ -285,7 +294,7 @@ def discover_project_files(root: Path, config: ProjectConfig) -> Iterator[Path]:
     """`.cai` files of the project at `root` (any order; callers sort)."""
     include = _spec(config.include) if config.include else None
     exclude = _spec(config.exclude)
-    root = root.resolve()
+    root = resolved(root)
     ignores = _GitIgnores(root)
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
