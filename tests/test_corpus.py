@@ -179,7 +179,7 @@ def test_json_report_has_the_specified_shape(directory: Path) -> None:
         assert set(entry) == {"path", "project", "valid", "dsl_version", "version_source", "diagnostics"}
         in_project = _rel(directory).startswith("projects/")
         assert (entry["project"] is not None) == in_project
-        if entry["path"].endswith("codeai.yaml"):  # a project file's own problems (CAI501)
+        if entry["path"].endswith("codeai.yaml"):  # a project file's own problems (CAI601)
             assert entry["dsl_version"] is None and not entry["valid"]
             continue
         assert isinstance(entry["path"], str) and entry["path"].endswith(".cai")

@@ -104,7 +104,7 @@ def test_config_problems_are_diagnostics_with_lines(text: str, line: int, words:
     cfg = parse_config(text, ["1.0", "1.1"])
     assert len(cfg.diagnostics) == 1
     d = cfg.diagnostics[0]
-    assert d.code == "CAI501" and words in d.message
+    assert d.code == "CAI601" and words in d.message
     assert text.count("\n", 0, d.start) + 1 == line
 
 
@@ -112,8 +112,8 @@ def test_malformed_codeai_yaml_is_reported_by_validate_not_a_traceback(tmp_path:
     write(tmp_path, {"codeai.yaml": "rules: [CAI206]\nbogus: 1\n", "a.cai": USERS})
     result = run_codeai("validate", ".", cwd=tmp_path)
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert "codeai.yaml:1:8: error[CAI501] rules: expected a mapping" in result.stdout
-    assert "codeai.yaml:2:1: error[CAI501] unknown key 'bogus'" in result.stdout
+    assert "codeai.yaml:1:8: error[CAI601] rules: expected a mapping" in result.stdout
+    assert "codeai.yaml:2:1: error[CAI601] unknown key 'bogus'" in result.stdout
 
 
 def test_init_writes_a_commented_file_and_never_overwrites(tmp_path: Path) -> None:

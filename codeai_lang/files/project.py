@@ -6,7 +6,7 @@ skipping hidden directories, build directories, `.gitignore`d paths (matched wit
 git's own rules), `exclude` globs, and directories that hold their own `codeai.yaml` (nested
 projects, like a Terraform module or a Cargo workspace member).
 
-A malformed `codeai.yaml` never raises: each problem is a CAI501 diagnostic with its place
+A malformed `codeai.yaml` never raises: each problem is a CAI601 diagnostic with its place
 in the file, and the valid parts of the file still apply.
 """
 
@@ -27,7 +27,7 @@ from codeai_lang.files.atomic import atomic_write
 from codeai_lang.files.sources import SKIPPED_DIRS
 
 PROJECT_FILE = "codeai.yaml"
-CONFIG_CODE = "CAI501"
+CONFIG_CODE = "CAI601"
 RULE_LEVELS = ("error", "warning", "info", "off")
 # `externals` keys (plural, as a user writes them) → the declaration kind they name.
 EXTERNAL_KINDS = {
@@ -165,7 +165,7 @@ def load_config(path: Path, versions: Sequence[str] = ()) -> ProjectConfig:
 
 
 def parse_config(text: str, versions: Sequence[str] = ()) -> ProjectConfig:
-    """Read `codeai.yaml` text; every problem is a CAI501 diagnostic at its place."""
+    """Read `codeai.yaml` text; every problem is a CAI601 diagnostic at its place."""
     cfg = ProjectConfig(text=text)
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
