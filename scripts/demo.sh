@@ -13,6 +13,11 @@ step "validate the valid corpus (expect exit 0)"
 $CODEAI validate corpus/v1.0/valid corpus/v1.1/valid corpus/v2.0/valid
 valid_rc=$?
 
+step "validate multi-file projects (codeai.yaml: one namespace per project; expect exit 0)"
+$CODEAI validate corpus/projects/valid
+project_rc=$?
+$CODEAI symbols corpus/projects/valid/bookings | head -n 6
+
 step "validate the invalid corpus (expect exit 1: these files are broken on purpose)"
 $CODEAI validate --verbose corpus/v1.0/invalid | tail -n 25
 $CODEAI validate corpus/v1.0/invalid corpus/v1.1/invalid corpus/v2.0/invalid >/dev/null
@@ -35,6 +40,6 @@ step "validate the migrated copy as 2.0"
 migrated_rc=$?
 
 step "summary"
-echo "valid corpus: exit $valid_rc (want 0); invalid corpus: exit $invalid_rc (want 1);"
+echo "valid corpus: exit $valid_rc (want 0); projects: exit $project_rc (want 0); invalid corpus: exit $invalid_rc (want 1);"
 echo "migration: exit $migrate_rc (want 0); migrated files: exit $migrated_rc (want 0)"
-[ "$valid_rc" -eq 0 ] && [ "$invalid_rc" -eq 1 ] && [ "$migrate_rc" -eq 0 ] && [ "$migrated_rc" -eq 0 ]
+[ "$valid_rc" -eq 0 ] && [ "$project_rc" -eq 0 ] && [ "$invalid_rc" -eq 1 ] && [ "$migrate_rc" -eq 0 ] && [ "$migrated_rc" -eq 0 ]

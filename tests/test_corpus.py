@@ -23,8 +23,9 @@ from cli_runner import CORPUS, run_codeai
 
 from codeai_lang.syntax.registry import default_registry
 
-FILES = sorted(p for p in CORPUS.glob("v*/**/*.cai")
-               if p.relative_to(CORPUS).parts[0] != "migrations")
+FILES = sorted(p for p in [*CORPUS.glob("v*/**/*.cai"), *CORPUS.glob("projects/**/*.cai")]
+               if p.relative_to(CORPUS).parts[0] != "migrations" and "fixtures" not in p.parts)
+PROJECTS = sorted(p.parent for p in CORPUS.glob("projects/*/*/codeai.yaml"))
 DIRECTORIES = sorted({p.parent for p in FILES})
 KNOWN_GAPS = "known_gaps"
 _EXPECTED_LINE = re.compile(r"^(\d+):(\d+) (CAI\d{3})$")
@@ -86,7 +87,8 @@ def _directive_is_right(path: Path) -> bool:
 
 
 @pytest.mark.parametrize("path", [pytest.param(p, id=_rel(p)) for p in FILES
-                                  if not _is_gap(p) and _directive_is_right(p)])
+                                  if not _is_gap(p) and _directive_is_right(p)
+                                  and p.relative_to(CORPUS).parts[0] != "projects"])
 def test_declared_version_is_the_one_used(path: Path) -> None:
     """A file that declares `#version X.Y` is checked as X.Y — also when it sits in another
     version's folder (`v1.1/invalid/declared_1_0_uses_1_1.cai` is checked as 1.0, which is
@@ -138,9 +140,11 @@ _POSITION = {"line", "column", "offset"}
 
 def _check_diagnostic(diag: dict[str, Any]) -> None:
     # `rule_id` (the deprecation id of CAI301/CAI302) is present only where a code groups rules.
-    assert set(diag) - {"rule_id"} == {"code", "severity", "message", "range", "fix"}
+    assert set(diag) - {"rule_id"} == {"code", "severity", "message", "range", "fix", "related"}
     if "rule_id" in diag:
         assert diag["code"] in ("CAI301", "CAI302") and re.fullmatch(r"D\d+", diag["rule_id"])
+    for rel in diag["related"]:
+        assert set(rel) == {"path", "range", "message"} and Path(rel["path"]).exists()
     assert re.fullmatch(r"CAI\d{3}", diag["code"])
     assert diag["severity"] in ("error", "warning", "info")
     assert isinstance(diag["message"], str) and diag["message"]
@@ -172,13 +176,54 @@ def test_json_report_has_the_specified_shape(directory: Path) -> None:
     assert summary["warnings"] == sum(d["severity"] == "warning" for d in all_diags)
     assert summary["valid"] == sum(f["valid"] for f in files)
     for entry in files:
-        assert set(entry) == {"path", "valid", "dsl_version", "version_source", "diagnostics"}
+        assert set(entry) == {"path", "project", "valid", "dsl_version", "version_source", "diagnostics"}
+        in_project = _rel(directory).startswith("projects/")
+        assert (entry["project"] is not None) == in_project
+        if entry["path"].endswith("codeai.yaml"):  # a project file's own problems (CAI601)
+            assert entry["dsl_version"] is None and not entry["valid"]
+            continue
         assert isinstance(entry["path"], str) and entry["path"].endswith(".cai")
         assert re.fullmatch(r"\d+\.\d+", entry["dsl_version"])
-        assert entry["version_source"] in ("directive", "inferred", "default")
+        assert entry["version_source"] in ("directive", "inferred", "default", "project")
         assert entry["valid"] is not any(d["severity"] == "error" for d in entry["diagnostics"])
         for diag in entry["diagnostics"]:
             _check_diagnostic(diag)
         positions = [(d["range"]["start"]["line"], d["range"]["start"]["column"])
                      for d in entry["diagnostics"]]
         assert positions == sorted(positions), f"{entry['path']}: not sorted by position"
+
+
+# -- projects: many files, one namespace (projects.md) -------------------------------------------
+
+
+def test_corpus_has_multi_file_projects() -> None:
+    assert len(PROJECTS) >= 5
+    for root in PROJECTS:
+        assert len(list(root.rglob("*.cai"))) >= 2, _rel(root)
+
+
+@pytest.mark.parametrize("root", [pytest.param(r, id=_rel(r)) for r in PROJECTS])
+def test_project_files_get_their_expected_diagnostics(root: Path, tmp_path: Path) -> None:
+    """Each project's file reports match its `.expected` when checked as a project, and the
+    files of a valid project do not all validate on their own: the project resolves them."""
+    code, report = run_directory(root)
+    by_path = {Path(f["path"]).resolve(): f for f in report["files"]}
+    for path in sorted(p for p in root.rglob("*.cai") if "fixtures" not in p.parts):
+        entry = by_path[path.resolve()]
+        assert entry["project"] is not None
+        got = [f'{d["range"]["start"]["line"]}:{d["range"]["start"]["column"]} {d["code"]}'
+               for d in entry["diagnostics"]]
+        assert got == expected_for(path), _rel(path)
+    config = [f for f in report["files"] if f["path"].endswith("codeai.yaml")]
+    assert [f'{d["range"]["start"]["line"]}:{d["range"]["start"]["column"]} {d["code"]}'
+            for f in config for d in f["diagnostics"]] == expected_for(root / "codeai.yaml")
+    assert not [p for p in by_path if "fixtures" in p.parts], "excluded files are not checked"
+    kind = root.parent.name
+    assert kind in ("valid", "invalid")
+    assert code == (0 if kind == "valid" else 1)
+    if kind == "valid":
+        for path in (p for p in root.rglob("*.cai") if "fixtures" not in p.parts):  # the same files, each alone (no codeai.yaml above)
+            (tmp_path / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+        alone = run_codeai("validate", "--output", "json", str(tmp_path))
+        codes = {d["code"] for f in json.loads(alone.stdout)["files"] for d in f["diagnostics"]}
+        assert alone.returncode == 1 and codes & {"CAI202", "CAI102", "CAI103"}, codes

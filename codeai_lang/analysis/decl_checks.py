@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
-from codeai_lang.analysis import schema
+from codeai_lang.analysis import schema, semantic
+from codeai_lang.analysis.semantic import TYPES, Ref
 from codeai_lang.diagnostics.model import Diagnostic, Severity
 from codeai_lang.syntax import nodes as n
 from codeai_lang.syntax.deprecations import DURATION_TEXT
@@ -26,27 +26,26 @@ _CRON_MACROS = frozenset({"@yearly", "@annually", "@monthly", "@weekly", "@daily
 _CRON_BOUNDS = (("second", 0, 59), ("minute", 0, 59), ("hour", 0, 23), ("day-of-month", 1, 31),
                 ("month", 1, 12), ("day-of-week", 0, 7))
 _PATH_PARAM = re.compile(r":([A-Za-z_][A-Za-z0-9_]*)|\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_NAMED_KINDS = ("auth", "role", "middleware", "event", "integration", "webhook", "workflow", "job")
-
-
-@dataclass(slots=True)
-class Symbols:
-    """Global declaration names by kind (types: models, entities, collections)."""
-
-    types: dict[str, n.Node] = field(default_factory=dict)
-    named: dict[str, dict[str, n.Node]] = field(default_factory=dict)
-
-    def has(self, kind: str, name: str) -> bool:
-        return name in self.named.get(kind, {})
 
 
 def check_declarations(statements: list[n.Node], version: str, registry: Registry) -> list[Diagnostic]:
+    """The declaration checks of one file on its own: local checks, then its names resolved
+    against its own declarations (a standalone file)."""
+    diags, refs = check_declarations_local(statements, version, registry)
+    index = semantic.ProjectIndex()
+    index.set_file("", semantic.build_table(statements, refs, []))
+    return diags + semantic.resolve_file(index, "", script_duplicates=False)
+
+
+def check_declarations_local(statements: list[n.Node], version: str,
+                             registry: Registry) -> tuple[list[Diagnostic], list[Ref]]:
+    """Checks that need no other declaration, and the references the file requires
+    (resolved, with duplicates, by `semantic.resolve_file` against the project)."""
     checker = _DeclChecker(version, registry)
-    decls = [s for s in statements if isinstance(s, n.Declaration | n.OnHandler)]
-    checker.collect([d for d in decls if isinstance(d, n.Declaration)])
-    for decl in decls:
-        checker.check(decl)
-    return checker.diags
+    for decl in statements:
+        if isinstance(decl, n.Declaration | n.OnHandler):
+            checker.check(decl)
+    return checker.diags, checker.refs
 
 
 _name_of = n.name_text
@@ -67,33 +66,18 @@ class _DeclChecker:
         self.version = version
         self.registry = registry
         self.diags: list[Diagnostic] = []
-        self.symbols = Symbols()
+        self.refs: list[Ref] = []
 
     def report(self, code: str, message: str, node: n.Node, severity: Severity = Severity.ERROR) -> None:
         self.diags.append(Diagnostic(code, severity, message, node.start, node.end))
 
-    # -- pass 1: collect global names ------------------------------------------------------
-    def collect(self, decls: list[n.Declaration]) -> None:
-        endpoints: dict[tuple[str, str], n.Node] = {}
-        for decl in decls:
-            for name, node, _ in _type_blocks(decl):
-                self._declare(self.symbols.types, name, node, "data type")
-            if decl.kind in _NAMED_KINDS and decl.head:
-                table = self.symbols.named.setdefault(decl.kind, {})
-                self._declare(table, _name_of(decl.head[0]), decl.head[0], decl.kind)
-            if decl.kind == "endpoint" and len(decl.head) >= 2:
-                key = (_name_of(decl.head[0]), _path_text(decl.head[1]))
-                if key in endpoints:
-                    self.report("CAI101", f"duplicate endpoint {key[0]} {key[1]}", decl.head[1])
-                endpoints[key] = decl
-
-    def _declare(self, table: dict[str, n.Node], name: str, node: n.Node, what: str) -> None:
+    def refer(self, namespace: str, node: n.Node, message: str, code: str = "CAI202") -> None:
+        """`node` must name a declaration of `namespace` (checked against the project)."""
+        name = _name_of(node)
         if not name:
             return
-        if name in table:
-            self.report("CAI101", f"duplicate declaration of {what} '{name}'", node)
-            return
-        table[name] = node
+        start, end = semantic.name_span(node)
+        self.refs.append(Ref(namespace, name, node.start, node.end, start, end, code, message))
 
     # -- pass 2: check each declaration ------------------------------------------------------
     def check(self, decl: n.Declaration | n.OnHandler) -> None:
@@ -193,18 +177,15 @@ class _DeclChecker:
             return
         type_name = name_node.name
         if type_name not in schema.FIELD_TYPES:
-            if type_name in self.symbols.types:
-                return  # a field typed by another entity (e.g. `author: User`)
-            if type_name[:1].isupper():  # capitalised: meant as an entity, like `author: User`
-                self.report("CAI202", f"reference to undeclared entity '{type_name}'", name_node)
+            # a field typed by an entity (`author: User`); capitalised, it is meant as one
+            if type_name[:1].isupper():
+                self.refer(TYPES, name_node, f"reference to undeclared entity '{type_name}'")
             else:
-                self.report("CAI201", f"unknown field type '{type_name}'", name_node)
+                self.refer(TYPES, name_node, f"unknown field type '{type_name}'", "CAI201")
             return
         if isinstance(node, n.Call) and type_name == "ref":
             for arg in node.args:
-                target = _name_of(arg)
-                if target and target not in self.symbols.types:
-                    self.report("CAI202", f"reference to undeclared entity '{target}'", arg)
+                self.refer(TYPES, arg, f"reference to undeclared entity '{_name_of(arg)}'")
         if isinstance(node, n.Call) and type_name in ("list", "array"):
             for arg in node.args:
                 self._field_type(arg)
@@ -291,16 +272,13 @@ class _DeclChecker:
 
     def _type_ref(self, node: n.Node) -> None:
         name = _name_of(node)
-        if isinstance(node, n.Ident) and name not in schema.PRIMITIVE_TYPES and \
-                name not in self.symbols.types:
-            self.report("CAI202", f"reference to undeclared entity or model '{name}'", node)
+        if isinstance(node, n.Ident) and name not in schema.PRIMITIVE_TYPES:
+            self.refer(TYPES, node, f"reference to undeclared entity or model '{name}'")
 
     def _ref(self, kind: str, node: n.Node) -> None:
         if isinstance(node, n.Operator):
             return
-        name = _name_of(node)
-        if name and not self.symbols.has(kind, name):
-            self.report("CAI202", f"reference to undeclared {kind} '{name}'", node)
+        self.refer(kind, node, f"reference to undeclared {kind} '{_name_of(node)}'")
 
     def _values(self, body: n.Body) -> None:
         for entry in _walk_entries(body):

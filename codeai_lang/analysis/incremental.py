@@ -29,17 +29,17 @@ time; the document-level steps (version directive, inference, CAI403, removed fo
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from codeai_lang.analysis import decl_checks
-from codeai_lang.analysis.decl_checks import check_declarations
+from codeai_lang.analysis import decl_checks, semantic
+from codeai_lang.analysis.decl_checks import check_declarations_local
 from codeai_lang.analysis.script_checks import check_script
 from codeai_lang.analysis.validator import (
     Result,
-    _dedupe,
     _without_recovery_echoes,
-    cap_syntax_errors,
     deprecation_diagnostics,
+    finish,
     validate,
 )
 from codeai_lang.diagnostics.model import Diagnostic, Edit, Fix, Severity
@@ -161,6 +161,8 @@ class IncrementalDocument:
         self._infos: list[_UnitInfo] | None = None
         self._decl_checks = _DeclCache(self.reg)
         self.parse_version = self.reg.latest
+        self._external: Mapping[str, tuple[str, int]] | None = None
+        self._external_token: object = ()
         self._full()
 
     # -- public API -------------------------------------------------------------------------
@@ -188,6 +190,15 @@ class IncrementalDocument:
         self.text = text
         self._result = None
         self._full()
+
+    def set_external(self, external: Mapping[str, tuple[str, int]] | None, token: object = None) -> None:
+        """The top-level script names of the project's other files (see `validate`);
+        `token` changes whenever they may have (compared instead of the names)."""
+        if token is None:
+            token = tuple(sorted((external or {}).items()))
+        if token != self._external_token:
+            self._external, self._external_token = external, token
+            self._result = None
 
     @property
     def result(self) -> Result:
@@ -221,7 +232,7 @@ class IncrementalDocument:
         directive, _ = docmod._read_directive(self.lexed, self.reg, [])
         if version is None and self.default_version is not None and directive is None:
             version = self.default_version  # only without a (well-placed) directive
-        return validate(self.text, version=version, registry=self.reg)
+        return validate(self.text, version=version, registry=self.reg, external=self._external)
 
     def _declared_version(self, lexed: Lexed) -> str | None:
         return docmod._read_directive(lexed, self.reg, [])[1]
@@ -362,10 +373,12 @@ class IncrementalDocument:
         else:
             doc = self._inferred(directive, diags)
         out = list(doc.diagnostics)
-        out += check_script(doc.statements)
-        out += _without_recovery_echoes(doc, self._decl_checks.run(doc.statements, doc.version))
+        occurrences: list[semantic.Occurrence] = []
+        script = check_script(doc.statements, self._external, occurrences)
+        decl_diags, refs = self._decl_checks.run(doc.statements, doc.version)
+        out += _without_recovery_echoes(doc, decl_diags)
         out += deprecation_diagnostics(_reported_sites(doc.sites, doc.version, reg), doc.version, reg)
-        return Result(doc, cap_syntax_errors(_dedupe(sorted(out, key=Diagnostic.sort_key))))
+        return finish(doc, out, script, semantic.build_table(doc.statements, refs, occurrences))
 
     def _adjacent_failures(self) -> bool:
         """Two neighbouring units with errors may be one statement that recovery split; the
@@ -514,49 +527,45 @@ _Rel = tuple[str, Severity, str, int, int]
 
 
 class _DeclCache:
-    """Declaration checks with each declaration's diagnostics reused while the declaration
-    is unchanged (same node) and the global names it is checked against are the same.
-
-    The first pass (collecting names, duplicates) always runs: it is global. The second pass
-    is per declaration and depends only on the declaration, the DSL version and the set of
-    declared names, which form the cache key. Uses `decl_checks._DeclChecker`; if that ever
-    changes shape, plain `check_declarations` is used."""
+    """Declaration checks with each declaration's diagnostics and references reused while
+    the declaration is unchanged (same node) and the DSL version is the same: the local
+    checks depend on nothing else (names are resolved afterwards, by the semantic model).
+    Uses `decl_checks._DeclChecker`; if that ever changes shape, the plain function is used."""
 
     def __init__(self, reg: Registry) -> None:
         self.reg = reg
-        self.key: object = None
-        self.cache: dict[int, tuple[n.Node, list[_Rel]]] = {}
+        self.version: str | None = None
+        self.cache: dict[int, tuple[n.Node, list[_Rel], list[semantic.Ref]]] = {}
 
-    def run(self, statements: list[n.Node], version: str) -> list[Diagnostic]:
+    def run(self, statements: list[n.Node], version: str) -> tuple[list[Diagnostic], list[semantic.Ref]]:
         try:
             return self._run(statements, version)
         except AttributeError:
-            return check_declarations(statements, version, self.reg)
+            return check_declarations_local(statements, version, self.reg)
 
-    def _run(self, statements: list[n.Node], version: str) -> list[Diagnostic]:
+    def _run(self, statements: list[n.Node], version: str) -> tuple[list[Diagnostic], list[semantic.Ref]]:
         checker = decl_checks._DeclChecker(version, self.reg)
-        decls = [s for s in statements if isinstance(s, n.Declaration | n.OnHandler)]
-        checker.collect([d for d in decls if isinstance(d, n.Declaration)])
-        symbols = checker.symbols
-        key = (version, frozenset(symbols.types),
-               frozenset((k, frozenset(v)) for k, v in symbols.named.items()))
-        if key != self.key:
-            self.key, self.cache = key, {}
-        out = list(checker.diags)
-        cache: dict[int, tuple[n.Node, list[_Rel]]] = {}
-        for decl in decls:
+        if version != self.version:
+            self.version, self.cache = version, {}
+        out: list[Diagnostic] = []
+        refs: list[semantic.Ref] = []
+        cache: dict[int, tuple[n.Node, list[_Rel], list[semantic.Ref]]] = {}
+        for decl in statements:
+            if not isinstance(decl, n.Declaration | n.OnHandler):
+                continue
             hit = self.cache.get(id(decl))
             if hit is None or hit[0] is not decl:
-                checker.diags = []
+                checker.diags, checker.refs = [], []
                 checker.check(decl)
                 rel = [(d.code, d.severity, d.message, d.start - decl.start, d.end - decl.start)
                        for d in checker.diags]
-                hit = (decl, rel)
+                hit = (decl, rel, [r.shifted(-decl.start) for r in checker.refs])
             cache[id(decl)] = hit
             base = decl.start
             out += [Diagnostic(c, sev, msg, base + s, base + e) for c, sev, msg, s, e in hit[1]]
+            refs += [r.shifted(base) for r in hit[2]]
         self.cache = cache
-        return out
+        return out, refs
 
 
 @dataclass(slots=True)

@@ -9,9 +9,11 @@ blocks, whose depth the lexer bounds.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from codeai_lang.analysis.semantic import SCRIPT, Occurrence
 from codeai_lang.diagnostics.model import Diagnostic, Severity
 from codeai_lang.syntax import nodes as n
 
@@ -32,17 +34,24 @@ class Symbol:
     value: str = "unknown"  # "array" | "string" | "number" | "bool" | "function" | "unknown"
     min_args: int = 0
     max_args: int | None = 0
+    is_global: bool = False  # top level of a file: visible project-wide as ("script", name)
 
 
 class Scope:
-    def __init__(self, parent: Scope | None = None) -> None:
+    def __init__(self, parent: Scope | None = None,
+                 fallback: Callable[[str], Symbol | None] | None = None) -> None:
         self.parent = parent
         self.symbols: dict[str, Symbol] = {}
+        self.fallback = fallback  # names looked up elsewhere on demand (other files' globals)
 
     def lookup(self, name: str) -> Symbol | None:
         scope: Scope | None = self
         while scope is not None:
             sym = scope.symbols.get(name)
+            if sym is None and scope.fallback is not None:
+                sym = scope.fallback(name)
+                if sym is not None:
+                    scope.symbols[name] = sym
             if sym is not None:
                 return sym
             scope = scope.parent
@@ -56,11 +65,32 @@ def builtin_scope() -> Scope:
     return scope
 
 
-def check_script(statements: list[n.Node]) -> list[Diagnostic]:
-    """Diagnostics for the scripting statements of a program (declarations are skipped)."""
-    checker = _ScriptChecker()
-    checker.statements(statements, Scope(builtin_scope()))
+def check_script(statements: list[n.Node], external: Mapping[str, tuple[str, int]] | None = None,
+                 occurrences: list[Occurrence] | None = None) -> list[Diagnostic]:
+    """Diagnostics for the scripting statements of a program (declarations are skipped).
+
+    `external`: top-level functions and variables of the project's other files (name →
+    (kind, arity)); they are visible everywhere in this file, while this file's own names
+    keep declare-before-use. `occurrences`, if given, receives every name the checker
+    resolved (the semantic model's script occurrences)."""
+    checker = _ScriptChecker(occurrences)
+    outer = builtin_scope()
+    if external is not None:  # (not its truth value: a lazy mapping would count itself)
+        outer = Scope(outer, lambda name: _external_symbol(external, name))  # looked up lazily
+    checker.file_scope = Scope(outer)
+    checker.statements(statements, checker.file_scope)
     return checker.diags
+
+
+def _external_symbol(external: Mapping[str, tuple[str, int]], name: str) -> Symbol | None:
+    found = external.get(name)
+    if found is None:
+        return None
+    kind, arity = found
+    value = "function" if kind == "function" else "unknown"
+    if arity < 0:  # unknown (an external function): any number of arguments
+        return Symbol(name, kind, None, value, 0, None, True)
+    return Symbol(name, kind, None, value, arity, arity, True)
 
 
 def _value_kind(expr: n.Node, scope: Scope) -> str:
@@ -79,8 +109,24 @@ def _value_kind(expr: n.Node, scope: Scope) -> str:
 
 
 class _ScriptChecker:
-    def __init__(self) -> None:
+    def __init__(self, occurrences: list[Occurrence] | None = None) -> None:
         self.diags: list[Diagnostic] = []
+        self.occ = occurrences
+        self.file_scope: Scope | None = None
+
+    def record(self, sym: Symbol | None, start: int, end: int, is_decl: bool) -> None:
+        """Note what a name resolved to (only when the caller asked for occurrences)."""
+        if self.occ is None or sym is None or sym.kind == "builtin":
+            return
+        if sym.is_global:
+            self.occ.append(Occurrence(start, end, (SCRIPT, sym.name), is_decl))
+        else:
+            self.occ.append(Occurrence(start, end, None, is_decl, sym))
+
+    def lookup(self, scope: Scope, ident: n.Ident) -> Symbol | None:
+        sym = scope.lookup(ident.name)
+        self.record(sym, ident.start, ident.end, False)
+        return sym
 
     def error(self, code: str, message: str, node: n.Node) -> None:
         self.diags.append(Diagnostic(code, Severity.ERROR, message, node.start, node.end))
@@ -95,6 +141,8 @@ class _ScriptChecker:
             handler(self, stmt, scope)
 
     def declare(self, sym: Symbol, ident: n.Ident, scope: Scope) -> None:
+        sym.is_global = scope is self.file_scope
+        self.record(sym, ident.start, ident.end, True)
         prev = scope.symbols.get(sym.name)
         if prev is not None and prev.kind != "builtin":
             self.error("CAI101", f"duplicate declaration of {sym.kind} '{sym.name}' in this scope "
@@ -110,7 +158,7 @@ class _ScriptChecker:
 
     def _Assignment(self, stmt: n.Assignment, scope: Scope) -> None:
         self.expr(stmt.value, scope)
-        sym = scope.lookup(stmt.target.name)
+        sym = self.lookup(scope, stmt.target)
         if sym is None:
             self.error("CAI102", f"assignment to undeclared variable '{stmt.target.name}' "
                        f"(declare it with 'var {stmt.target.name} = …')", stmt.target)
@@ -133,7 +181,8 @@ class _ScriptChecker:
         if kind not in ("array", "unknown"):
             self.error("CAI106", f"'for' needs an array, but this is a {kind}", stmt.iterable)
         body = Scope(scope)
-        body.symbols[stmt.var.name] = Symbol(stmt.var.name, "loop variable", stmt.var)
+        body.symbols[stmt.var.name] = var = Symbol(stmt.var.name, "loop variable", stmt.var)
+        self.record(var, stmt.var.start, stmt.var.end, True)
         self.statements(stmt.body.statements, body)
 
     def _FunctionDecl(self, stmt: n.FunctionDecl, scope: Scope) -> None:
@@ -145,13 +194,17 @@ class _ScriptChecker:
             if param.name in body.symbols:
                 self.error("CAI107", f"duplicate parameter '{param.name}'", param)
                 continue
-            body.symbols[param.name] = Symbol(param.name, "parameter", param)
+            body.symbols[param.name] = sym = Symbol(param.name, "parameter", param)
+            self.record(sym, param.start, param.end, True)
         self.statements(stmt.body.statements, body)
 
     def _ExecBlock(self, stmt: n.ExecBlock, scope: Scope) -> None:
         for m in _INTERPOLATION.finditer(stmt.shell):
             name = m.group(1) or m.group(2)
-            if scope.lookup(name) is None:
+            sym = scope.lookup(name)
+            at = stmt.shell_start + m.start(1 if m.group(1) else 2)
+            self.record(sym, at, at + len(name), False)
+            if sym is None:
                 start = stmt.shell_start + m.start()
                 self.diags.append(Diagnostic("CAI102", Severity.ERROR,
                                              f"undefined variable '{name}' in exec interpolation",
@@ -167,7 +220,7 @@ class _ScriptChecker:
             return
         if kind is n.Ident:
             assert isinstance(expr, n.Ident)
-            if scope.lookup(expr.name) is None:
+            if self.lookup(scope, expr) is None:
                 self.error("CAI102", f"undefined variable '{expr.name}'", expr)
         elif isinstance(expr, n.ArrayLit):
             for item in expr.items:
@@ -179,7 +232,7 @@ class _ScriptChecker:
         for arg in call.args:
             self.expr(arg, scope)
         name = call.callee.name
-        sym = scope.lookup(name)
+        sym = self.lookup(scope, call.callee)
         if sym is None:
             self.error("CAI103", f"undefined function '{name}' (functions must be declared "
                        "before they are called)", call.callee)

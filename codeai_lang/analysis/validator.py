@@ -6,9 +6,11 @@ and printing belong to the CLI and the language server.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-from codeai_lang.analysis.decl_checks import check_declarations
+from codeai_lang.analysis import semantic
+from codeai_lang.analysis.decl_checks import check_declarations_local
 from codeai_lang.analysis.script_checks import check_script
 from codeai_lang.diagnostics.model import Diagnostic, Severity
 from codeai_lang.syntax.deprecations import Site
@@ -19,8 +21,26 @@ from codeai_lang.syntax.versioned_parse import Document, parse_document
 
 @dataclass(slots=True)
 class Result:
+    """A file's analysis. `diagnostics` are those of the file on its own (standalone);
+    `local` leaves out name resolution (duplicates, unresolved references), which a project
+    redoes against all its files from `table`."""
+
     document: Document
     diagnostics: list[Diagnostic]
+    local: list[Diagnostic] = field(default_factory=list)
+    table: semantic.FileTable = field(default_factory=semantic.FileTable)
+    script: list[Diagnostic] = field(default_factory=list)  # the script checks' part of `local`
+
+    def recheck_script(self, external: Mapping[str, tuple[str, int]] | None) -> None:
+        """Redo only the script checks with the project's other files' top-level names in
+        scope (`local` and the table's script occurrences are replaced; the rest stays)."""
+        occurrences: list[semantic.Occurrence] = []
+        fresh = check_script(self.document.statements, external, occurrences)
+        old = {id(d) for d in self.script}
+        self.local = _dedupe(sorted([d for d in self.local if id(d) not in old] + fresh,
+                                    key=Diagnostic.sort_key))
+        self.script = fresh
+        self.table.set_script_occurrences(occurrences)
 
     @property
     def errors(self) -> int:
@@ -35,14 +55,31 @@ class Result:
         return self.errors == 0
 
 
-def validate(text: str, *, version: str | None = None, registry: Registry | None = None) -> Result:
+def validate(text: str, *, version: str | None = None, registry: Registry | None = None,
+             external: Mapping[str, tuple[str, int]] | None = None,
+             default_version: str | None = None) -> Result:
+    """Analyse one text. `external`: top-level script names of the project's other files;
+    `default_version`: the project's `dsl_version`, for a file without `#version`."""
     reg = registry or default_registry()
-    doc = parse_document(text, version=version, registry=reg)
+    doc = parse_document(text, version=version, registry=reg, default_version=default_version)
     diags = list(doc.diagnostics)
-    diags += check_script(doc.statements)
-    diags += _without_recovery_echoes(doc, check_declarations(doc.statements, doc.version, reg))
+    occurrences: list[semantic.Occurrence] = []
+    script = check_script(doc.statements, external, occurrences)
+    decl_diags, refs = check_declarations_local(doc.statements, doc.version, reg)
+    diags += _without_recovery_echoes(doc, decl_diags)
     diags += deprecation_diagnostics(doc.sites, doc.version, reg)
-    return Result(doc, cap_syntax_errors(_dedupe(sorted(diags, key=Diagnostic.sort_key))))
+    return finish(doc, diags, script, semantic.build_table(doc.statements, refs, occurrences))
+
+
+def finish(doc: Document, local: list[Diagnostic], script: list[Diagnostic],
+           table: semantic.FileTable) -> Result:
+    """The result of a file with its local diagnostics (`script`: those of the script
+    checks) and table: names resolved within the file alone give the standalone ones."""
+    local = cap_syntax_errors(_dedupe(sorted(local + script, key=Diagnostic.sort_key)))  # e.g. a site found twice
+    index = semantic.ProjectIndex()
+    index.set_file("", table)
+    names = semantic.resolve_file(index, "", script_duplicates=False)
+    return Result(doc, _dedupe(sorted(local + names, key=Diagnostic.sort_key)), local, table, script)
 
 
 def deprecation_diagnostics(sites: list[Site], version: str, reg: Registry) -> list[Diagnostic]:

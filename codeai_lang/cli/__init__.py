@@ -28,6 +28,8 @@ LAZY_COMMANDS: dict[str, str] = {
     "lsp": "lsp_cmd",
     "server": "server_cmds",
     "features": "server_cmds",
+    "init": "project_cmds",
+    "symbols": "project_cmds",
 }
 
 

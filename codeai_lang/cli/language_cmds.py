@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from enum import Enum
 from typing import Annotated, Any
 
 import typer
 
 from codeai_lang import __version__
-from codeai_lang.analysis.validator import validate as validate_text
 from codeai_lang.cli import app
-from codeai_lang.diagnostics.model import Diagnostic, Severity
+from codeai_lang.cli.project_load import all_reports
 from codeai_lang.diagnostics.positions import LineIndex
 from codeai_lang.files.sources import SourceError, discover, read_source
 from codeai_lang.output.formats import RENDERERS, FileReport, diagnostic_json, render_text
@@ -143,17 +141,13 @@ def validate(
     dsl_version: Annotated[str | None, typer.Option("--dsl-version", help="Check as this DSL version, overriding #version")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 on warnings too")] = False,
 ) -> None:
-    """Check .cai files for syntax errors, semantic errors and deprecations."""
+    """Check .cai files for syntax errors, semantic errors and deprecations.
+
+    A file inside a project (a directory with codeai.yaml above it) is checked against the
+    whole project: declarations in its other files resolve."""
     check_dsl_version(dsl_version)
-    files = discover_or_fail(paths, keep_missing=True)
-    reports, unreadable = [], 0
-    for path in files:
-        try:
-            reports.append(validate_file(path, dsl_version))
-        except SourceError as exc:
-            typer.echo(f"codeai: error: {exc}", err=True)
-            reports.append(unreadable_report(path, exc))
-            unreadable += 1
+    discover_or_fail(paths, keep_missing=True)
+    reports, unreadable = all_reports(paths, dsl_version)
     if output is OutputFormat.text:
         sys.stdout.write(render_text(reports, verbose=verbose))
     else:
@@ -163,21 +157,3 @@ def validate(
     if unreadable:
         raise typer.Exit(EXIT_USAGE)
     raise typer.Exit(EXIT_INVALID if errors or (strict and warnings) else EXIT_OK)
-
-
-def unreadable_report(path: str, exc: SourceError) -> FileReport:
-    reason = str(exc).removeprefix(f"{path}: ")
-    diag = Diagnostic(UNREADABLE, Severity.ERROR, f"cannot read this file: {reason}", 0, 0)
-    return FileReport(path, "", [diag], None, None)
-
-
-def validate_file(path: str, dsl_version: str | None) -> FileReport:
-    """Read and validate one file (a decoding problem is reported as its only diagnostic)."""
-    source = read_source(path)
-    if source.decode_error is not None:
-        return FileReport(path, source.text, [source.decode_error], None, None)
-    started = time.perf_counter()
-    result = validate_text(source.text, version=dsl_version)
-    elapsed = (time.perf_counter() - started) * 1000
-    doc = result.document
-    return FileReport(path, source.text, result.diagnostics, doc.version, doc.version_source, elapsed)

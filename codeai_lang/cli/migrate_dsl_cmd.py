@@ -5,6 +5,10 @@ raises, so one bad file (or a bug) is reported for that file and the others stil
 `run_migration` spreads files over worker processes in batches (pickling one path at a time
 would cost more than migrating a small file) and is the library entry the benchmark uses.
 
+Projects: a file inside a project (codeai.yaml above it) may use names declared in other
+files, so it is migrated in memory first; the migrated files of each project are then
+validated against the whole project as it will be after the run, and only then written.
+
 Safety: a file is written only when its migrated text validates under the target, with
 `fsutil.atomic_write` (temp file, fsync, rename, permissions kept), so whatever happens to a
 run — an exception, a killed worker — every file is either fully old or fully new. Files
@@ -40,6 +44,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from codeai_lang.analysis.project import ProjectAnalysis
 from codeai_lang.cli import app
 from codeai_lang.cli.language_cmds import (
     EXIT_INVALID,
@@ -49,7 +54,10 @@ from codeai_lang.cli.language_cmds import (
     discover_or_fail,
     fail,
 )
+from codeai_lang.diagnostics.model import Diagnostic
+from codeai_lang.diagnostics.positions import LineIndex
 from codeai_lang.files.atomic import atomic_write, remove_stale_temp_files, remove_stale_temp_files_in
+from codeai_lang.files.project import Project, find_root, project_for, resolved
 from codeai_lang.files.sources import STDIN, read_regular_file
 from codeai_lang.fixes.rewrite import migrate_text
 from codeai_lang.syntax.registry import default_registry
@@ -73,6 +81,7 @@ class Options:
     target: str
     mode: str = "write"
     output: str | None = None
+    plan: bool = False  # a project's files: return the migrated text, write after the project check
 
 
 @dataclass(slots=True)
@@ -92,11 +101,12 @@ class FileOutcome:
     io_error: bool = False
     diff: str = ""
     attempted: bool = True
+    migrated: str | None = None  # plan mode: the text to write once the project accepts it
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
         out["from"], out["to"] = out.pop("source"), out.pop("target")
-        del out["diff"], out["io_error"], out["attempted"]
+        del out["diff"], out["io_error"], out["attempted"], out["migrated"]
         return out
 
 
@@ -121,10 +131,14 @@ def _migrate_file(path: str, opts: Options) -> FileOutcome:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         return FileOutcome(path, None, opts.target, error=f"not valid UTF-8 (byte {exc.start}); file left untouched")
-    result = migrate_text(text, opts.target)
+    in_project = opts.plan and path != STDIN and find_root(Path(path)) is not None
+    result = migrate_text(text, opts.target, in_project=in_project)
     out = FileOutcome(path, result.source_version, opts.target, result.changed, result.rules_applied,
                       [m._asdict() for m in result.manual], result.error, result.version_source,
                       [p._asdict() for p in result.problems])
+    if in_project:
+        out.migrated = result.text if result.ok else None  # acted on after the project check
+        return out
     if result.ok:
         if opts.mode == "diff" and result.changed:
             out.diff = unified_diff(path, text, result.text)
@@ -327,11 +341,14 @@ def migrate_dsl(
     if output is not None and (len(files) != 1 or len(paths) != 1 or Path(paths[0]).is_dir()):
         raise fail("--output needs exactly one input file")
     mode = "check" if check else "diff" if diff else "output" if output is not None else "write"
-    opts = Options(target, mode, output)
+    plan = any(f != STDIN and find_root(Path(f)) is not None for f in files)
+    opts = Options(target, mode, output, plan)
     started = time.perf_counter()
     if mode in ("write", "output"):
         _remove_stale_temp_files(files, output)
     outcomes = _run_with_progress(files, opts, jobs or os.cpu_count() or 1)
+    if plan:
+        check_against_projects(outcomes, opts)
     elapsed = time.perf_counter() - started
     _emit(outcomes, opts, report, elapsed)
     raise typer.Exit(_exit_code(outcomes, opts))
@@ -363,6 +380,69 @@ def _run_with_progress(files: list[str], opts: Options, jobs: int) -> list[FileO
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task("migrate", total=len(files))
         return run_migration(files, opts, jobs, lambda k: progress.advance(task, k))
+
+
+def check_against_projects(outcomes: list[FileOutcome], opts: Options) -> None:
+    """Validate the migrated files of each project against the project as it will be after
+    the run (migrated texts in place of the originals), then act on the files it accepts."""
+    planned = [o for o in outcomes if o.migrated is not None]
+    versions = default_registry().names
+    cache: dict[Path, Project] = {}
+    by_project: dict[Path, list[FileOutcome]] = {}
+    for o in planned:
+        by_project.setdefault(project_for(Path(o.path), cache, versions).root, []).append(o)
+    for root, group in by_project.items():
+        analysis = _project_after_run(cache[root], {resolved(Path(o.path)): o for o in group})
+        for o in group:
+            errors = [d for d in analysis.diagnostics(str(resolved(Path(o.path)))) if d.is_error]
+            if errors:
+                _reject(o, errors)
+            else:
+                _act(o, opts)
+
+
+def _project_after_run(project: Project, migrated: dict[Path, FileOutcome]) -> ProjectAnalysis:
+    analysis = ProjectAnalysis(project.config, version=None)
+    for path in sorted({resolved(p) for p in project.files()} | set(migrated)):
+        outcome = migrated.get(path)
+        if outcome is not None and outcome.migrated is not None:
+            analysis.add(str(path), outcome.migrated)
+            continue
+        try:
+            analysis.add(str(path), path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            continue  # unreadable: it declares nothing; its own run reports it
+    analysis.settle()
+    return analysis
+
+
+def _reject(o: FileOutcome, errors: list[Diagnostic]) -> None:
+    assert o.migrated is not None
+    index = LineIndex(o.migrated)
+    first = errors[0]
+    pos = index.position(first.start)
+    o.error = (f"{len(errors)} error(s) against the project after migration (first: "
+               f"{pos.line}:{pos.column} {first.code} {first.message}); file left untouched")
+    o.changed, o.rules_applied, o.migrated = False, [], None
+
+
+def _act(o: FileOutcome, opts: Options) -> None:
+    """What `_migrate_file` does with an accepted result, for a project's file."""
+    text = o.migrated
+    o.migrated = None
+    if text is None or not (o.changed or opts.mode == "output"):
+        return
+    try:
+        if opts.mode == "diff":
+            o.diff = unified_diff(o.path, Path(o.path).read_text(encoding="utf-8"), text)
+        elif opts.mode == "write":
+            atomic_write(o.path, text)
+            o.written = True
+        elif opts.mode == "output" and opts.output is not None:
+            _write_output(o.path, opts.output, text, o.changed)
+            o.written = True
+    except OSError as exc:
+        o.error, o.io_error = f"I/O error: {exc.strerror or exc}", True
 
 
 def _exit_code(outcomes: list[FileOutcome], opts: Options) -> int:

@@ -102,7 +102,10 @@ pipe.cai:1:1: error[CAI005] cannot read this file: a FIFO, not a regular file; s
     Code("CAI101", "duplicate-declaration", "Duplicate declaration", Severity.ERROR, "names",
          "0.1.0", """\
 The same name is declared twice in one scope: variables, functions, models, entities,
-fields of one entity, or two endpoints with the same method and path.
+fields of one entity, or two endpoints with the same method and path. In a project
+(`docs/projects.md`) top-level names are shared by all its files: the later declaration (path
+order, then file order) is reported, with a related location at the first (JSON `related`,
+LSP `relatedInformation`, a `note:` line in text).
 
 ```
 entity User { id: uuid }
@@ -178,11 +181,16 @@ Types: `uuid string text integer decimal[(p,s)] boolean timestamp date time json
 ref(Entity) enum(a,…)` (plus a few common aliases). Modifiers: `primary auto auto_update
 required optional unique searchable soft_delete default(value)`."""),
     Code("CAI202", "undeclared-reference", "Reference to an undeclared name", Severity.ERROR,
-         "declarations", "0.1.0", """\
+         "declarations", "0.1.0", fix=FixAvailability.SOMETIMES, doc="""\
 A reference names something never declared: `ref(Customer)` with no `entity Customer`,
 `request User` with no `User`, `middleware auth` with no `middleware auth { … }`, a workflow
 `trigger: order.placed` with no `event order.placed`, `on "x"` with no event `x`.
-Declarations are global and order-free, so declaring it later in the file is fine.
+Declarations are global and order-free, so declaring it later in the file is fine; in a
+project, declaring it in another file of the project is fine too, and names listed under
+`externals` in `codeai.yaml` resolve. When a declared name of the same kind is close (a near
+spelling, or `.`/`_`/`-` swapped: `"user.created"` for `event user_created`), the message asks
+"did you mean …?" and, with exactly one candidate, the diagnostic has a fix. `Empty` is a
+built-in response type (no body).
 
 ```
 entity Order {
@@ -364,6 +372,19 @@ with `-- codeai:allow CAI5xx` on the statement's line or a comment line just abo
 ```sql
 ALTER TABLEX orders ADD COLUMN x INTEGER;   -- error[CAI510] syntax error: syntax error at or near "TABLEX"
 ```"""),
+    # -- projects ---------------------------------------------------------------------------
+    Code("CAI601", "invalid-project-file", "Invalid project file (codeai.yaml)", Severity.ERROR,
+         "projects", "0.1.0", """\
+`codeai.yaml` (a project file, `docs/projects.md`) has a problem: YAML that does not parse,
+an unknown key, a value of the wrong type, an unknown DSL version, an unknown `externals`
+kind or a `rules` level other than `error | warning | info | off`. Reported on `codeai.yaml`
+at the offending key or value; the valid parts of the file still apply.
+
+```
+inlcude: ["src/**/*.cai"]   # error[CAI601] unknown key 'inlcude' in codeai.yaml (expected one of: …)
+rules:
+  CAI206: sometimes         # error[CAI601] rules.CAI206: expected one of: error, warning, info, off
+```"""),
 )
 
 CATEGORIES: dict[str, str] = {
@@ -373,6 +394,7 @@ CATEGORIES: dict[str, str] = {
     "deprecations": "Deprecations",
     "versions": "DSL versions",
     "sql": "SQL migrations (`codeai migrate lint`)",
+    "projects": "Projects",
 }
 
 CODES: dict[str, Code] = {c.code: c for c in _CODES}

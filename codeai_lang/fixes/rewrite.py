@@ -41,7 +41,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
-from codeai_lang.analysis.validator import validate
+from codeai_lang.analysis.validator import Result, validate
 from codeai_lang.diagnostics.model import (
     Applicability,
     Diagnostic,
@@ -125,6 +125,7 @@ class MigrationResult:
     version_source: str = "directive"  # or "inferred"
     attempted: str = ""  # the rejected migrated text when the migration failed
     problems: list[Problem] = field(default_factory=list)  # `diagnostics` on original lines
+    in_project: bool = False  # names left to the caller's project-wide check
 
     @property
     def ok(self) -> bool:
@@ -150,8 +151,13 @@ def migration_fix(text: str, target: str | None = None, registry: Registry | Non
     return Fix(f"Migrate file to DSL {result.target}", tuple(result.edits))
 
 
-def migrate_text(text: str, target: str | None = None, *, registry: Registry | None = None) -> MigrationResult:
-    """Migrate `text` to `target` (default: newest). See the module docstring for the steps."""
+def migrate_text(text: str, target: str | None = None, *, registry: Registry | None = None,
+                 in_project: bool = False) -> MigrationResult:
+    """Migrate `text` to `target` (default: newest). See the module docstring for the steps.
+
+    `in_project`: the file is one of a project's, so the names it uses may be declared in
+    other files; the migrated text is then verified without name resolution, which the
+    caller does against the whole project (`migrate-dsl` does, before writing anything)."""
     reg = registry or default_registry()
     target = target or reg.latest
     if reg.get(target) is None:
@@ -166,6 +172,7 @@ def migrate_text(text: str, target: str | None = None, *, registry: Registry | N
     if not needs and _at_target(doc, target):
         return base
     steps = reg.chain(doc.version, target) or ([reg.versions[target]] if needs else [])
+    base.in_project = in_project
     return _run_steps(text, doc, steps, base, reg)
 
 
@@ -264,7 +271,7 @@ def _finish(text: str, cur: str, log: _EditLog, base: MigrationResult, applied: 
             manual: list[tuple[str, int, str]], reg: Registry) -> MigrationResult:
     """Validate the migrated text under the target; accept it or report why not."""
     result = validate(cur, registry=reg)
-    errors = [d for d in result.diagnostics if d.is_error]
+    errors = [d for d in _checked(result, base) if d.is_error]
     if result.document.version != base.target and not errors:
         errors = list(result.document.diagnostics)
     index = LineIndex(text)
@@ -298,11 +305,24 @@ def _failure_message(text: str, base: MigrationResult, errors: int, reg: Registr
     needs = sorted({m.rule for m in base.manual})
     if needs:
         return f"needs a human: {', '.join(needs)} ({errors} error(s) under DSL {base.target})"
-    before = validate(text, version=base.source_version, registry=reg).errors
+    before = sum(1 for d in _checked(validate(text, version=base.source_version, registry=reg), base)
+                 if d.is_error)
     if before:
         return (f"the file already has {before} error(s) under DSL {base.source_version}; "
                 f"fix them first ({errors} error(s) under DSL {base.target} after migration)")
     return f"{errors} error(s) under DSL {base.target} after migration"
+
+
+# Script checks of one file cannot see the functions and variables of the project's others.
+_PROJECT_NAME_CODES = frozenset({"CAI102", "CAI103"})
+
+
+def _checked(result: Result, base: MigrationResult) -> list[Diagnostic]:
+    """The diagnostics that decide a migration: all of them for a standalone file; for a
+    project's file, those that do not depend on the other files (checked by the caller)."""
+    if not base.in_project:
+        return result.diagnostics
+    return [d for d in result.local if d.code not in _PROJECT_NAME_CODES]
 
 
 def _failed(base: MigrationResult, error: str) -> MigrationResult:

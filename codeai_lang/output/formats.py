@@ -7,7 +7,7 @@ at the edge: 1-based lines and code-point columns, byte offsets.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from codeai_lang import __version__
 from codeai_lang.diagnostics import codes
-from codeai_lang.diagnostics.model import Diagnostic, Fix, Severity
+from codeai_lang.diagnostics.model import Diagnostic, Fix, Related, Severity
 from codeai_lang.diagnostics.positions import LineIndex
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -29,10 +29,20 @@ class FileReport:
     dsl_version: str | None
     version_source: str | None
     elapsed_ms: float = 0.0
+    project: str | None = None  # the project root (relative to the cwd); None: standalone
+    # The text of another file of the project, for related locations (None if unknown).
+    text_of: Callable[[str], str | None] | None = None
     index: LineIndex = field(init=False)
 
     def __post_init__(self) -> None:
         self.index = LineIndex(self.text)
+
+    def index_of(self, path: str) -> LineIndex | None:
+        """The line index of `path` (this file's, or another file's via `text_of`)."""
+        if path == self.path:
+            return self.index
+        text = self.text_of(path) if self.text_of is not None else None
+        return LineIndex(text) if text is not None else None
 
     @property
     def valid(self) -> bool:
@@ -60,6 +70,13 @@ def render_text(reports: list[FileReport], *, verbose: bool = False) -> str:
             pos = report.index.position(d.start)
             lines.append(f"{report.path}:{pos.line}:{pos.column}: "
                          f"{d.severity.value}[{d.code}] {d.message}")
+            for rel in d.related:
+                index = report.index_of(rel.path)
+                where = rel.path
+                if index is not None:
+                    p = index.position(rel.start)
+                    where += f":{p.line}:{p.column}"
+                lines.append(f"    {where}: note: {rel.message}")
             if verbose:
                 lines.extend(_snippet(report, d))
     s = summary(reports)
@@ -104,15 +121,22 @@ def diagnostic_json(report: FileReport, d: Diagnostic) -> dict[str, Any]:
     out = {"code": d.code, "severity": d.severity.value, "message": d.message,
            "range": {"start": _position(report.index, d.start),
                      "end": _position(report.index, d.end)},
-           "fix": _fix_json(report.index, d.fix)}
+           "fix": _fix_json(report.index, d.fix),
+           "related": [_related_json(report, rel) for rel in d.related]}
     if d.rule_id is not None:
         out["rule_id"] = d.rule_id
     return out
 
 
+def _related_json(report: FileReport, rel: Related) -> dict[str, Any]:
+    index = report.index_of(rel.path) or LineIndex("")
+    return {"path": rel.path, "message": rel.message,
+            "range": {"start": _position(index, rel.start), "end": _position(index, rel.end)}}
+
+
 def render_json(reports: list[FileReport], *, dsl_versions: Sequence[str] = ()) -> str:
     doc = {"tool": "codeai", "tool_version": __version__, "summary": summary(reports),
-           "files": [{"path": r.path, "valid": r.valid, "dsl_version": r.dsl_version,
+           "files": [{"path": r.path, "project": r.project, "valid": r.valid, "dsl_version": r.dsl_version,
                       "version_source": r.version_source,
                       "diagnostics": [diagnostic_json(r, d) for d in r.diagnostics]}
                      for r in reports]}

@@ -42,9 +42,10 @@ class Document:
         return self.program.statements
 
 
-def parse_document(text: str, *, version: str | None = None,
-                   registry: Registry | None = None) -> Document:
-    """Parse `text`. `version` overrides the directive (like `validate --dsl-version`)."""
+def parse_document(text: str, *, version: str | None = None, registry: Registry | None = None,
+                   default_version: str | None = None) -> Document:
+    """Parse `text`. `version` overrides the directive (like `validate --dsl-version`);
+    `default_version` (a project's `dsl_version`) applies only to a file with no directive."""
     reg = registry or default_registry()
     lexed = lex(text)
     diags = list(lexed.diagnostics)
@@ -55,6 +56,8 @@ def parse_document(text: str, *, version: str | None = None,
         return _parse_declared(text, lexed, reg, declared, "directive", declared, directive, diags)
     if directive is not None:  # an unknown version (CAI401): checked against the newest (§1)
         return _parse_declared(text, lexed, reg, reg.latest, "default", None, directive, diags)
+    if default_version is not None and default_version in reg.versions:
+        return _parse_declared(text, lexed, reg, default_version, "project", None, directive, diags)
     return _parse_inferred(text, lexed, reg, directive, diags)
 
 

@@ -6,7 +6,7 @@ vim.filetype.add({ extension = { cai = 'codeai' } })
 vim.lsp.config('codeai', {
   cmd = { 'codeai', 'lsp', '--stdio' },
   filetypes = { 'codeai' },
-  root_markers = { '.git', 'pyproject.toml' },
+  root_markers = { 'codeai.yaml', '.git', 'pyproject.toml' },  -- codeai.yaml: a project root
   -- Read by the server at startup; the same keys are also served through
   -- workspace/configuration under the `codeai` section.
   init_options = {

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 
-from codeai_lang.diagnostics.positions import LineIndex
+from codeai_lang.diagnostics.positions import UTF16, LineIndex
 
 
 def _line_starts(text: str) -> list[int]:
@@ -38,16 +38,17 @@ class PendingText:
         return self.replaced or self.prefix < self.base_len or self.base_len != len(self.text) \
             or self.suffix < self.base_len
 
-    def offset(self, line: int, character: int) -> int:
-        """Character offset of a 0-based LSP position (UTF-16 columns), clamped to the text."""
+    def offset(self, line: int, character: int, encoding: str = UTF16) -> int:
+        """Character offset of a 0-based LSP position (columns in the negotiated `encoding`),
+        clamped to the text."""
         if line >= len(self.starts):
             return len(self.text)
         start = self.starts[max(line, 0)]
         end = self.starts[line + 1] - 1 if line + 1 < len(self.starts) else len(self.text)
         segment = self.text[start:end]
         if segment.isascii():
-            return start + min(character, len(segment))
-        return start + LineIndex(segment).offset_from_utf16(0, character)
+            return start + min(max(character, 0), len(segment))
+        return start + LineIndex(segment).offset_from_lsp(0, character, encoding)
 
     def edit(self, start: int, end: int, new: str) -> None:
         """Replace text[start:end] by `new` (offsets into the current text)."""

