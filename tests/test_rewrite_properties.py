@@ -8,7 +8,6 @@ trailing), a header comment, the directive, and the final newline.
 
 from __future__ import annotations
 
-import difflib
 from collections import Counter
 
 from codeai_testing.generate import program_1_0
@@ -136,29 +135,27 @@ def comments(text: str) -> Counter[str]:
 
 
 def outside_edits(original: str, migrated: str, edits: list[Edit]) -> list[str]:
-    """Original lines no edit touches that the migration changed, lost or reordered.
+    """Original lines no edit touches that are not found, unchanged, where the edits put them.
 
-    difflib gives the changed hunks (over lines, on the original). A hunk may contain lines no
-    edit touches only because the diff paired similar lines differently than the edits did
-    (alignment is ambiguous with many `}` lines); such a line must then appear unchanged on the
-    migrated side of some hunk, and all untouched lines must keep their order. Byte-exactness
-    inside touched lines is `apply_edits(original, edits) == migrated`, checked separately.
+    Each untouched line's place in the migrated text is exact: its original offset shifted by
+    the length change of every edit before it. (This replaced a difflib alignment, which paired
+    repeated `}` lines ambiguously and reported a line as lost that was in its place.)
     """
-    a, b = original.splitlines(keepends=True), migrated.splitlines(keepends=True)
-    starts = [0]
-    for line in a:
-        starts.append(starts[-1] + len(line))
-    touched = [any(_touches(e, starts[k], starts[k + 1]) for e in edits) for k in range(len(a))]
-    if a and any(e.start == len(original) for e in edits):
-        touched[-1] = True
-    untouched_in_hunks: Counter[str] = Counter()
-    migrated_in_hunks: Counter[str] = Counter()
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if tag != "equal":
-            untouched_in_hunks.update(a[k] for k in range(i1, i2) if not touched[k])
-            migrated_in_hunks.update(b[j1:j2])
-    lost = list((untouched_in_hunks - migrated_in_hunks).elements())
-    return lost + _out_of_order([a[k] for k in range(len(a)) if not touched[k]], b)
+    lines = original.splitlines(keepends=True)
+    ordered = sorted(edits, key=lambda e: (e.start, e.end))
+    lost, start, shift, i = [], 0, 0, 0
+    for line in lines:
+        end = start + len(line)
+        while i < len(ordered) and ordered[i].end <= start and not _touches(ordered[i], start, end):
+            shift += len(ordered[i].new_text) - (ordered[i].end - ordered[i].start)
+            i += 1
+        touched = any(_touches(e, start, end) for e in ordered[i:] if e.start <= end)
+        if end == len(original) and any(e.start == len(original) for e in edits):
+            touched = True
+        if not touched and migrated[start + shift:end + shift] != line:
+            lost.append(line)
+        start = end
+    return lost
 
 
 def _touches(edit: Edit, start: int, end: int) -> bool:
@@ -167,11 +164,6 @@ def _touches(edit: Edit, start: int, end: int) -> bool:
         return start <= edit.start < end
     return edit.start < end and edit.end > start
 
-
-def _out_of_order(lines: list[str], b: list[str]) -> list[str]:
-    """`lines` must be a subsequence of `b` (greedy matching is exact for that)."""
-    it = iter(b)
-    return [line for line in lines if not any(line == other for other in it)][:1]
 
 
 PROPERTY = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -213,3 +205,22 @@ def test_the_checker_catches_changes_outside_edits() -> None:
     assert outside_edits(text, spaced, result.edits)
     dropped = result.text.replace('    require_role "admin"\n', "", 1)
     assert outside_edits(text, dropped, result.edits)
+
+
+REPEATED_BRACES = (
+    'config {\n    db_host: "localhost"\n}\n'
+    "database mongodb {\n    collection C1 {\n        sku: string, not_null, unique\n"
+    "        dims: embedded {\n            w: integer, not_null\n        }\n    }\n}\n"
+    "database mongodb {\n    collection C2 {\n        sku: string, not_null, unique\n"
+    "        dims: embedded {\n            w: integer, not_null\n        }\n    } \n}\n"
+    "var v3 = [1, 2]\nfunction f3(a) {\n    for x in v3 {\n        log(x)\n    }\n}\nf3(1)"
+)
+
+
+def test_outside_edits_is_exact_with_repeated_lines() -> None:
+    """A Hypothesis counterexample of the old difflib alignment: many `}` lines made it report
+    config's untouched `}` as lost. The exact check accepts it and still sees a changed line."""
+    result = migrate_text(REPEATED_BRACES, "2.0")
+    assert result.ok and outside_edits(REPEATED_BRACES, result.text, result.edits) == []
+    tampered = result.text.replace("var v3 = [1, 2]", "var v3 = [1, 3]")
+    assert outside_edits(REPEATED_BRACES, tampered, result.edits) == ["var v3 = [1, 2]\n"]
