@@ -279,11 +279,12 @@ def _construct_description(lexed: Lexed, reg: Registry, version: str, newer: Ver
     """Name the newer construct — the manifest addition matching a token up to the error —
     and return that token, where the diagnostic points."""
     tokens = lexed.tokens
-    adds = [a for v in reg.chain(version, newer.name) for a in v.adds]
-    for idx in range(unit.first, min(unit.last, len(tokens))):
+    adds = [a for v in reg.chain(version, newer.name) for a in v.adds if a.terminal]
+    # Nearest first, scanning back from the error: an earlier token may match an addition
+    # that the older version accepts in that place (`key:` before a named argument).
+    upto = [i for i in range(unit.first, min(unit.last, len(tokens))) if tokens[i].start <= offset]
+    for idx in reversed(upto):
         tok = tokens[idx]
-        if tok.start > offset:
-            break
         prev = tokens[idx - 1] if idx > 0 else None
         for add in adds:
             if add.terminal in (tok.kind, tok.text.upper()) and (

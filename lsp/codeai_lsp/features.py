@@ -26,7 +26,7 @@ TOKEN_TYPES = ["keyword", "variable", "function", "type", "string", "number", "c
                "parameter", "operator", "macro", "decorator"]
 TOKEN_MODIFIERS = ["declaration", "deprecated"]
 _TT = {name: i for i, name in enumerate(TOKEN_TYPES)}
-_ALL_KEYWORDS = frozenset(keywords.DOCS) - {"#version"}
+_ALL_KEYWORDS = keywords.all_keywords()  # from the grammars' declarations
 
 
 @dataclass
