@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 from codeai_lang.analysis import decl_checks
 from codeai_lang.analysis.decl_checks import check_declarations
+from codeai_lang.analysis.expression_checks import check_expressions
 from codeai_lang.analysis.script_checks import check_script
 from codeai_lang.analysis.validator import (
     Result,
@@ -364,6 +365,7 @@ class IncrementalDocument:
         out = list(doc.diagnostics)
         out += check_script(doc.statements)
         out += _without_recovery_echoes(doc, self._decl_checks.run(doc.statements, doc.version))
+        out += check_expressions(doc.statements, doc.version, reg)  # as validator.validate
         out += deprecation_diagnostics(_reported_sites(doc.sites, doc.version, reg), doc.version, reg)
         return Result(doc, cap_syntax_errors(_dedupe(sorted(out, key=Diagnostic.sort_key))))
 

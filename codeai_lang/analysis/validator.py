@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from codeai_lang.analysis.decl_checks import check_declarations
+from codeai_lang.analysis.expression_checks import check_expressions
 from codeai_lang.analysis.script_checks import check_script
 from codeai_lang.diagnostics.model import Diagnostic, Severity
 from codeai_lang.syntax.deprecations import Site
@@ -41,6 +42,7 @@ def validate(text: str, *, version: str | None = None, registry: Registry | None
     diags = list(doc.diagnostics)
     diags += check_script(doc.statements)
     diags += _without_recovery_echoes(doc, check_declarations(doc.statements, doc.version, reg))
+    diags += check_expressions(doc.statements, doc.version, reg)
     diags += deprecation_diagnostics(doc.sites, doc.version, reg)
     return Result(doc, cap_syntax_errors(_dedupe(sorted(diags, key=Diagnostic.sort_key))))
 

@@ -270,7 +270,8 @@ def update_q(c: list[Child]) -> n.Node:
     for child in c:
         if isinstance(child, list):
             sets.extend(child)
-    return n.UpdateQuery(c[0].start, c[-1].end, _ident(c[1]), sets, _where(c))
+    last = c[-1][-1] if isinstance(c[-1], list) else c[-1]  # a `set` clause is a list
+    return n.UpdateQuery(c[0].start, last.end, _ident(c[1]), sets, _where(c))
 
 
 def set_clause(c: list[Child]) -> list[n.SetClause]:

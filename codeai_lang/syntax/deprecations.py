@@ -498,8 +498,10 @@ def _colon_edits(entry: n.Entry) -> list[Edit]:
     """`method jwt` → `method: jwt`; a one-line chain `retry 3 initial_interval 1s backoff 2.0`
     → `retry: 3 initial_interval: 1s backoff: 2.0` (each later key gets its colon too, so
     the line reads as several `key: value` properties). Token by token: nothing else moves."""
+    # An entry with a body is a named block (`operation charge { … }`, `auth bearer { … }`),
+    # not a clause: it stays as it is.
     if entry.colon or type(entry) is not n.Entry or not isinstance(entry.key, n.Ident) \
-            or not entry.value:
+            or not entry.value or entry.body is not None:
         return []
     edits = [Edit(entry.key.end, entry.key.end, ":")]
     values = entry.value

@@ -228,7 +228,9 @@ class _Driver:
         could not be followed by it (`mode: update` ends a line; `update Order …` is a query)."""
         kind = nxt.kind
         if kind in _NAMEISH_NEXT:
-            return False
+            # A name unless no name can go here: the tables' NAME lookahead may come from a
+            # merged LALR state (`if not done and (…)`: `and` is the operator).
+            return not self._shift_on(list(self.sstack), "NAME")
         if kind not in _CHECK_NEXT:
             return True
         st = list(self.sstack)

@@ -1,0 +1,207 @@
+"""Checks of the DSL 2.1 expression and query language (spec §8.4) and of its version gates.
+
+- CAI202: a record literal's name (`OrderShipped { … }`) must be a declared event or entity;
+  the entity after `from`, `update` and `delete` must be declared; the fields in `set f = …`
+  and the bare names in `where …` must be fields of that entity (with a did-you-mean).
+- CAI403: 2.1 forms that an older grammar still parses, as phrases or generic entries
+  (`var`/`if`/`for` inside bodies, colon clauses in auth/role/middleware/webhook, a query as
+  a property value), used under a version whose manifest entry lacks the feature.
+
+Name resolution goes through `TypeIndex` only (built by `local_index`), so a project-wide
+symbol index can replace it: pass any object with the same three methods.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from codeai_lang.analysis import schema
+from codeai_lang.diagnostics.model import Diagnostic, Severity
+from codeai_lang.syntax import nodes as n
+from codeai_lang.syntax.registry import Registry
+
+# Clause-style declaration kinds whose colon forms are new in 2.1 (integration's properties
+# are 1.1 business forms already).
+_COLON_CLAUSE_KINDS = frozenset({"auth", "role", "middleware", "webhook"})
+_QUERY_WORDS = frozenset({"select", "update", "delete"})
+# Bare words in a `where` that are values, not fields.
+_WHERE_VALUES = frozenset({"null"})
+
+
+class TypeIndex(Protocol):
+    """What the checks need to know about declared names (file-local or project-wide)."""
+
+    def is_entity(self, name: str) -> bool: ...
+
+    def is_event(self, name: str) -> bool: ...
+
+    def fields(self, entity: str) -> frozenset[str] | None: ...
+
+
+@dataclass(slots=True)
+class LocalIndex:
+    """Entities (with their fields) and events declared in one file."""
+
+    entities: dict[str, frozenset[str]] = field(default_factory=dict)
+    events: set[str] = field(default_factory=set)
+
+    def is_entity(self, name: str) -> bool:
+        return name in self.entities
+
+    def is_event(self, name: str) -> bool:
+        return name in self.events
+
+    def fields(self, entity: str) -> frozenset[str] | None:
+        return self.entities.get(entity)
+
+
+def local_index(statements: list[n.Node]) -> LocalIndex:
+    """The declared entities/collections/models and events of `statements`."""
+    index = LocalIndex()
+    for stmt in n.iter_statements(statements):
+        if not isinstance(stmt, n.Declaration) or not stmt.head:
+            continue
+        name = n.name_text(stmt.head[0])
+        if stmt.kind in schema.TYPE_DECLARING_KINDS:
+            index.entities[name] = _field_names(stmt.body)
+        elif stmt.kind == "event":
+            index.events.add(name)
+        elif stmt.kind == "database":
+            for entry in stmt.body.entries:
+                if entry.key_name in ("model", "collection") and entry.value and entry.body:
+                    index.entities[n.name_text(entry.value[0])] = _field_names(entry.body)
+    return index
+
+
+def _field_names(body: n.Body) -> frozenset[str]:
+    return frozenset(e.key_name for e in body.entries
+                     if e.colon and e.key_name not in schema.NON_FIELD_KEYS)
+
+
+def check_expressions(statements: list[n.Node], version: str, registry: Registry,
+                      index: TypeIndex | None = None) -> list[Diagnostic]:
+    checker = _Checker(index or local_index(statements))
+    decls = [s for s in n.iter_statements(statements) if isinstance(s, n.Declaration)]
+    for decl in decls:
+        for node in decl.body.walk():
+            checker.node(node)
+    checker.version_gates(decls, version, registry)
+    return checker.diags
+
+
+class _Checker:
+    def __init__(self, index: TypeIndex) -> None:
+        self.index = index
+        self.diags: list[Diagnostic] = []
+
+    def report(self, code: str, message: str, node: n.Node) -> None:
+        self.diags.append(Diagnostic(code, Severity.ERROR, message, node.start, node.end))
+
+    def node(self, node: n.Node) -> None:
+        if isinstance(node, n.Record):
+            name = node.name.name
+            if not (self.index.is_event(name) or self.index.is_entity(name)):
+                self.report("CAI202", f"record of undeclared event or entity '{name}'", node.name)
+        elif isinstance(node, n.SelectQuery) and node.source is not None:
+            self.query(node.source, [], node.where)
+        elif isinstance(node, n.UpdateQuery):
+            self.query(node.entity, node.sets, node.where)
+        elif isinstance(node, n.DeleteQuery):
+            self.query(node.entity, [], node.where)
+
+    def query(self, entity: n.Ident, sets: list[n.SetClause], where: n.Node | None) -> None:
+        name = entity.name
+        if not self.index.is_entity(name):
+            self.report("CAI202", f"query on undeclared entity '{name}'", entity)
+            return
+        fields = self.index.fields(name)
+        if fields is None:
+            return
+        for clause in sets:
+            self.field(name, fields, clause.field)
+        if where is not None:
+            for ident in _bare_names(where):
+                if ident.name not in _WHERE_VALUES:
+                    self.field(name, fields, ident)
+
+    def field(self, entity: str, fields: frozenset[str], ident: n.Ident) -> None:
+        if ident.name in fields:
+            return
+        close = difflib.get_close_matches(ident.name, sorted(fields), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        self.report("CAI202", f"'{ident.name}' is not a field of entity '{entity}'{hint}", ident)
+
+    # -- CAI403: 2.1 forms an older grammar parses generically ------------------------------
+    def version_gates(self, decls: list[n.Declaration], version: str, reg: Registry) -> None:
+        gates = (("body_statements", _body_statements), ("colon_clauses", _colon_clauses),
+                 ("queries", _phrase_queries))
+        for feature, finder in gates:
+            if reg.has_feature(version, feature):
+                continue
+            what = next((a.description for v in reg.ordered for a in v.adds
+                         if a.feature == feature), feature)
+            for node in finder(decls):
+                self.report("CAI403", f"{what} require DSL {reg.since(feature)}, but the file "
+                            f"declares {version}; change '#version' to {reg.since(feature)} "
+                            "or newer", node)
+
+
+def _bare_names(expr: n.Node) -> Iterator[n.Ident]:
+    """Identifiers used as column names in a condition: not callees, not dotted paths."""
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, n.Ident):
+            yield node
+        elif isinstance(node, n.Call):
+            stack.extend(node.args)
+        elif isinstance(node, n.NamedArg):
+            stack.append(node.value)
+        elif isinstance(node, n.Index):
+            stack += [node.obj, node.index]
+        elif not isinstance(node, n.Member | n.DottedName | n.Record | n.ObjectLit):
+            stack.extend(node.children())
+
+
+def _entries(decls: list[n.Declaration]) -> Iterator[tuple[n.Declaration, n.Entry]]:
+    for decl in decls:
+        for node in decl.body.walk():
+            if isinstance(node, n.Entry):
+                yield decl, node
+
+
+def _body_statements(decls: list[n.Declaration]) -> Iterator[n.Node]:
+    """`var x = …`, `for x in … { }`, `if … { }` parsed by an older grammar as entries."""
+    for _, entry in _entries(decls):
+        if _looks_like_statement(entry):
+            yield entry.key
+
+
+def _looks_like_statement(entry: n.Entry) -> bool:
+    key, values = entry.key_name, entry.value
+    if key == "var":
+        return len(values) >= 3 and isinstance(values[1], n.Operator) and values[1].text == "="
+    if key == "for":
+        return entry.body is not None and any(isinstance(v, n.Ident) and v.name == "in"
+                                              for v in values)
+    return key == "if" and entry.body is not None and bool(values)
+
+
+def _colon_clauses(decls: list[n.Declaration]) -> Iterator[n.Node]:
+    for decl in decls:
+        if decl.kind in _COLON_CLAUSE_KINDS:
+            first = next((e for e in decl.body.entries if e.colon), None)
+            if first is not None:
+                yield first.key
+
+
+def _phrase_queries(decls: list[n.Declaration]) -> Iterator[n.Node]:
+    """`q: select x from T` read as a phrase of bare words by an older grammar."""
+    for _, entry in _entries(decls):
+        values = entry.value
+        if entry.colon and len(values) >= 2 and isinstance(values[0], n.Ident) \
+                and values[0].name in _QUERY_WORDS and isinstance(values[1], n.Ident):
+            yield values[0]
