@@ -24,7 +24,15 @@ def _nodes(children: list[Child]) -> list[n.Node]:
 
 
 def _span(children: list[Child]) -> tuple[int, int]:
-    return children[0].start, children[-1].end
+    return children[0].start, _end(children)
+
+
+def _end(children: list[Child]) -> int:
+    """End offset of the last child; a child may be a list (`select_items`, `set_clause`)."""
+    last = children[-1]
+    while isinstance(last, list):
+        last = last[-1]
+    return int(last.end)
 
 
 def program(c: list[Child]) -> n.Node:
@@ -176,6 +184,10 @@ def member(c: list[Child]) -> n.Node:
     return n.Member(obj.start, attr.end, obj, _ident(attr))
 
 
+def method_call(c: list[Child]) -> n.Node:
+    return n.MethodCall(c[0].start, c[-1].end, c[0], _ident(c[2]), _nodes(c[3:]))
+
+
 def index(c: list[Child]) -> n.Node:
     return n.Index(c[0].start, c[-1].end, c[0], c[2])
 
@@ -238,7 +250,7 @@ def select_q(c: list[Child]) -> n.Node:
     source = parts.get("from")
     where = parts.get("where")
     limit = parts.get("limit")
-    return n.SelectQuery(c[0].start, c[-1].end, _nodes(parts.get("select", [])),
+    return n.SelectQuery(c[0].start, _end(c), _nodes(parts.get("select", [])),
                          _ident(source[0]) if source else None, where[0] if where else None,
                          _nodes(parts.get("group by", [])),
                          [o for o in parts.get("order by", []) if isinstance(o, n.OrderItem)],
@@ -270,8 +282,7 @@ def update_q(c: list[Child]) -> n.Node:
     for child in c:
         if isinstance(child, list):
             sets.extend(child)
-    last = c[-1][-1] if isinstance(c[-1], list) else c[-1]  # a `set` clause is a list
-    return n.UpdateQuery(c[0].start, last.end, _ident(c[1]), sets, _where(c))
+    return n.UpdateQuery(c[0].start, _end(c), _ident(c[1]), sets, _where(c))
 
 
 def set_clause(c: list[Child]) -> list[n.SetClause]:
@@ -309,7 +320,7 @@ BUILDERS: dict[str, Callable[[list[Child]], Any]] = {
     for f in (program, var_decl, assignment, if_stmt, for_stmt, function_decl, params,
               exec_block, call_stmt, block, string, number, boolean, name, duration, path,
               operator, dotted, array, call, decl_keyword, decorator, declaration, on_handler,
-              body, entry, ternary, binop, unary, member, index, paren, named_arg, star,
+              body, entry, ternary, binop, unary, member, method_call, index, paren, named_arg, star,
               separator, obj_field, object, record, select_q, select_items, select_item,
               order_item, update_q, set_clause, delete_q, local_var, if_entry, for_entry)
 }

@@ -124,7 +124,9 @@ class _Lexer:
         self.text = text
         self.out = Lexed(text, [])
         self.stack: list[Token] = []  # open brackets, innermost last
-        self.too_deep = False  # lexing stopped at MAX_NESTING: openers may close later
+        # Lexing stopped early (MAX_NESTING, or an unterminated triple-quoted string ate the
+        # rest): the openers may close later, so they are not reported as unclosed.
+        self.too_deep = False
 
     def run(self) -> Lexed:
         text, out, stack = self.text, self.out, self.stack
@@ -185,6 +187,7 @@ class _Lexer:
                 if len(s) < 6 or not s.endswith('"""'):
                     self._diag("CAI002", "unterminated triple-quoted string: expected '\"\"\"'",
                                pos, pos + 3)
+                    self.too_deep = True  # it swallowed the closers: "unclosed" would be noise
                 append(Token("TSTRING", s, pos, end))
             elif kind == "HNAME":
                 append(Token("HNAME", m.group(), pos, end))

@@ -196,6 +196,16 @@ class Member(Node):
 
 
 @dataclass(slots=True, eq=False)
+class MethodCall(Node):
+    """`github.starred(first: 10)`: a call of a member (an integration's operation, a
+    runtime action on a value). Like other calls in values, not checked for a declaration."""
+
+    obj: Node
+    method: Ident
+    args: list[Node]
+
+
+@dataclass(slots=True, eq=False)
 class Index(Node):
     obj: Node
     index: Node
