@@ -159,10 +159,17 @@ class _Driver:
                 i += 1  # `from`/`where`/`else` at the start of a line continue the construct
                 continue
             action = actions.get(kind)
+            # Chains of `?rule` reductions with one child (2.1's expression levels) only swap
+            # the top state: done here, without a call, keeping this token's terminal.
+            while action is not None and action[0] != SHIFT and action[1].mode == PASS:
+                sstack[-1] = states[sstack[-2]][action[1].origin][1]
+                action = states[sstack[-1]].get(kind)
             if action is None:
-                if kind == "NL":  # a newline where the grammar does not care
+                if kind == "NL" and actions is states[sstack[-1]]:  # a newline the grammar ignores
                     i += 1
                     continue
+                if actions is not states[sstack[-1]]:
+                    continue  # reduced, then stuck: classify the token again in the new state
                 i = self._recover(i, tok, kind)
                 continue
             if action[0] == SHIFT:
