@@ -16,7 +16,7 @@ from codeai_lang.diagnostics.positions import LineIndex
 from codeai_lang.syntax import nodes as n
 from codeai_lang.syntax.lexer import Token
 from codeai_lang.syntax.registry import Registry
-from codeai_lsp import keywords
+from codeai_lsp import expressions, keywords
 from codeai_lsp.convert import to_offset, to_range
 from codeai_lsp.symbols import Index, Symbol, declared_names, node_name
 
@@ -80,6 +80,9 @@ def hover(snap: Snapshot, pos: t.Position) -> t.Hover | None:
         doc = snap.result.document
         text = f"{keywords.DOCS['#version']}\n\nThis file is checked as DSL {doc.version} ({doc.version_source})."
         return _hover(snap, text, directive.start, directive.end)
+    found = expressions.hover(snap.statements, offset)  # 2.1 records and queries
+    if found is not None:
+        return _hover(snap, *found)
     occ = snap.index.at(offset)
     if occ is not None:
         return _hover(snap, _describe(snap, occ.symbol), occ.start, occ.end)
@@ -180,6 +183,10 @@ def rename(snap: Snapshot, pos: t.Position, new_name: str) -> t.WorkspaceEdit | 
 
 def completion(snap: Snapshot, pos: t.Position) -> t.CompletionList:
     offset = snap.offset(pos)
+    query = expressions.completion(snap.statements, snap.tokens, offset)  # 2.1 queries
+    if query is not None:
+        kind = t.CompletionItemKind.Class if query[0] == "entity" else t.CompletionItemKind.Field
+        return t.CompletionList(is_incomplete=False, items=_items(query[1], kind, query[0]))
     ctx = _context(snap, offset)
     items: list[t.CompletionItem] = []
     if ctx.kind == "field_type":
@@ -427,6 +434,8 @@ def semantic_tokens(snap: Snapshot) -> t.SemanticTokens:
         cls = classes.get(tok.start)
         if cls is not None and kind == "NAME":
             spans.append((tok.start, tok.end, cls[0], cls[1]))
+        elif kind in expressions.TOKEN_CLASSES:
+            spans.append((tok.start, tok.end, _TT[expressions.TOKEN_CLASSES[kind]], 0))
         elif kind in ("STRING", "PATH"):
             spans.append((tok.start, tok.end, _TT["string"], 0))
         elif kind in ("NUMBER", "DURATION"):
@@ -479,6 +488,8 @@ def _classify_nodes(snap: Snapshot) -> dict[int, tuple[int, int]]:
                 out[node.name.start] = (_TT["decorator"], 0)
             elif isinstance(node, n.Ident) and node.name not in _ALL_KEYWORDS:
                 out.setdefault(node.start, (_TT["type" if node.name in types else "variable"], 0))
+    for start, (typ, declaration) in expressions.classify(snap.statements).items():
+        out[start] = (_TT[typ], decl_mod if declaration else 0)
     return out
 
 
