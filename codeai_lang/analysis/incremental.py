@@ -35,6 +35,7 @@ from codeai_lang.analysis import decl_checks
 from codeai_lang.analysis.decl_checks import check_declarations
 from codeai_lang.analysis.expression_checks import check_expressions
 from codeai_lang.analysis.script_checks import check_script
+from codeai_lang.analysis.shell_checks import check_shell
 from codeai_lang.analysis.validator import (
     Result,
     _dedupe,
@@ -366,6 +367,7 @@ class IncrementalDocument:
         out += check_script(doc.statements)
         out += _without_recovery_echoes(doc, self._decl_checks.run(doc.statements, doc.version))
         out += check_expressions(doc.statements, doc.version, reg)  # as validator.validate
+        out += check_shell(doc.statements)
         out += deprecation_diagnostics(_reported_sites(doc.sites, doc.version, reg), doc.version, reg)
         return Result(doc, cap_syntax_errors(_dedupe(sorted(out, key=Diagnostic.sort_key))))
 

@@ -149,9 +149,12 @@ class _ScriptChecker:
         self.statements(stmt.body.statements, body)
 
     def _ExecBlock(self, stmt: n.ExecBlock, scope: Scope) -> None:
+        from codeai_lang.analysis.shell_checks import shell_defined_names
+
+        shell_vars = shell_defined_names(stmt.shell) if "$" in stmt.shell else frozenset()
         for m in _INTERPOLATION.finditer(stmt.shell):
             name = m.group(1) or m.group(2)
-            if scope.lookup(name) is None:
+            if scope.lookup(name) is None and name not in shell_vars:
                 start = stmt.shell_start + m.start()
                 self.diags.append(Diagnostic("CAI102", Severity.ERROR,
                                              f"undefined variable '{name}' in exec interpolation",

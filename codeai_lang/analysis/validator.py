@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from codeai_lang.analysis.decl_checks import check_declarations
 from codeai_lang.analysis.expression_checks import check_expressions
 from codeai_lang.analysis.script_checks import check_script
+from codeai_lang.analysis.shell_checks import check_shell
 from codeai_lang.diagnostics.model import Diagnostic, Severity
 from codeai_lang.syntax.deprecations import Site
 from codeai_lang.syntax.parser import MAX_SYNTAX_ERRORS
@@ -43,6 +44,7 @@ def validate(text: str, *, version: str | None = None, registry: Registry | None
     diags += check_script(doc.statements)
     diags += _without_recovery_echoes(doc, check_declarations(doc.statements, doc.version, reg))
     diags += check_expressions(doc.statements, doc.version, reg)
+    diags += check_shell(doc.statements)
     diags += deprecation_diagnostics(doc.sites, doc.version, reg)
     return Result(doc, cap_syntax_errors(_dedupe(sorted(diags, key=Diagnostic.sort_key))))
 
