@@ -188,6 +188,20 @@ Declarations are global and order-free, so declaring it later in the file is fin
 entity Order {
     customer: ref(Customer)   // error[CAI202] reference to undeclared entity 'Customer'
 }
+```
+
+In DSL 2.1: a record literal's name must be a declared event or entity; the entity after
+`from`, `update` and `delete` must be declared; the fields in `set f = …` and the bare names
+in `where …` must be fields of that entity (with a did-you-mean). Calls inside property
+values name runtime actions and are not checked.
+
+```
+#version 2.1
+entity Delivery { id: uuid, primary  status: string }
+job j { steps { s {
+    a: update Delivery set stauts = "x"   // error[CAI202] 'stauts' is not a field of entity 'Delivery'; did you mean 'status'?
+    b: emit(Shiped { id: 1 })             // error[CAI202] record of undeclared event or entity 'Shiped'
+} } }
 ```"""),
     Code("CAI203", "invalid-value", "Invalid value", Severity.ERROR, "declarations", "0.1.0", """\
 A value is invalid: an HTTP status outside 100–599, a malformed cron expression (5 or 6
@@ -200,6 +214,17 @@ job purge {
     schedule: "0 3 * *"   // error[CAI203] malformed cron expression "0 3 * *" …
     timeout: 10 minutes   // error[CAI203] malformed duration '10 minutes' for timeout …
 }
+```"""),
+    Code("CAI204", "shell-syntax-error", "Shell syntax error in exec text", Severity.WARNING,
+         "declarations", "0.1.0", """\
+The shell text of `exec { … }` has a shell syntax error, found with a real shell grammar
+(tree-sitter-bash, confirmed by `bash -n` where bash is installed: nothing is run). The
+range points inside the shell text, at the token where the shell parser gave up. `$name`
+interpolations are checked separately (CAI102); variables the shell text sets itself
+(`for f in …`, `x=1`) are the shell's and not reported. A warning: the DSL does not run it.
+
+```
+exec { echo "rotating" ; if then fi }   // warning[CAI204] shell syntax error in exec: unexpected 'if'
 ```"""),
     Code("CAI206", "unknown-property", "Unknown property", Severity.WARNING, "declarations",
          "0.1.0", """\
@@ -228,7 +253,12 @@ workflow fulfil {
 ```
 
 The replacement forms are valid 1.1, so applying the fix keeps a 1.1 file valid.
-`codeai migrate-dsl --to 2.0` applies all of them.""",
+`codeai migrate-dsl --to 2.0` applies all of them.
+
+DSL 2.1 deprecates two more forms (removed in 3.0), rewritten by `codeai migrate-dsl --to 2.1`:
+D7, space-separated clauses in auth/role/middleware/webhook/integration bodies
+(`method jwt` → `method: jwt`), and D8, `event e { schema { f type } }` →
+`event e { payload { f: type } }`.""",
          FixAvailability.SOMETIMES, ("deprecated",)),
     Code("CAI302", "removed-form", "Removed form", Severity.ERROR, "deprecations", "0.1.0", """\
 The same forms as CAI301 in a file checked under a version that removed them: an error, with
@@ -269,7 +299,13 @@ inferred).
 ```
 #version 1.0
 entity User { id: uuid }   // error[CAI403] `entity` declarations require DSL 1.1, but the file declares 1.0; …
-```"""),
+```
+
+The 2.1 constructs under `#version 2.0` or older get CAI403 naming the construct: queries,
+triple-quoted strings, hyphenated keys, `c ? a : b`, `%`, named arguments, object and record
+literals, `a[0].b`, durations in arrays, `var`/`if`/`for` inside bodies, colon clauses in
+auth/role/middleware/webhook, several `key: value` on one line. The names come from the
+version manifest (`grammar/versions.toml`, `adds`)."""),
 )
 
 CATEGORIES: dict[str, str] = {
