@@ -122,6 +122,8 @@ def _parse_inferred(text: str, lexed: Lexed, reg: Registry, directive: Token | N
     out = _parse(text, lexed, reg, newest.name)
     failing = [u for u in out.units if u.errors]
     for cand in candidates:
+        if cand is newest and failing:
+            continue  # its units failed in this very parse: re-parsing them alone changes nothing
         statements = _reparse_units(text, lexed, reg, cand, out.units, failing)
         if statements is None:
             continue
