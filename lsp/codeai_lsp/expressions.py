@@ -8,14 +8,28 @@ place to re-point at a project-wide index).
 
 from __future__ import annotations
 
+import re
+
 from codeai_lang.analysis.expression_checks import LocalIndex, local_index
 from codeai_lang.syntax import nodes as n
 from codeai_lang.syntax.lexer import Token
+from codeai_lang.syntax.registry import Registry
 
 # Token kinds the 2.1 lexer adds, and the semantic token type each gets.
 TOKEN_CLASSES = {"TSTRING": "string", "HNAME": "property", "QMARK": "operator", "PERCENT": "operator"}
 _ENTITY_WORDS = frozenset({"from", "update", "delete"})
 _FIELD_WORDS = frozenset({"set", "where", "and", "or", "not", "by", ","})
+_SHELL_VAR = re.compile(r"\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)")
+
+
+def shell_variables(tok: Token) -> list[tuple[int, int]]:
+    """(start, end) of each `$name` / `${name}` interpolation in an exec block's shell text."""
+    return [(tok.start + m.start(), tok.start + m.end()) for m in _SHELL_VAR.finditer(tok.text)]
+
+
+def body_keywords(reg: Registry, version: str) -> list[str]:
+    """`var`/`if`/`for`, offered inside bodies where the version has them (2.1+)."""
+    return ["for", "if", "var"] if reg.has_feature(version, "body_statements") else []
 
 
 def classify(statements: list[n.Node]) -> dict[int, tuple[str, bool]]:

@@ -198,6 +198,10 @@ def completion(snap: Snapshot, pos: t.Position) -> t.CompletionList:
     elif ctx.kind == "property":
         known = schema.KNOWN_KEYS.get(ctx.owner) or schema.NESTED_KEYS.get(ctx.owner) or frozenset()
         items += _items(sorted(known), t.CompletionItemKind.Property, f"{ctx.owner} property")
+        if ctx.owner not in schema.FIELD_CONTAINERS:  # steps, `do` blocks: not field lists
+            version = snap.result.document.version
+            items += _items(expressions.body_keywords(snap.reg, version),
+                            t.CompletionItemKind.Keyword, f"keyword (DSL {version})")
         if ctx.owner in ("database",):
             items += _items(["model", "collection"], t.CompletionItemKind.Keyword, "keyword")
     elif ctx.kind == "statement":
@@ -434,6 +438,8 @@ def semantic_tokens(snap: Snapshot) -> t.SemanticTokens:
         cls = classes.get(tok.start)
         if cls is not None and kind == "NAME":
             spans.append((tok.start, tok.end, cls[0], cls[1]))
+        elif kind == "SHELL":  # `$name` interpolations inside exec text
+            spans += [(a, b, _TT["variable"], 0) for a, b in expressions.shell_variables(tok)]
         elif kind in expressions.TOKEN_CLASSES:
             spans.append((tok.start, tok.end, _TT[expressions.TOKEN_CLASSES[kind]], 0))
         elif kind in ("STRING", "PATH"):

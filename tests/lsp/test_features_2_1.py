@@ -42,6 +42,8 @@ job report {
 webhook w {
     headers { Content-Type: "application/json" }
 }
+var dir = "/tmp"
+exec { ls $dir }
 """
 LINES = PROGRAM.split("\n")
 
@@ -124,3 +126,35 @@ async def test_semantic_tokens_for_2_1(client: LanguageClient) -> None:
     assert kind("order_id", 1) == "property" and kind("Content-Type") == "property"
     assert kind("?") == "operator" and kind("%") == "operator"
     assert decoded[(_at('"""').line, '"""')] == "string"
+
+
+async def test_completion_offers_body_statements_in_2_1_steps(client: LanguageClient) -> None:
+    text = PROGRAM.replace("            var limit_rows = 10\n", "            var limit_rows = 10\n            \n")
+    uri = await _open(client, text)
+    lines = text.split("\n")
+    line = lines.index("            ")
+    items = await client.text_document_completion_async(t.CompletionParams(
+        text_document=doc_id(uri), position=t.Position(line=line, character=12)))
+    assert items is not None
+    labels = {i.label for i in items.items}  # type: ignore[union-attr]
+    assert {"var", "if", "for"} <= labels
+    old = text.replace("#version 2.1", "#version 2.0", 1)
+    uri2 = await _open(client, old)
+    items2 = await client.text_document_completion_async(t.CompletionParams(
+        text_document=doc_id(uri2), position=t.Position(line=line, character=12)))
+    assert items2 is not None and "var" not in {i.label for i in items2.items}  # type: ignore[union-attr]
+
+
+async def test_semantic_tokens_mark_exec_interpolations(client: LanguageClient) -> None:
+    uri = await _open(client)
+    legend = client.server_caps.semantic_tokens_provider.legend  # type: ignore[attr-defined]
+    tokens = await client.text_document_semantic_tokens_full_async(
+        t.SemanticTokensParams(text_document=doc_id(uri)))
+    assert tokens is not None
+    line = ch = 0
+    found = []
+    for i in range(0, len(tokens.data), 5):
+        dl, dc, length, typ, _ = tokens.data[i:i + 5]
+        line, ch = line + dl, (ch + dc if dl == 0 else dc)
+        found.append((LINES[line][ch:ch + length], legend.token_types[typ]))
+    assert ("$dir", "variable") in found
