@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from cli_runner import run_codeai
-from codeai_testing.generate import program_1_0, program_2_1
+from codeai_testing.generate import program_1_0, program_2_0, program_2_1
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_lossless import INDENT, INLINE, LINE_BREAK, Snippet, assert_tokens_and_gaps_reprint, snippet
@@ -340,3 +340,18 @@ def test_cli_validate_reports_2_1(tmp_path: Path) -> None:
     proc = run_codeai("validate", str(path))
     assert proc.returncode == 1 and re.search(r":\d+:\d+: error\[CAI202\] query on undeclared entity 'Ordr'",
                                               proc.stdout)
+
+
+V2_0_VALID = sorted((Path(__file__).resolve().parent.parent / "corpus" / "v2.0" / "valid").glob("*.cai"))
+
+
+@pytest.mark.parametrize("text", [p.read_text() for p in V2_0_VALID] + [program_2_0(400, s) for s in range(3)])
+def test_every_valid_2_0_file_is_a_valid_2_1_file(text: str) -> None:
+    """§1: 2.1 is additive. Checked as 2.1, a valid 2.0 file has no errors (it may get the
+    D7/D8 warnings 2.1 introduces) and the same AST shape for its declarations."""
+    as_2_0, as_2_1 = validate(text, version="2.0"), validate(text, version="2.1")
+    assert as_2_0.errors == 0
+    assert [d for d in as_2_1.diagnostics if d.is_error] == []
+    assert {d.code for d in as_2_1.diagnostics} <= {"CAI301", "CAI206"}
+    kinds = [type(s).__name__ for s in as_2_0.document.statements]
+    assert kinds == [type(s).__name__ for s in as_2_1.document.statements]
