@@ -355,3 +355,17 @@ def test_every_valid_2_0_file_is_a_valid_2_1_file(text: str) -> None:
     assert {d.code for d in as_2_1.diagnostics} <= {"CAI301", "CAI206"}
     kinds = [type(s).__name__ for s in as_2_0.document.statements]
     assert kinds == [type(s).__name__ for s in as_2_1.document.statements]
+
+
+def test_scoping_of_statements_in_step_bodies() -> None:
+    """§8.2: trigger/input/config/env, earlier steps' `as:` names (same steps block, later
+    steps only), the body's own vars and loop variables; params/body/query in `do`."""
+    text = ("#version 2.1\nvar limit = 10\nworkflow w {\n    trigger: manual\n    steps {\n"
+            "        a {\n            var n = trigger.count + limit\n            for x in input.items {\n"
+            "                if x.ok and n > 0 { mark: x }\n            }\n            if later.ok { b: 1 }\n"
+            "            as: first\n        }\n        b {\n            var m = first.total + y\n"
+            "            if x { c: 1 }\n        }\n    }\n}\n"
+            "endpoint POST /o {\n    do {\n        var k = body.total + params.id + query.q + nope.z\n"
+            "        if count(*) > 0 and f(named: k) { d: 1 }\n    }\n}\n")
+    found = [(c, s) for c, s, _ in _located(text)]
+    assert found == [("CAI102", "later"), ("CAI102", "y"), ("CAI102", "x"), ("CAI102", "nope")]

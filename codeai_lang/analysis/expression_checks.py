@@ -3,6 +3,8 @@
 - CAI202: a record literal's name (`OrderShipped { … }`) must be a declared event or entity;
   the entity after `from`, `update` and `delete` must be declared; the fields in `set f = …`
   and the bare names in `where …` must be fields of that entity (with a did-you-mean).
+- CAI102: a name read by `var`/`if`/`for` inside a step or `do` body that §8.2 does not
+  make visible there.
 - CAI403: 2.1 forms that an older grammar still parses, as phrases or generic entries
   (`var`/`if`/`for` inside bodies, colon clauses in auth/role/middleware/webhook, a query as
   a property value), used under a version whose manifest entry lacks the feature.
@@ -89,7 +91,10 @@ def check_expressions(statements: list[n.Node], version: str, registry: Registry
         for node in decl.body.walk():
             checker.node(node)
     checker.version_gates(decls, version, registry)
-    return checker.diags
+    scopes = _BodyScopes(_script_globals(statements))
+    for decl in decls:
+        scopes.declaration(decl)
+    return checker.diags + scopes.diags
 
 
 class _Checker:
@@ -205,3 +210,109 @@ def _phrase_queries(decls: list[n.Declaration]) -> Iterator[n.Node]:
         if entry.colon and len(values) >= 2 and isinstance(values[0], n.Ident) \
                 and values[0].name in _QUERY_WORDS and isinstance(values[1], n.Ident):
             yield values[0]
+
+
+# -- §8.2 scoping of var/if/for inside step and `do` bodies (CAI102) ------------------------
+
+# Names visible in every step/`do` body without a `var` (§8.2); `null` is a value.
+_BODY_NAMES = frozenset({"trigger", "input", "config", "env", "null"})
+_ENDPOINT_NAMES = frozenset({"params", "body", "query"})
+
+
+def _script_globals(statements: list[n.Node]) -> frozenset[str]:
+    """Top-level variables and functions of the scripting core (the file's global scope)."""
+    return frozenset(stmt.name.name for stmt in statements
+                     if isinstance(stmt, n.VarDecl | n.FunctionDecl))
+
+
+class _BodyScopes:
+    """Checks the names the scripting statements of a body use (`var x = …`, `if …`,
+    `for x in …`) against §8.2's visible names, the body's earlier `var`s and loop variables,
+    and the `as:` names of the earlier steps of the same `steps` block. Property values are
+    phrases and runtime-action calls: they are not checked."""
+
+    def __init__(self, globals_: frozenset[str]) -> None:
+        self.globals = globals_
+        self.diags: list[Diagnostic] = []
+
+    def declaration(self, decl: n.Declaration) -> None:
+        if decl.kind in ("workflow", "job"):
+            for entry in decl.body.entries:
+                if entry.key_name == "steps" and entry.body is not None:
+                    self.steps(entry.body, set(_BODY_NAMES | self.globals))
+        elif decl.kind == "endpoint":
+            for entry in decl.body.entries:
+                if entry.key_name == "do" and entry.body is not None:
+                    self.body(entry.body, [set(_BODY_NAMES | _ENDPOINT_NAMES | self.globals)])
+
+    def steps(self, steps: n.Body, visible: set[str]) -> None:
+        for step in steps.entries:
+            if step.body is None:
+                continue
+            if step.key_name == "parallel":
+                self.steps(step.body, visible)
+                continue
+            self.body(step.body, [set(visible)])
+            visible |= _as_names(step.body)  # visible in the later steps
+
+    def body(self, body: n.Body, scopes: list[set[str]]) -> None:
+        for entry in body.entries:
+            if isinstance(entry, n.LocalVar):
+                self.uses(entry.init, scopes)
+                scopes[-1].add(entry.name.name)
+            elif isinstance(entry, n.ForEntry):
+                self.uses(entry.iterable, scopes)
+                if entry.body is not None:
+                    self.body(entry.body, [*scopes, {entry.var.name}])
+            elif isinstance(entry, n.IfEntry):
+                self.if_entry(entry, scopes)
+            elif entry.body is not None and not entry.colon:
+                self.body(entry.body, [*scopes, set()])
+
+    def if_entry(self, entry: n.IfEntry, scopes: list[set[str]]) -> None:
+        self.uses(entry.condition, scopes)
+        if entry.body is not None:
+            self.body(entry.body, [*scopes, set()])
+        if isinstance(entry.orelse, n.IfEntry):
+            self.if_entry(entry.orelse, scopes)
+        elif isinstance(entry.orelse, n.Body):
+            self.body(entry.orelse, [*scopes, set()])
+
+    def uses(self, expr: n.Node, scopes: list[set[str]]) -> None:
+        for name, node in _name_roots(expr):
+            if not any(name in scope for scope in scopes):
+                self.diags.append(Diagnostic(
+                    "CAI102", Severity.ERROR,
+                    f"undefined variable '{name}' (visible here: trigger, input, config, env, "
+                    "the `as:` names of earlier steps, and the body's own `var`s)",
+                    node.start, node.start + len(name)))
+
+
+def _as_names(body: n.Body) -> set[str]:
+    return {n.name_text(e.value[0]) for e in body.entries
+            if e.key_name == "as" and e.colon and len(e.value) == 1
+            and isinstance(e.value[0], n.Ident)}
+
+
+def _name_roots(expr: n.Node) -> Iterator[tuple[str, n.Node]]:
+    """The variables an expression reads: bare names and the first part of dotted names and
+    member chains. Callees, named-argument names, record names and object keys are not."""
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, n.Ident):
+            yield node.name, node
+        elif isinstance(node, n.DottedName):
+            yield node.parts[0], node
+        elif isinstance(node, n.Call):
+            stack.extend(node.args)
+        elif isinstance(node, n.MethodCall):
+            stack += [node.obj, *node.args]
+        elif isinstance(node, n.Member):
+            stack.append(node.obj)
+        elif isinstance(node, n.NamedArg | n.ObjField):
+            stack.append(node.value)
+        elif isinstance(node, n.Record):
+            stack.append(node.obj)
+        elif not isinstance(node, n.QUERY_TYPES):
+            stack.extend(node.children())

@@ -110,11 +110,16 @@ entity User { id: uuid }   // error[CAI101] duplicate declaration of data type '
 ```"""),
     Code("CAI102", "undefined-variable", "Undefined variable", Severity.ERROR, "names", "0.1.0", """\
 A variable is used (or assigned) before it is declared with `var`, or an `exec` block
-interpolates `$name` that is not declared.
+interpolates `$name` that is not declared (variables the shell text sets itself are the
+shell's).
 
 ```
 print(total)       // error[CAI102] undefined variable 'total'
-```"""),
+```
+
+In DSL 2.1 step and `do` bodies, the `var`/`if`/`for` statements may read `trigger`,
+`input`, `config`, `env`, the `as:` names of earlier steps, their own body's variables, and
+(in an endpoint's `do`) `params`, `body` and `query`."""),
     Code("CAI103", "undefined-function", "Undefined function", Severity.ERROR, "names", "0.1.0", """\
 A function is called before any `function` declaration of that name (built-ins: `print`,
 `log`, `env`, `len`, `now`).
