@@ -158,3 +158,12 @@ async def test_semantic_tokens_mark_exec_interpolations(client: LanguageClient) 
         line, ch = line + dl, (ch + dc if dl == 0 else dc)
         found.append((LINES[line][ch:ch + length], legend.token_types[typ]))
     assert ("$dir", "variable") in found
+
+
+async def test_definition_of_query_entity_and_record_name(client: LanguageClient) -> None:
+    uri = await _open(client)
+    for word, nth, decl_line in (("Order", 1, 1), ("OrderShipped", 1, 6)):
+        result = await client.text_document_definition_async(t.DefinitionParams(
+            text_document=doc_id(uri), position=_at(word, nth)))
+        assert isinstance(result, list) and result, word
+        assert result[0].range.start.line == decl_line, (word, result)  # type: ignore[union-attr]
