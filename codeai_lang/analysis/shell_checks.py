@@ -118,3 +118,27 @@ def shell_defined_names(shell: str) -> frozenset[str]:
             names.add(target.text.decode("utf-8", "replace"))
         stack.extend(node.children)
     return frozenset(names)
+
+
+_SHELL_KEYWORDS = frozenset({"if", "then", "else", "elif", "fi", "for", "in", "do", "done",
+                             "while", "until", "case", "esac", "function", "select"})
+_SHELL_CLASSES = {"string": "string", "raw_string": "string", "comment": "comment",
+                  "number": "number", "variable_name": "variable", "command_name": "function"}
+
+
+def shell_highlights(shell: str) -> list[tuple[int, int, str]]:
+    """(start, end, class) character ranges of the shell text for editors: keywords,
+    strings, comments, numbers, variables and command names (outermost match wins)."""
+    data = shell.encode("utf-8")
+    tree = _parser().parse(data)
+    out: list[tuple[int, int, str]] = []
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        cls = _SHELL_CLASSES.get(node.type) or (
+            "keyword" if not node.is_named and node.type in _SHELL_KEYWORDS else None)
+        if cls is not None:
+            out.append((_chars(data, node.start_byte), _chars(data, node.end_byte), cls))
+            continue
+        stack.extend(reversed(node.children))
+    return out

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from codeai_lang.analysis.expression_checks import LocalIndex, local_index
+from codeai_lang.analysis.shell_checks import shell_highlights
 from codeai_lang.syntax import nodes as n
 from codeai_lang.syntax.lexer import Token
 from codeai_lang.syntax.registry import Registry
@@ -22,9 +23,18 @@ _FIELD_WORDS = frozenset({"set", "where", "and", "or", "not", "by", ","})
 _SHELL_VAR = re.compile(r"\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)")
 
 
-def shell_variables(tok: Token) -> list[tuple[int, int]]:
-    """(start, end) of each `$name` / `${name}` interpolation in an exec block's shell text."""
-    return [(tok.start + m.start(), tok.start + m.end()) for m in _SHELL_VAR.finditer(tok.text)]
+def shell_spans(tok: Token) -> list[tuple[int, int, str]]:
+    """(start, end, semantic token type) inside an exec block's shell text: the shell's own
+    keywords, strings, comments, commands (tree-sitter-bash), and `$name` as variables."""
+    spans = [(tok.start + a, tok.start + b, cls) for a, b, cls in shell_highlights(tok.text)
+             if cls != "variable"]
+    spans += [(tok.start + m.start(), tok.start + m.end(), "variable")
+              for m in _SHELL_VAR.finditer(tok.text)]
+    kept: list[tuple[int, int, str]] = []
+    for span in sorted(spans):  # semantic tokens may not overlap: a `"$f"` string wins
+        if not kept or span[0] >= kept[-1][1]:
+            kept.append(span)
+    return kept
 
 
 def body_keywords(reg: Registry, version: str) -> list[str]:

@@ -438,8 +438,8 @@ def semantic_tokens(snap: Snapshot) -> t.SemanticTokens:
         cls = classes.get(tok.start)
         if cls is not None and kind == "NAME":
             spans.append((tok.start, tok.end, cls[0], cls[1]))
-        elif kind == "SHELL":  # `$name` interpolations inside exec text
-            spans += [(a, b, _TT["variable"], 0) for a, b in expressions.shell_variables(tok)]
+        elif kind == "SHELL":  # the shell text of exec { … }, highlighted as shell
+            spans += [(a, b, _TT[cls], 0) for a, b, cls in expressions.shell_spans(tok)]
         elif kind in expressions.TOKEN_CLASSES:
             spans.append((tok.start, tok.end, _TT[expressions.TOKEN_CLASSES[kind]], 0))
         elif kind in ("STRING", "PATH"):

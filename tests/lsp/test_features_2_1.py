@@ -43,7 +43,7 @@ webhook w {
     headers { Content-Type: "application/json" }
 }
 var dir = "/tmp"
-exec { ls $dir }
+exec { for f in $dir/*.log; do gzip "$f"; done }
 """
 LINES = PROGRAM.split("\n")
 
@@ -158,6 +158,8 @@ async def test_semantic_tokens_mark_exec_interpolations(client: LanguageClient) 
         line, ch = line + dl, (ch + dc if dl == 0 else dc)
         found.append((LINES[line][ch:ch + length], legend.token_types[typ]))
     assert ("$dir", "variable") in found
+    assert ("for", "keyword") in found and ("done", "keyword") in found
+    assert ("gzip", "function") in found and ('"$f"', "string") in found
 
 
 async def test_definition_of_query_entity_and_record_name(client: LanguageClient) -> None:
