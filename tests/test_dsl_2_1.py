@@ -192,8 +192,15 @@ def test_words_that_are_keywords_in_2_1_stay_names_where_they_were() -> None:
     """Contextual keywords: `update`/`select` at the end of a line, `set:` as a key, `order`
     as a field: every valid 2.0 file is a valid 2.1 file (§1)."""
     text = ("#version 2.1\nentity Item {\n    order: integer\n    select: string\n}\n"
-            "job j {\n    mode: update\n    set: 1\n    on_conflict: delete\n}\n")
+            "job j {\n    mode: update\n    set: 1\n    on_conflict: delete\n"
+            "    a: update existing rows\n    b: delete old records\n    c: select the best\n}\n")
     assert _located(text) == []
+    values = [e.value[0] for s in parse_document(text).statements for e in s.walk()
+              if isinstance(e, n.Entry) and e.key_name in ("a", "b", "c")]
+    assert [type(v).__name__ for v in values] == ["Ident", "Ident", "Ident"]  # phrases, as in 2.0
+    q = "job j {\n    a: delete from Order where id = 2\n    b: update Order set x = 1\n}\n"
+    assert type(_first(q, n.DeleteQuery)).__name__ == "DeleteQuery"
+    assert type(_first(q, n.UpdateQuery)).__name__ == "UpdateQuery"
 
 
 @pytest.mark.parametrize(("body", "what"), [

@@ -129,6 +129,7 @@ class _Driver:
         operators = self.tables.operators
         has_key = self.tables.has_key
         continuations = self.tables.continuations
+        lookahead = self.tables.lookahead
         sstack: list[int] = [self.tables.start]
         vstack: list[Any] = []
         self.sstack, self.vstack = sstack, vstack
@@ -149,7 +150,7 @@ class _Driver:
                     kw = keywords.get(tok.text)
                     if kw is not None and kw in actions and (
                         "NAME" not in actions or nxt is None or self._keyword_fits(kw, nxt)
-                    ):
+                    ) and not (kw in lookahead and "NAME" in actions and self._name_fits_better(kw, i)):
                         kind = kw
             elif kind == "OP" and operators:
                 kind = operators.get(tok.text, kind)
@@ -243,6 +244,30 @@ class _Driver:
         st = list(self.sstack)
         return self._shift_on(st, kw) and any(self._shift_on(list(st), k) for k in self._kinds(nxt))
 
+    def _name_fits_better(self, kw: str, i: int) -> bool:
+        """For a manifest `lookahead` keyword at token i: True when the two tokens after it do
+        not fit the keyword's construct but do fit after a name (`update existing rows`)."""
+        follow = self.tokens[i + 1:i + 3]
+        return not self._fits([kw], follow) and self._fits(["NAME"], follow)
+
+    def _fits(self, first: list[str], follow: list[Token]) -> bool:
+        alternatives = [tuple(first), *(self._kinds(t, key=self._is_key(t)) for t in follow)]
+        return self._fits_from(list(self.sstack), alternatives)
+
+    def _fits_from(self, st: list[int], alternatives: list[tuple[str, ...]]) -> bool:
+        """Can the tokens (each one of its alternative terminals) be shifted in turn from `st`?
+        A small search: at most three tokens, at most three readings each."""
+        if not alternatives:
+            return True
+        kinds, rest = alternatives[0], alternatives[1:]
+        if kinds == ("NL",) and not self._shift_on(list(st), "NL"):
+            return self._fits_from(st, rest)  # a newline the grammar ignores here
+        for kind in kinds:
+            branch = list(st)
+            if self._shift_on(branch, kind) and self._fits_from(branch, rest):
+                return True
+        return False
+
     def _at_top(self) -> bool:
         """True when the stack holds only the program level (start state [+ statement list])."""
         s = self.sstack
@@ -312,15 +337,22 @@ class _Driver:
             if kind == "$END" and st[-1] == self.tables.end:
                 return True
 
-    def _kinds(self, tok: Token) -> tuple[str, ...]:
-        """The terminals `tok` may be, as the driver refines it (name, keyword, key, operator)."""
+    def _kinds(self, tok: Token, *, key: bool = True) -> tuple[str, ...]:
+        """The terminals `tok` may be, as the driver refines it (name, keyword, key, operator);
+        `key=False` when `tok` is known not to be followed by its `:`."""
         if tok.kind == "OP":
             return (self.tables.operators.get(tok.text, "OP"),)
         if tok.kind != "NAME":
             return (tok.kind,)
         kw = self.tables.keywords.get(tok.text)
         kinds = ("NAME", kw) if kw else ("NAME",)
-        return (*kinds, "KEY") if self.tables.has_key else kinds
+        return (*kinds, "KEY") if key and self.tables.has_key else kinds
+
+    def _is_key(self, tok: Token) -> bool:
+        """Is `tok` directly followed by ':' (what makes a NAME a KEY)?"""
+        j = self._token_index_after(tok.start) + 1
+        nxt = self.tokens[j] if j < len(self.tokens) else None
+        return nxt is not None and nxt.kind == "COLON" and nxt.start == tok.end
 
     def _error(self, tok: Token, kind: str) -> None:
         if len(self.diags) >= MAX_SYNTAX_ERRORS:

@@ -77,6 +77,9 @@ class Tables:
     # Keywords that continue the previous line's construct when they start a line (a query's
     # `from`/`where`, `else`): from the manifest, set by `Registry.tables`.
     continuations: frozenset[str] = frozenset()
+    # Keywords taken only when the two tokens after them fit too (`update Order set …` is a
+    # query; `update existing rows` stays a phrase): from the manifest, like continuations.
+    lookahead: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +113,7 @@ class Version:
     removes: list[str] = field(default_factory=list)
     rewrites: list[str] = field(default_factory=list)
     continuations: list[str] = field(default_factory=list)
+    lookahead: list[str] = field(default_factory=list)
 
     @property
     def key(self) -> tuple[int, ...]:
@@ -139,6 +143,7 @@ class Registry:
                 removes=list(entry.get("removes", [])),
                 rewrites=list(entry.get("rewrites", [])),
                 continuations=list(entry.get("continuations", [])),
+                lookahead=list(entry.get("lookahead", [])),
             )
         self.latest: str = data.get("latest") or max(self.versions, key=version_key)
         self.deprecations = self._read_deprecations(data.get("deprecations", {}))
@@ -166,10 +171,17 @@ class Registry:
 
     def inherited_continuations(self, name: str) -> frozenset[str]:
         """A version's continuation keywords: its own, else its parent's (recursively)."""
+        return self._inherited(name, "continuations")
+
+    def inherited_lookahead(self, name: str) -> frozenset[str]:
+        """A version's two-token-lookahead keywords: its own, else its parent's."""
+        return self._inherited(name, "lookahead")
+
+    def _inherited(self, name: str, attr: str) -> frozenset[str]:
         version = self.versions.get(name)
-        while version is not None and not version.continuations and version.parent:
+        while version is not None and not getattr(version, attr) and version.parent:
             version = self.versions.get(version.parent)
-        return frozenset(version.continuations) if version is not None else frozenset()
+        return frozenset(getattr(version, attr)) if version is not None else frozenset()
 
     @cached_property
     def ordered(self) -> list[Version]:
@@ -216,6 +228,7 @@ class Registry:
         if tables is None:
             tables = _load_cached(self.grammar_text(name))
             tables.continuations = self.inherited_continuations(name) & tables.terminals
+            tables.lookahead = self.inherited_lookahead(name) & tables.terminals
             self._tables[name] = tables
         return tables
 
