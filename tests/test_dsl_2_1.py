@@ -376,3 +376,13 @@ def test_scoping_of_statements_in_step_bodies() -> None:
             "        if count(*) > 0 and f(named: k) { d: 1 }\n    }\n}\n")
     found = [(c, s) for c, s, _ in _located(text)]
     assert found == [("CAI102", "later"), ("CAI102", "y"), ("CAI102", "x"), ("CAI102", "nope")]
+
+
+def test_records_and_queries_are_found_in_every_nesting() -> None:
+    """The checks reach records and queries inside else-if branches, loops, nested calls,
+    arrays, objects, ternaries and method calls."""
+    text = ("#version 2.1\njob j {\n    steps {\n        s {\n            if a { x: 1 } else if b {\n"
+            "                y: f([g({ k: h ? Nope1 {} : 0 })])\n            } else {\n"
+            "                z: q.m(Nope2 { a: -(Nope3 { }) })\n            }\n"
+            "            for i in input.items { w: delete Nope4 }\n        }\n    }\n}\n")
+    assert [s for c, s, _ in _located(text) if c == "CAI202"] == ["Nope1", "Nope2", "Nope3", "Nope4"]
