@@ -188,4 +188,5 @@ async def test_quick_fix_and_migrate_source_action(client: LanguageClient) -> No
         context=t.CodeActionContext(diagnostics=[], only=[t.CodeActionKind.Source])))
     assert only is not None
     # `only: [source]` keeps the migrate action and drops the quick fixes (not: "nothing at all").
-    assert [(a.kind, a.title) for a in only] == [("source.migrate", "Migrate file to DSL 2.0")]  # type: ignore[union-attr]
+    assert [(a.kind, a.title) for a in only] == [  # type: ignore[union-attr]
+        ("source.migrate", "Migrate file to DSL 2.0"), ("source.migrate", "Migrate file to DSL 2.1")]
