@@ -1,7 +1,7 @@
 """Version inference must cost at most 1.3× a single-version parse on valid files.
 
 Measures `parse_document` on generated 1.1-style files (with some deprecated forms, so the
-newest version rejects a few statements), 2.0-style files and 1.0-style text declared 1.1
+newest version rejects a few statements), 2.1 files (the newest version) and 1.0-style text declared 1.1
 (the worst case: most statements use forms 2.0 removed), once with their `#version`
 directive (one grammar) and once without it (inference). Prints the ratios and PASS/FAIL;
 exits 1 on FAIL. Usage: python benchmarks/version_inference.py [--lines N] [--repeat R]
@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from codeai_testing.generate import program_1_0, program_1_1, program_2_0
+from codeai_testing.generate import program_1_0, program_1_1, program_2_1
 
 from codeai_lang.syntax.versioned_parse import parse_document
 
@@ -52,11 +52,11 @@ def main() -> int:
     parser.add_argument("--lines", type=int, default=3000)
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
-    parse_document(program_2_0(50))  # compile/load the grammar tables outside the timings
+    parse_document(program_2_1(50))  # compile/load the grammar tables outside the timings
     parse_document(program_1_1(50))
     ratios = [measure(f"1.1 #{seed}", program_1_1(args.lines, seed), "1.1", args.repeat)
               for seed in (1, 2)]
-    ratios += [measure(f"2.0 #{seed}", program_2_0(args.lines, seed), "2.0", args.repeat)
+    ratios += [measure(f"2.1 #{seed}", program_2_1(args.lines, seed), "2.1", args.repeat)
                for seed in (1, 2)]
     # Worst case: old-style text full of forms 2.0 removed (most statements fall back to 1.1).
     legacy = program_1_0(args.lines, 1).replace("#version 1.0", "#version 1.1", 1)

@@ -10,7 +10,7 @@ step "codeai version"
 $CODEAI version
 
 step "validate the valid corpus (expect exit 0)"
-$CODEAI validate corpus/v1.0/valid corpus/v1.1/valid corpus/v2.0/valid
+$CODEAI validate corpus/v1.0/valid corpus/v1.1/valid corpus/v2.0/valid corpus/v2.1/valid
 valid_rc=$?
 
 step "validate multi-file projects (codeai.yaml: one namespace per project; expect exit 0)"
@@ -20,7 +20,7 @@ $CODEAI symbols corpus/projects/valid/bookings | head -n 6
 
 step "validate the invalid corpus (expect exit 1: these files are broken on purpose)"
 $CODEAI validate --verbose corpus/v1.0/invalid | tail -n 25
-$CODEAI validate corpus/v1.0/invalid corpus/v1.1/invalid corpus/v2.0/invalid >/dev/null
+$CODEAI validate corpus/v1.0/invalid corpus/v1.1/invalid corpus/v2.0/invalid corpus/v2.1/invalid >/dev/null
 invalid_rc=$?
 
 work=$(mktemp -d)
@@ -30,12 +30,12 @@ cp -r corpus/v1.1/valid "$work/v1.1"
 
 step "migrate-dsl --check on a copy of the 1.x corpus (expect exit 1: files need migrating)"
 (cd "$work" && $CODEAI migrate-dsl --check .)
-step "migrate-dsl --to 2.0 (in place, on the copy)"
-(cd "$work" && $CODEAI migrate-dsl --to 2.0 .)
+step "migrate-dsl (to the newest, 2.1: 1.0 -> 1.1 -> 2.0 -> 2.1 in one run; in place, on the copy)"
+(cd "$work" && $CODEAI migrate-dsl .)
 migrate_rc=$?
 step "one migrated file, as it now reads"
 sed -n '1,30p' "$work/v1.0/user_service.cai"
-step "validate the migrated copy as 2.0"
+step "validate the migrated copy as 2.1"
 (cd "$work" && $CODEAI validate .)
 migrated_rc=$?
 

@@ -46,7 +46,7 @@ def test_parse_missing_file_is_exit_2(tmp_path: Path) -> None:
 def test_version_json() -> None:
     result = run_codeai("version", "--output", "json")
     doc = json.loads(result.stdout)
-    assert doc["dsl_versions"] == ["1.0", "1.1", "2.0"] and doc["latest_dsl"] == "2.0"
+    assert doc["dsl_versions"] == ["1.0", "1.1", "2.0", "2.1"] and doc["latest_dsl"] == "2.1"
     assert doc["version"].count(".") >= 2
 
 

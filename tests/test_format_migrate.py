@@ -25,7 +25,9 @@ CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 # Files with syntax errors are left alone by fmt and refused by migrate-dsl: nothing to compare.
 SOURCES = sorted(p for p in CORPUS.rglob("*.cai")
                  if "/format/" not in str(p) and format_text(p.read_bytes().decode("utf-8")).ok)
-TARGETS = [v for v in default_registry().names if v != "1.0"]
+# 2.1 is left out until `codeai fmt` lays out the 2.1 forms (issue 15 follows issue 10):
+# D7's colon insertions and 2.1 expressions have no canonical layout in fmt yet.
+TARGETS = [v for v in default_registry().names if v not in ("1.0", "2.1")]
 
 
 def formatted(text: str) -> str | None:

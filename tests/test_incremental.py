@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from codeai_testing.generate import program_1_0, program_1_1, program_2_0
+from codeai_testing.generate import program_1_0, program_1_1, program_2_0, program_2_1
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -36,7 +36,7 @@ def _key(result: Result) -> tuple[object, ...]:
 
 
 def _program(kind: int, seed: int, directive: bool) -> str:
-    gen = (program_1_0, program_1_1, program_2_0)[kind]
+    gen = (program_1_0, program_1_1, program_2_0, program_2_1)[kind]
     text = gen(45, seed=seed)
     if not directive:
         text = "\n".join(line for line in text.split("\n") if not line.startswith("#version"))
@@ -48,7 +48,7 @@ edits = st.lists(st.tuples(st.floats(0, 1), st.integers(0, 6), st.sampled_from(P
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(kind=st.integers(0, 2), seed=st.integers(0, 50), directive=st.booleans(), steps=edits)
+@given(kind=st.integers(0, 3), seed=st.integers(0, 50), directive=st.booleans(), steps=edits)
 def test_incremental_equals_full_after_every_edit(kind: int, seed: int, directive: bool,
                                                   steps: list[tuple[float, int, str]]) -> None:
     doc = IncrementalDocument(_program(kind, seed, directive), min_incremental=0)

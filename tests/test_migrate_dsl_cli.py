@@ -17,6 +17,10 @@ AFTER = MIGRATIONS / "mixed" / "all_rules.after.cai"
 NEEDS_HUMAN = MIGRATIONS / "manual" / "d4_not_a_duration.before.cai"
 
 
+# These tests exercise the CLI on the 2.0 migration fixtures, so they name the target; the
+# default target (the newest version) and the 1.0 → 2.1 chain are in tests/test_dsl_2_1.py.
+
+
 def copy(src: Path, dst: Path) -> Path:
     shutil.copyfile(src, dst)
     return dst
@@ -48,7 +52,7 @@ def expected_after(name: str) -> bytes:
 def test_in_place_keeps_permissions_and_crlf(tmp_path: Path) -> None:
     target = copy(MIGRATIONS / "D3" / "crlf_default_kind.before.cai", tmp_path / "app.cai")
     target.chmod(0o640)
-    proc = run_codeai("migrate-dsl", str(target))
+    proc = run_codeai("migrate-dsl", "--to", "2.0", str(target))
     assert proc.returncode == 0, proc.stderr
     assert target.read_bytes() == (MIGRATIONS / "D3" / "crlf_default_kind.after.cai").read_bytes()
     assert stat.S_IMODE(target.stat().st_mode) == 0o640
@@ -59,7 +63,7 @@ def test_in_place_keeps_permissions_and_crlf(tmp_path: Path) -> None:
 def test_already_at_target_is_not_rewritten(tmp_path: Path) -> None:
     target = copy(AFTER, tmp_path / "app.cai")
     os.utime(target, ns=(1_000_000_000, 1_000_000_000))
-    proc = run_codeai("migrate-dsl", str(target))
+    proc = run_codeai("migrate-dsl", "--to", "2.0", str(target))
     assert proc.returncode == 0, proc.stderr
     assert target.stat().st_mtime_ns == 1_000_000_000
 
@@ -67,27 +71,27 @@ def test_already_at_target_is_not_rewritten(tmp_path: Path) -> None:
 def test_output_single_file_only(tmp_path: Path) -> None:
     src = copy(BEFORE, tmp_path / "in.cai")
     out = tmp_path / "out.cai"
-    proc = run_codeai("migrate-dsl", str(src), "--output", str(out))
+    proc = run_codeai("migrate-dsl", "--to", "2.0", str(src), "--output", str(out))
     assert proc.returncode == 0, proc.stderr
     assert out.read_bytes() == AFTER.read_bytes() and src.read_bytes() == BEFORE.read_bytes()
-    proc = run_codeai("migrate-dsl", str(src), str(src), "--output", str(out))
+    proc = run_codeai("migrate-dsl", "--to", "2.0", str(src), str(src), "--output", str(out))
     assert proc.returncode == 2 and "exactly one input file" in proc.stderr
-    proc = run_codeai("migrate-dsl", str(tmp_path), "--output", str(out))
+    proc = run_codeai("migrate-dsl", "--to", "2.0", str(tmp_path), "--output", str(out))
     assert proc.returncode == 2
 
 
 def test_check_writes_nothing(tree: Path) -> None:
     before = snapshot(tree)
-    proc = run_codeai("migrate-dsl", "--check", "--jobs", "1", str(tree))
+    proc = run_codeai("migrate-dsl", "--to", "2.0", "--check", "--jobs", "1", str(tree))
     assert proc.returncode == 1
     assert snapshot(tree) == before
-    done = run_codeai("migrate-dsl", "--check", str(tree / "done.cai"))
+    done = run_codeai("migrate-dsl", "--to", "2.0", "--check", str(tree / "done.cai"))
     assert done.returncode == 0, done.stderr
 
 
 def test_diff_prints_and_writes_nothing(tree: Path) -> None:
     before = snapshot(tree)
-    proc = run_codeai("migrate-dsl", "--diff", str(tree / "sub" / "D6.cai"))
+    proc = run_codeai("migrate-dsl", "--to", "2.0", "--diff", str(tree / "sub" / "D6.cai"))
     assert proc.returncode == 0, proc.stderr
     assert snapshot(tree) == before
     assert proc.stdout.startswith("--- a/") and "\n+++ b/" in proc.stdout
@@ -96,7 +100,7 @@ def test_diff_prints_and_writes_nothing(tree: Path) -> None:
 
 
 def test_report_json_and_parallel_directory(tree: Path) -> None:
-    proc = run_codeai("migrate-dsl", "--jobs", "2", "--report", "json", str(tree))
+    proc = run_codeai("migrate-dsl", "--to", "2.0", "--jobs", "2", "--report", "json", str(tree))
     assert proc.returncode == 1  # human.cai needs a human
     report = json.loads(proc.stdout)
     files = {Path(f["path"]).name: f for f in report["files"]}
@@ -112,7 +116,7 @@ def test_report_json_and_parallel_directory(tree: Path) -> None:
         path = tree / ("sub" if name in ("D2", "D4", "D6") else ".") / f"{name}.cai"
         assert path.read_bytes() == expected_after(f"{name}.cai"), name
     assert (tree / "human.cai").read_bytes() == NEEDS_HUMAN.read_bytes()
-    again = run_codeai("migrate-dsl", "--check", str(tree / "sub"))
+    again = run_codeai("migrate-dsl", "--to", "2.0", "--check", str(tree / "sub"))
     assert again.returncode == 0, again.stderr
 
 
@@ -133,7 +137,7 @@ def test_to_1_1_only_updates_the_directive(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_worker_raising_leaves_that_file_untouched(tree: Path, jobs: str) -> None:
-    proc = run_codeai("migrate-dsl", "--jobs", jobs, "--report", "json", str(tree),
+    proc = run_codeai("migrate-dsl", "--to", "2.0", "--jobs", jobs, "--report", "json", str(tree),
                       env={"CODEAI_MIGRATE_FAULT": "raise:D3.cai"})
     assert proc.returncode == 1
     files = {Path(f["path"]).name: f for f in json.loads(proc.stdout)["files"]}
@@ -155,7 +159,8 @@ KILL_POINTS = {
 @pytest.mark.parametrize("point", list(KILL_POINTS))
 def test_killed_worker_leaves_every_file_old_or_new(tree: Path, point: str) -> None:
     old = snapshot(tree)
-    proc = run_codeai("migrate-dsl", "--jobs", "2", "--report", "json", str(tree), env=KILL_POINTS[point])
+    proc = run_codeai("migrate-dsl", "--to", "2.0", "--jobs", "2", "--report", "json", str(tree),
+                      env=KILL_POINTS[point])
     assert proc.returncode == 1
     report = json.loads(proc.stdout)
     failed = [Path(f["path"]).name for f in report["files"] if "worker failed" in (f["error"] or "")]
@@ -170,7 +175,7 @@ def test_killed_worker_leaves_every_file_old_or_new(tree: Path, point: str) -> N
 
 
 def test_stdin_to_stdout() -> None:
-    proc = run_codeai("migrate-dsl", "-", input=BEFORE.read_bytes())
+    proc = run_codeai("migrate-dsl", "--to", "2.0", "-", input=BEFORE.read_bytes())
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == AFTER.read_bytes().decode()
 
@@ -190,7 +195,7 @@ def _unreadable(directory: Path) -> Path:
 def test_unreadable_file_exits_2_and_the_others_still_migrate(tmp_path: Path) -> None:
     bad = _unreadable(tmp_path)
     good = copy(BEFORE, tmp_path / "good.cai")
-    proc = run_codeai("migrate-dsl", "--report", "json", str(tmp_path))
+    proc = run_codeai("migrate-dsl", "--to", "2.0", "--report", "json", str(tmp_path))
     assert proc.returncode == 2, proc.stderr
     files = {Path(f["path"]).name: f for f in json.loads(proc.stdout)["files"]}
     assert files[bad.name]["error"].startswith("I/O error: ")
@@ -201,7 +206,7 @@ def test_file_that_cannot_be_written_exits_2_and_stays_as_it_was(tmp_path: Path)
     """The atomic write's temp file name (`.NAME.xxxxxxxx.tmp`) is too long for the file system
     when NAME is 250 characters: the write fails with an OSError even as root."""
     target = copy(BEFORE, tmp_path / ("x" * 246 + ".cai"))
-    proc = run_codeai("migrate-dsl", "--report", "json", str(target))
+    proc = run_codeai("migrate-dsl", "--to", "2.0", "--report", "json", str(target))
     assert proc.returncode == 2, proc.stderr
     (report,) = json.loads(proc.stdout)["files"]
     assert report["error"].startswith("I/O error: ") and "name too long" in report["error"].lower()
@@ -209,5 +214,5 @@ def test_file_that_cannot_be_written_exits_2_and_stays_as_it_was(tmp_path: Path)
     assert sorted(p.name for p in tmp_path.iterdir()) == [target.name]
     out = tmp_path / "not-a-dir"
     out.write_text("", encoding="utf-8")
-    proc = run_codeai("migrate-dsl", "--output", str(out / "x.cai"), str(target))  # parent is a file
+    proc = run_codeai("migrate-dsl", "--to", "2.0", "--output", str(out / "x.cai"), str(target))  # parent is a file
     assert proc.returncode == 2 and "Traceback" not in proc.stderr

@@ -112,7 +112,7 @@ def test_cli_json_reports_inferred_version(tmp_path: Path, codeai: Any) -> None:
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     jsonschema.validate(doc, _json_schema())
-    assert doc["files"][0]["dsl_version"] == "2.0"
+    assert doc["files"][0]["dsl_version"] == "2.1"  # the newest version that accepts it
     assert doc["files"][0]["version_source"] == "inferred"
 
 

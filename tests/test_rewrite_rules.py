@@ -84,9 +84,9 @@ def test_steps_through_1_1_changes_only_the_directive() -> None:
 
 
 def test_file_at_target_is_unchanged_without_validation() -> None:
-    text = "#version 2.0\nvar x = 1\n"
+    text = "#version 2.1\nvar x = 1\n"
     result = migrate_text(text)
-    assert result == MigrationResult(text, "2.0", "2.0", False)
+    assert result == MigrationResult(text, "2.1", "2.1", False)
 
 
 def test_undeclared_file_at_target_gets_no_directive() -> None:
@@ -109,13 +109,13 @@ def test_downgrade_is_refused() -> None:
 
 
 def test_unknown_directive_is_replaced() -> None:
-    result = migrate_text("#version 9.9 // typo\nvar x = 1\n", "2.0")
-    assert result.ok and result.text == "#version 2.0 // typo\nvar x = 1\n"
+    result = migrate_text("#version 9.9 // typo\nvar x = 1\n", "2.1")
+    assert result.ok and result.text == "#version 2.1 // typo\nvar x = 1\n"
 
 
 def test_bare_directive_gets_a_version() -> None:
-    result = migrate_text("#version\nvar x = 1\n", "2.0")
-    assert result.ok and result.text == "#version 2.0\nvar x = 1\n"
+    result = migrate_text("#version\nvar x = 1\n", "2.1")
+    assert result.ok and result.text == "#version 2.1\nvar x = 1\n"
 
 
 def test_unknown_target_raises() -> None:
@@ -125,10 +125,10 @@ def test_unknown_target_raises() -> None:
 
 def test_migration_fix_for_the_language_server() -> None:
     text = read(MIGRATIONS / "mixed" / "all_rules.before.cai")
-    fix = migration_fix(text)
+    fix = migration_fix(text, "2.0")
     assert fix is not None and fix.description == "Migrate file to DSL 2.0"
     assert apply_edits(text, fix.edits) == read(MIGRATIONS / "mixed" / "all_rules.after.cai")
-    assert migration_fix(read(MIGRATIONS / "mixed" / "all_rules.after.cai")) is None
+    assert migration_fix(read(MIGRATIONS / "mixed" / "all_rules.after.cai"), "2.0") is None
 
 
 def test_overlapping_edits_are_reported_not_merged(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -149,7 +149,7 @@ def test_overlapping_edits_are_reported_not_merged(monkeypatch: pytest.MonkeyPat
 def test_bom_is_kept_when_the_first_line_goes() -> None:
     text = "\ufeffdatabase postgres {\n    model A {\n        id: uuid, primary\n    }\n}\n"
     result = migrate_text(text)
-    assert result.ok and result.text == "\ufeff#version 2.0\n\nentity A {\n    id: uuid, primary\n}\n"
+    assert result.ok and result.text == "\ufeff#version 2.1\n\nentity A {\n    id: uuid, primary\n}\n"
 
 
 def test_fast_path_agrees_with_the_full_path(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -120,7 +120,7 @@ def test_keywords_are_contextual() -> None:
 
 
 def test_declarations_inside_functions_are_still_declarations() -> None:
-    assert codes("function f() {\n  role admin { permissions [\"x\"] }\n}\n") == []
+    assert codes("function f() {\n  role admin { permissions: [\"x\"] }\n}\n") == []
 
 
 def test_else_if_branches_each_have_their_own_scope() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from codeai_testing.generate import program_1_1, program_2_0
+from codeai_testing.generate import program_1_1, program_2_1
 
 from codeai_lang.analysis.validator import validate
 from codeai_lang.diagnostics.model import Diagnostic
@@ -130,8 +130,8 @@ def test_override_wins_over_directive() -> None:
 
 
 @pytest.mark.parametrize(("text", "expected"), [
-    ("var x = 1\n", "2.0"),
-    ("entity User {\n    id: uuid, primary\n}\n", "2.0"),
+    ("var x = 1\n", "2.1"),
+    ("entity User {\n    id: uuid, primary\n}\n", "2.1"),
     ('event e { }\non "e" do emit "e"\n', "1.1"),
     ("database postgres {\n    model U {\n        id: uuid\n    }\n}\n", "1.1"),
     ("entity U {\n    id: uuid, primary_key\n}\n", "1.1"),  # D5 is semantic: removed in 2.0
@@ -144,12 +144,12 @@ def test_inference_picks_the_newest_accepting_version(text: str, expected: str) 
 
 def test_nothing_accepts_it_reports_against_newest() -> None:
     result = validate("var x = = 1\n")
-    assert result.document.version == "2.0"
+    assert result.document.version == "2.1"
     assert [d.code for d in result.diagnostics] == ["CAI001"]
 
 
 def test_generated_programs_are_inferred_as_their_version() -> None:
-    for gen, version in ((program_1_1, "1.1"), (program_2_0, "2.0")):
+    for gen, version in ((program_1_1, "1.1"), (program_2_1, "2.1")):
         text = gen(300, 3)
         bare = text.split("\n", 1)[1]
         declared, inferred = validate(text), validate(bare)

@@ -15,7 +15,7 @@ from codeai_lang.analysis.semantic import TYPES, Ref
 from codeai_lang.diagnostics.model import Diagnostic, Severity
 from codeai_lang.syntax import nodes as n
 from codeai_lang.syntax.deprecations import DURATION_TEXT
-from codeai_lang.syntax.registry import Registry, version_key
+from codeai_lang.syntax.registry import Registry
 
 _CRON_ATOM = r"(?:[0-9]+|[A-Za-z]{3})"
 _CRON_ITEM = rf"(?:\*|{_CRON_ATOM}(?:-{_CRON_ATOM})?)(?:/[0-9]+)?"
@@ -211,12 +211,13 @@ class _DeclChecker:
 
     # -- config, endpoints, values --------------------------------------------------------
     def _config(self, decl: n.Declaration) -> None:
-        if version_key(self.version) >= (1, 1):
+        if self.registry.has_feature(self.version, "nested_config"):
             return
         for entry in decl.body.entries:
             if entry.body is not None:
-                self.report("CAI403", "nested config values require DSL 1.1, but the file "
-                            f"declares {self.version}", entry.key)
+                self.report("CAI403", "nested config values require DSL "
+                            f"{self.registry.since('nested_config')}, but the file declares "
+                            f"{self.version}", entry.key)
 
     def _endpoint(self, decl: n.Declaration) -> None:
         if decl.head and _name_of(decl.head[0]) not in schema.HTTP_METHODS:
@@ -324,14 +325,16 @@ class _DeclChecker:
 
     def _property_style(self, decl: n.Declaration) -> None:
         """CAI403: `key: value` properties in event/integration/job/workflow/endpoint are 1.1."""
-        if version_key(self.version) >= (1, 1) or decl.kind not in schema.PROPERTY_STYLE_KINDS:
+        if self.registry.has_feature(self.version, "property_style") or \
+                decl.kind not in schema.PROPERTY_STYLE_KINDS:
             return
         first = next((e for e in decl.body.entries if e.colon or e.key_name in ("payload",
                                                                                   "operation")),
                      None)
         if first is not None:
             self.report("CAI403", f"property-style {decl.kind} bodies (`{first.key_name}: …`) "
-                        f"require DSL 1.1, but the file declares {self.version}", first.key)
+                        f"require DSL {self.registry.since('property_style')}, but the file "
+                        f"declares {self.version}", first.key)
 
     def _cron(self, value: n.StringLit) -> None:
         text = value.value.strip()

@@ -34,7 +34,9 @@ from dataclasses import dataclass, field
 
 from codeai_lang.analysis import decl_checks, semantic
 from codeai_lang.analysis.decl_checks import check_declarations_local
+from codeai_lang.analysis.expression_checks import check_expressions
 from codeai_lang.analysis.script_checks import check_script
+from codeai_lang.analysis.shell_checks import check_shell
 from codeai_lang.analysis.validator import (
     Result,
     _without_recovery_echoes,
@@ -377,6 +379,8 @@ class IncrementalDocument:
         script = check_script(doc.statements, self._external, occurrences)
         decl_diags, refs = self._decl_checks.run(doc.statements, doc.version)
         out += _without_recovery_echoes(doc, decl_diags)
+        out += check_expressions(doc.statements, doc.version, reg)  # as validator.validate
+        out += check_shell(doc.statements)
         out += deprecation_diagnostics(_reported_sites(doc.sites, doc.version, reg), doc.version, reg)
         return finish(doc, out, script, semantic.build_table(doc.statements, refs, occurrences))
 

@@ -45,7 +45,7 @@ NESTED_KEYS: dict[str, frozenset[str]] = {
     "retry": frozenset({"max_attempts", "initial_interval", "backoff_multiplier", "backoff",
                         "max_interval", "attempts", "on"}),
     "operation": frozenset({"method", "path", "body", "query", "returns", "headers", "timeout",
-                            "retry", "description", "idempotent", "params"}),
+                            "retry", "description", "idempotent", "params", "variables"}),
 }
 
 # 1.1 (§5): kinds whose bodies may be property-style (`key: value`); before 1.1 that is CAI403.

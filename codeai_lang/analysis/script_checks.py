@@ -199,9 +199,14 @@ class _ScriptChecker:
         self.statements(stmt.body.statements, body)
 
     def _ExecBlock(self, stmt: n.ExecBlock, scope: Scope) -> None:
+        from codeai_lang.analysis.shell_checks import shell_defined_names
+
+        shell_vars = shell_defined_names(stmt.shell) if "$" in stmt.shell else frozenset()
         for m in _INTERPOLATION.finditer(stmt.shell):
             name = m.group(1) or m.group(2)
             sym = scope.lookup(name)
+            if sym is None and name in shell_vars:
+                continue  # set by the shell text itself
             at = stmt.shell_start + m.start(1 if m.group(1) else 2)
             self.record(sym, at, at + len(name), False)
             if sym is None:

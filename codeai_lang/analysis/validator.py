@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 
 from codeai_lang.analysis import semantic
 from codeai_lang.analysis.decl_checks import check_declarations_local
+from codeai_lang.analysis.expression_checks import check_expressions
 from codeai_lang.analysis.script_checks import check_script
+from codeai_lang.analysis.shell_checks import check_shell
 from codeai_lang.diagnostics.model import Diagnostic, Severity
 from codeai_lang.syntax.deprecations import Site
 from codeai_lang.syntax.parser import MAX_SYNTAX_ERRORS
@@ -67,6 +69,8 @@ def validate(text: str, *, version: str | None = None, registry: Registry | None
     script = check_script(doc.statements, external, occurrences)
     decl_diags, refs = check_declarations_local(doc.statements, doc.version, reg)
     diags += _without_recovery_echoes(doc, decl_diags)
+    diags += check_expressions(doc.statements, doc.version, reg)
+    diags += check_shell(doc.statements)
     diags += deprecation_diagnostics(doc.sites, doc.version, reg)
     return finish(doc, diags, script, semantic.build_table(doc.statements, refs, occurrences))
 

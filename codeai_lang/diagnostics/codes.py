@@ -113,11 +113,16 @@ entity User { id: uuid }   // error[CAI101] duplicate declaration of data type '
 ```"""),
     Code("CAI102", "undefined-variable", "Undefined variable", Severity.ERROR, "names", "0.1.0", """\
 A variable is used (or assigned) before it is declared with `var`, or an `exec` block
-interpolates `$name` that is not declared.
+interpolates `$name` that is not declared (variables the shell text sets itself are the
+shell's).
 
 ```
 print(total)       // error[CAI102] undefined variable 'total'
-```"""),
+```
+
+In DSL 2.1 step and `do` bodies, the `var`/`if`/`for` statements may read `trigger`,
+`input`, `config`, `env`, the `as:` names of earlier steps, their own body's variables, and
+(in an endpoint's `do`) `params`, `body` and `query`."""),
     Code("CAI103", "undefined-function", "Undefined function", Severity.ERROR, "names", "0.1.0", """\
 A function is called before any `function` declaration of that name (built-ins: `print`,
 `log`, `env`, `len`, `now`).
@@ -196,6 +201,20 @@ built-in response type (no body).
 entity Order {
     customer: ref(Customer)   // error[CAI202] reference to undeclared entity 'Customer'
 }
+```
+
+In DSL 2.1: a record literal's name must be a declared event or entity; the entity after
+`from`, `update` and `delete` must be declared; the fields in `set f = …` and the bare names
+in `where …` must be fields of that entity (with a did-you-mean). Calls inside property
+values name runtime actions and are not checked.
+
+```
+#version 2.1
+entity Delivery { id: uuid, primary  status: string }
+job j { steps { s {
+    a: update Delivery set stauts = "x"   // error[CAI202] 'stauts' is not a field of entity 'Delivery'; did you mean 'status'?
+    b: emit(Shiped { id: 1 })             // error[CAI202] record of undeclared event or entity 'Shiped'
+} } }
 ```"""),
     Code("CAI203", "invalid-value", "Invalid value", Severity.ERROR, "declarations", "0.1.0", """\
 A value is invalid: an HTTP status outside 100–599, a malformed cron expression (5 or 6
@@ -208,6 +227,17 @@ job purge {
     schedule: "0 3 * *"   // error[CAI203] malformed cron expression "0 3 * *" …
     timeout: 10 minutes   // error[CAI203] malformed duration '10 minutes' for timeout …
 }
+```"""),
+    Code("CAI204", "shell-syntax-error", "Shell syntax error in exec text", Severity.WARNING,
+         "declarations", "0.1.0", """\
+The shell text of `exec { … }` has a shell syntax error, found with a real shell grammar
+(tree-sitter-bash, confirmed by `bash -n` where bash is installed: nothing is run). The
+range points inside the shell text, at the token where the shell parser gave up. `$name`
+interpolations are checked separately (CAI102); variables the shell text sets itself
+(`for f in …`, `x=1`) are the shell's and not reported. A warning: the DSL does not run it.
+
+```
+exec { echo "rotating" ; if then fi }   // warning[CAI204] shell syntax error in exec: unexpected 'if'
 ```"""),
     Code("CAI206", "unknown-property", "Unknown property", Severity.WARNING, "declarations",
          "0.1.0", """\
@@ -236,7 +266,12 @@ workflow fulfil {
 ```
 
 The replacement forms are valid 1.1, so applying the fix keeps a 1.1 file valid.
-`codeai migrate-dsl --to 2.0` applies all of them.""",
+`codeai migrate-dsl --to 2.0` applies all of them.
+
+DSL 2.1 deprecates two more forms (removed in 3.0), rewritten by `codeai migrate-dsl --to 2.1`:
+D7, space-separated clauses in auth/role/middleware/webhook/integration bodies
+(`method jwt` → `method: jwt`), and D8, `event e { schema { f type } }` →
+`event e { payload { f: type } }`.""",
          FixAvailability.SOMETIMES, ("deprecated",)),
     Code("CAI302", "removed-form", "Removed form", Severity.ERROR, "deprecations", "0.1.0", """\
 The same forms as CAI301 in a file checked under a version that removed them: an error, with
@@ -277,7 +312,13 @@ inferred).
 ```
 #version 1.0
 entity User { id: uuid }   // error[CAI403] `entity` declarations require DSL 1.1, but the file declares 1.0; …
-```"""),
+```
+
+The 2.1 constructs under `#version 2.0` or older get CAI403 naming the construct: queries,
+triple-quoted strings, hyphenated keys, `c ? a : b`, `%`, named arguments, object and record
+literals, `a[0].b`, durations in arrays, `var`/`if`/`for` inside bodies, colon clauses in
+auth/role/middleware/webhook, several `key: value` on one line. The names come from the
+version manifest (`grammar/versions.toml`, `adds`)."""),
     # -- SQL migrations (`codeai migrate lint`) -------------------------------------------------
     Code("CAI501", "sql-drop-outside-contract", "Drop outside a contract migration", Severity.ERROR,
          "sql", "0.1.0", """\

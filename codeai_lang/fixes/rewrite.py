@@ -168,7 +168,10 @@ def migrate_text(text: str, target: str | None = None, *, registry: Registry | N
     base = MigrationResult(text, doc.version, target, False, version_source=doc.version_source)
     if reg.versions[doc.version].key > reg.versions[target].key:
         return _newer_than_target(text, doc, base, reg)
-    needs = [s for s in doc.sites if reg.is_removed(s.rule, target)]
+    # Forms the target removed, and forms the target deprecates with a rewrite leading to it
+    # (a 2.1 file still using D7 is given the 2.1 form).
+    needs = [s for s in doc.sites
+             if reg.is_removed(s.rule, target) or s.rule in reg.versions[target].rewrites]
     if not needs and _at_target(doc, target):
         return base
     steps = reg.chain(doc.version, target) or ([reg.versions[target]] if needs else [])
@@ -262,8 +265,9 @@ def _step_document(cur: str, text: str, doc: Document, step: Version, reg: Regis
     between its version and the parent: a MINOR version accepts its parent's files as they are."""
     parent = step.parent or doc.version
     reusable = (cur is text and not _has_errors(doc)
-                and reg.versions[doc.version].key <= reg.versions[parent].key
-                and not any(v.removes for v in reg.chain(doc.version, parent)))
+                and (doc.version == step.name  # already at the step: its own rewrites only
+                     or reg.versions[doc.version].key <= reg.versions[parent].key
+                     and not any(v.removes for v in reg.chain(doc.version, parent))))
     return doc if reusable else parse_document(cur, version=parent, registry=reg)
 
 

@@ -24,7 +24,15 @@ def _nodes(children: list[Child]) -> list[n.Node]:
 
 
 def _span(children: list[Child]) -> tuple[int, int]:
-    return children[0].start, children[-1].end
+    return children[0].start, _end(children)
+
+
+def _end(children: list[Child]) -> int:
+    """End offset of the last child; a child may be a list (`select_items`, `set_clause`)."""
+    last = children[-1]
+    while isinstance(last, list):
+        last = last[-1]
+    return int(last.end)
 
 
 def program(c: list[Child]) -> n.Node:
@@ -72,7 +80,10 @@ def block(c: list[Child]) -> n.Node:
 
 
 def string(c: list[Child]) -> n.Node:
-    return n.StringLit(c[0].start, c[0].end, c[0].text)
+    tok = c[0]
+    if tok.kind == "TSTRING":
+        return n.TripleStringLit(tok.start, tok.end, tok.text)
+    return n.StringLit(tok.start, tok.end, tok.text)
 
 
 def number(c: list[Child]) -> n.Node:
@@ -141,7 +152,7 @@ def body(c: list[Child]) -> n.Node:
 
 
 def entry(c: list[Child]) -> n.Node:
-    key = c[0]
+    key = _ident(c[0]) if isinstance(c[0], Token) else c[0]  # `key:` / `Content-Type:` (2.1)
     colon = len(c) > 1 and isinstance(c[1], Token) and c[1].kind == "COLON"
     rest = c[2:] if colon else c[1:]
     sub = rest[-1] if rest and isinstance(rest[-1], n.Body) else None
@@ -149,10 +160,167 @@ def entry(c: list[Child]) -> n.Node:
     return n.Entry(c[0].start, c[-1].end, key, colon, value, sub)
 
 
+# ---- 2.1: expressions, queries, statements in bodies ------------------------------------
+
+
+def ternary(c: list[Child]) -> n.Node:
+    return n.Ternary(c[0].start, c[-1].end, c[0], c[2], c[4])
+
+
+def binop(c: list[Child]) -> n.Node:
+    return n.BinaryOp(c[0].start, c[-1].end, c[0], c[1].text, c[2])
+
+
+def unary(c: list[Child]) -> n.Node:
+    return n.UnaryOp(c[0].start, c[-1].end, c[0].text, c[1])
+
+
+def member(c: list[Child]) -> n.Node:
+    obj, attr = c[0], c[2]
+    if isinstance(obj, n.Ident):  # `a.b.c` stays a dotted name, as in 1.x phrases
+        return n.DottedName(obj.start, attr.end, [obj.name, attr.text])
+    if isinstance(obj, n.DottedName):
+        return n.DottedName(obj.start, attr.end, [*obj.parts, attr.text])
+    return n.Member(obj.start, attr.end, obj, _ident(attr))
+
+
+def method_call(c: list[Child]) -> n.Node:
+    return n.MethodCall(c[0].start, c[-1].end, c[0], _ident(c[2]), _nodes(c[3:]))
+
+
+def index(c: list[Child]) -> n.Node:
+    return n.Index(c[0].start, c[-1].end, c[0], c[2])
+
+
+def paren(c: list[Child]) -> n.Node:
+    return n.Paren(c[0].start, c[-1].end, c[1])
+
+
+def named_arg(c: list[Child]) -> n.Node:
+    return n.NamedArg(c[0].start, c[-1].end, _ident(c[0]), c[2])
+
+
+def star(c: list[Child]) -> n.Node:
+    return n.StarArg(c[0].start, c[0].end)
+
+
+def separator(c: list[Child]) -> Child:
+    return c[0]  # a ',' or newline between object fields: kept out of the AST
+
+
+def obj_field(c: list[Child]) -> n.Node:
+    return n.ObjField(c[0].start, c[-1].end, c[0], c[2])
+
+
+def object(c: list[Child]) -> n.Node:  # noqa: A001 - the grammar rule's name
+    return n.ObjectLit(c[0].start, c[-1].end, _nodes(c[1:-1]))
+
+
+def record(c: list[Child]) -> n.Node:
+    return n.Record(c[0].start, c[-1].end, _ident(c[0]), c[1])
+
+
+def _is_word(child: Child, word: str) -> bool:
+    """Is `child` the keyword `word`? Tokens keep the lexer's kind (NAME/OP), so compare text."""
+    return isinstance(child, Token) and child.text == word
+
+
+def _clauses(c: list[Child]) -> dict[str, list[Child]]:
+    """Split a select's children at its keywords: {keyword: the children after it}. The
+    grammar puts a NAME (not a keyword) after `from` and `as`, so those are never split on."""
+    out: dict[str, list[Child]] = {}
+    current = out.setdefault("", [])
+    for i, child in enumerate(c):
+        after_name_word = i > 0 and isinstance(c[i - 1], Token) and c[i - 1].text in ("from", "as")
+        if isinstance(child, Token) and child.text in _SELECT_WORDS and not after_name_word:
+            key = child.text if child.text != "by" else ("group by" if "order" not in out else "order by")
+            current = out.setdefault(key, [])
+        elif isinstance(child, list):
+            current.extend(child)
+        elif not _is_word(child, ","):
+            current.append(child)
+    return out
+
+
+_SELECT_WORDS = frozenset({"select", "from", "where", "group", "by", "order", "limit"})
+
+
+def select_q(c: list[Child]) -> n.Node:
+    parts = _clauses(c)
+    source = parts.get("from")
+    where = parts.get("where")
+    limit = parts.get("limit")
+    return n.SelectQuery(c[0].start, _end(c), _nodes(parts.get("select", [])),
+                         _ident(source[0]) if source else None, where[0] if where else None,
+                         _nodes(parts.get("group by", [])),
+                         [o for o in parts.get("order by", []) if isinstance(o, n.OrderItem)],
+                         limit[0] if limit else None)
+
+
+def select_items(c: list[Child]) -> list[n.Node]:
+    if _is_word(c[0], "*"):
+        return [n.StarArg(c[0].start, c[0].end)]
+    return _nodes(c)
+
+
+def select_item(c: list[Child]) -> n.Node:
+    alias = _ident(c[2]) if len(c) > 2 else None
+    return n.SelectItem(c[0].start, c[-1].end, c[0], alias)
+
+
+def order_item(c: list[Child]) -> n.Node:
+    return n.OrderItem(c[0].start, c[-1].end, c[0], len(c) > 1 and _is_word(c[1], "desc"))
+
+
+def _where(c: list[Child]) -> n.Node | None:
+    """The condition after the query's (last) `where`: always the last child when present."""
+    return c[-1] if len(c) > 2 and _is_word(c[-2], "where") and isinstance(c[-1], n.Node) else None
+
+
+def update_q(c: list[Child]) -> n.Node:
+    sets: list[n.SetClause] = []
+    for child in c:
+        if isinstance(child, list):
+            sets.extend(child)
+    return n.UpdateQuery(c[0].start, _end(c), _ident(c[1]), sets, _where(c))
+
+
+def set_clause(c: list[Child]) -> list[n.SetClause]:
+    # SET NAME EQUAL value (COMMA NAME EQUAL value)*: a NAME token two before each value.
+    out = []
+    for i in range(3, len(c), 4):
+        out.append(n.SetClause(c[i - 2].start, c[i].end, _ident(c[i - 2]), c[i]))
+    return out
+
+
+def delete_q(c: list[Child]) -> n.Node:
+    entity = c[2] if len(c) > 2 and _is_word(c[1], "from") and isinstance(c[2], Token) else c[1]
+    return n.DeleteQuery(c[0].start, c[-1].end, _ident(entity), _where(c))
+
+
+def local_var(c: list[Child]) -> n.Node:
+    return n.LocalVar(c[0].start, c[-1].end, _ident(c[0]), False, [c[3]], None, _ident(c[1]))
+
+
+def if_entry(c: list[Child]) -> n.Node:
+    key, cond = _ident(c[0]), c[1]
+    then = c[2] if len(c) > 2 and isinstance(c[2], n.Body) else None
+    orelse = c[-1] if len(c) > 3 or (len(c) > 2 and then is None) else None
+    if then is None and orelse is None:  # the 1.0 workflow-step clause `if "condition"`
+        return n.Entry(c[0].start, c[-1].end, key, False, [cond], None)
+    return n.IfEntry(c[0].start, c[-1].end, key, False, [cond], then, orelse)
+
+
+def for_entry(c: list[Child]) -> n.Node:
+    return n.ForEntry(c[0].start, c[-1].end, _ident(c[0]), False, [c[3]], c[4], _ident(c[1]))
+
+
 BUILDERS: dict[str, Callable[[list[Child]], Any]] = {
     f.__name__: f
     for f in (program, var_decl, assignment, if_stmt, for_stmt, function_decl, params,
               exec_block, call_stmt, block, string, number, boolean, name, duration, path,
               operator, dotted, array, call, decl_keyword, decorator, declaration, on_handler,
-              body, entry)
+              body, entry, ternary, binop, unary, member, method_call, index, paren, named_arg, star,
+              separator, obj_field, object, record, select_q, select_items, select_item,
+              order_item, update_q, set_clause, delete_q, local_var, if_entry, for_entry)
 }

@@ -1,4 +1,4 @@
-"""Deprecation rules D1–D6: find each deprecated form in the AST and say how to rewrite it.
+"""Deprecation rules D1–D8: find each deprecated form in the AST and say how to rewrite it.
 
 One implementation per rule serves three callers: the validator (CAI301/CAI302 with the fix
 attached), the language server (quick fixes) and the rewrite engine (`migrate-dsl`). A rule
@@ -33,6 +33,7 @@ _D3_KEYS = {"db_host": "host", "db_port": "port", "db_name": "name", "db_user": 
 _BLANK = " \t\r\f\v"
 _TRIGGER_WORDS = frozenset({"database_type", *_D3_KEYS, *_D5_REPLACEMENTS})
 _DATABASE_ENGINES = frozenset({"postgres", "mongodb"})
+_D7_D8_WORDS = frozenset({"auth", "role", "middleware", "webhook", "integration", "schema"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,14 +62,15 @@ def may_have_sites(tokens: Sequence[Token]) -> bool:
     """A cheap, conservative pre-check on the tokens: False means no rule can find a site.
 
     Each rule needs a telltale token sequence (D1/D2 `database postgres|mongodb`, D3 a flat
-    key, D4 `timeout`/`initial_interval` before a string, D5 an old modifier, D6 `on "e" do`),
+    key, D4 `timeout`/`initial_interval` before a string, D5 an old modifier, D6 `on "e" do`,
+    D7 an auth/role/middleware/webhook/integration declaration, D8 `schema`),
     so a file without any skips parsing for sites (the `--check` fast path on migrated trees).
     Keep it in step with the rules below.
     """
     last = len(tokens) - 1
     for i, tok in enumerate(tokens):
         word = tok.text
-        if word in _TRIGGER_WORDS:
+        if word in _TRIGGER_WORDS or word in _D7_D8_WORDS:  # D7/D8: a clause-style kind, `schema`
             return True
         if word == "database" and i < last and tokens[i + 1].text in _DATABASE_ENGINES:
             return True
@@ -469,6 +471,64 @@ def _keyword_between(text: str, word: str, start: int, end: int) -> int:
     return -1
 
 
+# -- D7: space-separated clauses in auth/role/middleware/webhook/integration (2.1) ----------
+
+
+_D7_KINDS = frozenset({"auth", "role", "middleware", "webhook", "integration"})
+
+
+def rule_d7(statements: list[n.Node], text: str) -> Iterator[Site]:
+    for decl in _declarations(statements):
+        if decl.kind in _D7_KINDS:
+            yield from _d7_in_body(decl.body)
+
+
+def _d7_in_body(body: n.Body) -> Iterator[Site]:
+    for entry in body.entries:
+        edits = _colon_edits(entry)
+        if edits:
+            key = entry.key_name
+            yield Site("D7", entry.key.start, entry.key.end,
+                       Fix(f"write the clause as a property: `{key}: …`", tuple(edits)))
+        if entry.body is not None:
+            yield from _d7_in_body(entry.body)
+
+
+def _colon_edits(entry: n.Entry) -> list[Edit]:
+    """`method jwt` → `method: jwt`; a one-line chain `retry 3 initial_interval 1s backoff 2.0`
+    → `retry: 3 initial_interval: 1s backoff: 2.0` (each later key gets its colon too, so
+    the line reads as several `key: value` properties). Token by token: nothing else moves."""
+    # An entry with a body is a named block (`operation charge { … }`, `auth bearer { … }`),
+    # not a clause: it stays as it is.
+    if entry.colon or type(entry) is not n.Entry or not isinstance(entry.key, n.Ident) \
+            or not entry.value or entry.body is not None:
+        return []
+    edits = [Edit(entry.key.end, entry.key.end, ":")]
+    values = entry.value
+    pairs = values[1::2]
+    if len(values) >= 3 and len(values) % 2 == 1 and all(isinstance(k, n.Ident) for k in pairs) \
+            and not any(isinstance(v, n.Operator) for v in values):
+        edits += [Edit(k.end, k.end, ":") for k in pairs]
+    return edits
+
+
+# -- D8: `event e { schema { f type … } }` (2.1) -------------------------------------------
+
+
+def rule_d8(statements: list[n.Node], text: str) -> Iterator[Site]:
+    for decl in _declarations(statements):
+        if decl.kind != "event":
+            continue
+        for entry in decl.body.entries:
+            if entry.key_name == "schema" and entry.body is not None and not entry.value:
+                edits = [Edit(entry.key.start, entry.key.end, "payload")]
+                for field_entry in entry.body.entries:
+                    edits += _colon_edits(field_entry)
+                yield Site("D8", entry.key.start, entry.key.end,
+                           Fix("use `payload { field: type … }`", tuple(edits)))
+
+
 RULES: dict[str, RuleFn] = {
     "D1": rule_d1, "D2": rule_d2, "D3": rule_d3, "D4": rule_d4, "D5": rule_d5, "D6": rule_d6,
+    "D7": rule_d7, "D8": rule_d8,
 }

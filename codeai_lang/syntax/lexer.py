@@ -39,20 +39,38 @@ _MASTER = re.compile(
   | (?P<LINE_COMMENT>//[^\r\n]*)
   | (?P<BLOCK_COMMENT>/\*[\s\S]*?(?:\*/|\Z))
   | (?P<DIRECTIVE>\#version\b[^\n]*)
+  | (?P<TSTRING>"{3}[\s\S]*?(?:"{3}|\Z))
   | (?P<STRING>"[^"\\\n]*+(?:\\[^\n][^"\\\n]*+)*+"?)
   | (?P<DURATION>[0-9]+(?:\.[0-9]+)?(?:ms|s|m|h|d)(?![A-Za-z0-9_]))
   | (?P<NUMBER>[0-9]+(?:\.[0-9]+)?)
+  | (?P<HNAME>[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z_][A-Za-z0-9_]*)+(?=:))
   | (?P<NAME>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<OP><=|>=|==|!=|[<>+\-*/])
-  | (?P<PUNCT>[{}()\[\],:=.@])
-  | (?P<ERROR>.[^\sA-Za-z0-9_"{}()\[\],:=.@/<>+\-*!\#]*)
+  | (?P<PUNCT>[{}()\[\],:=.@?%])
+  | (?P<ERROR>.[^\sA-Za-z0-9_"{}()\[\],:=.@/<>+\-*!\#?%]*)
     """,
     re.VERBOSE | re.DOTALL,
 )
 _PUNCT_KINDS = {
     "{": "LBRACE", "}": "RBRACE", "(": "LPAR", ")": "RPAR", "[": "LSQB", "]": "RSQB",
-    ",": "COMMA", ":": "COLON", "=": "EQUAL", ".": "DOT", "@": "AT",
+    ",": "COMMA", ":": "COLON", "=": "EQUAL", ".": "DOT", "@": "AT", "?": "QMARK", "%": "PERCENT",
 }
+# The operator terminals a grammar may declare instead of the generic OP (2.1+): the parser
+# driver refines an OP token to its terminal where the grammar declares it.
+OPERATOR_TERMINALS = {
+    "+": "PLUS", "-": "MINUS", "*": "STAR", "/": "SLASH", "<": "LT", ">": "GT", "<=": "LE",
+    ">=": "GE", "==": "EQEQ", "!=": "NE",
+}
+# Every token kind the lexer produces. A grammar's other declared terminals are keywords
+# (spelled as the terminal, lower-cased) or driver refinements (KEY, operator terminals);
+# EXEC is both: the lexer emits it before `{`, the driver turns a bare `exec` name into it.
+TOKEN_KINDS = frozenset({
+    "NAME", "HNAME", "STRING", "TSTRING", "NUMBER", "DURATION", "PATH", "SHELL", "OP", "NL",
+    "ERROR", *_PUNCT_KINDS.values(),
+})
+# Terminals the driver derives from the token stream rather than from spelling: a NAME
+# directly followed by ':' where the grammar accepts a key.
+DRIVER_TERMINALS = frozenset({"KEY", *OPERATOR_TERMINALS.values()})
 _CLOSER_OF = {"{": "}", "(": ")", "[": "]"}
 _PATH = re.compile(r"/[A-Za-z0-9_\-.~:/*{}]*")
 _EXEC_LOOKAHEAD = 4096  # bounds the search for `{` after `exec` (no quadratic rescans)
@@ -106,7 +124,9 @@ class _Lexer:
         self.text = text
         self.out = Lexed(text, [])
         self.stack: list[Token] = []  # open brackets, innermost last
-        self.too_deep = False  # lexing stopped at MAX_NESTING: openers may close later
+        # Lexing stopped early (MAX_NESTING, or an unterminated triple-quoted string ate the
+        # rest): the openers may close later, so they are not reported as unclosed.
+        self.too_deep = False
 
     def run(self) -> Lexed:
         text, out, stack = self.text, self.out, self.stack
@@ -162,6 +182,15 @@ class _Lexer:
                     append(Token("PATH", pm.group(), pos, end))
                 else:
                     append(Token("OP", op, pos, end))
+            elif kind == "TSTRING":
+                s = m.group()
+                if len(s) < 6 or not s.endswith('"""'):
+                    self._diag("CAI002", "unterminated triple-quoted string: expected '\"\"\"'",
+                               pos, pos + 3)
+                    self.too_deep = True  # it swallowed the closers: "unclosed" would be noise
+                append(Token("TSTRING", s, pos, end))
+            elif kind == "HNAME":
+                append(Token("HNAME", m.group(), pos, end))
             elif kind == "STRING":
                 s = m.group()
                 if len(s) < 2 or not s.endswith('"') or _escaped_quote_at_end(s):

@@ -154,6 +154,154 @@ class Call(Node):
     args: list[Node]
 
 
+# ---- 2.1 expressions and queries (spec §8) --------------------------------------
+
+
+@dataclass(slots=True, eq=False)
+class TripleStringLit(StringLit):
+    """A triple-quoted string: raw text over several lines, no escapes (GraphQL, templates)."""
+
+    @property
+    def value(self) -> str:
+        raw = self.raw
+        return raw[3:-3] if len(raw) >= 6 and raw.endswith('"""') else raw[3:]
+
+
+@dataclass(slots=True, eq=False)
+class UnaryOp(Node):
+    op: str  # "-" or "not"
+    operand: Node
+
+
+@dataclass(slots=True, eq=False)
+class BinaryOp(Node):
+    left: Node
+    op: str  # + - * / % == != < <= > >= = and or  (`=` compares in conditions/queries)
+    right: Node
+
+
+@dataclass(slots=True, eq=False)
+class Ternary(Node):
+    condition: Node
+    then: Node
+    orelse: Node
+
+
+@dataclass(slots=True, eq=False)
+class Member(Node):
+    """`x.name` where `x` is not a plain (dotted) name: `rates[0].id`, `f().x`."""
+
+    obj: Node
+    name: Ident
+
+
+@dataclass(slots=True, eq=False)
+class MethodCall(Node):
+    """`github.starred(first: 10)`: a call of a member (an integration's operation, a
+    runtime action on a value). Like other calls in values, not checked for a declaration."""
+
+    obj: Node
+    method: Ident
+    args: list[Node]
+
+
+@dataclass(slots=True, eq=False)
+class Index(Node):
+    obj: Node
+    index: Node
+
+
+@dataclass(slots=True, eq=False)
+class Paren(Node):
+    expr: Node
+
+
+@dataclass(slots=True, eq=False)
+class NamedArg(Node):
+    """`retry(max: 3)`: a named call argument."""
+
+    name: Ident
+    value: Node
+
+
+@dataclass(slots=True, eq=False)
+class StarArg(Node):
+    """`count(*)`, `select *`."""
+
+
+@dataclass(slots=True, eq=False)
+class ObjField(Node):
+    key: Node  # Ident (hyphens allowed) or StringLit
+    value: Node
+
+    @property
+    def key_name(self) -> str:
+        return name_text(self.key)
+
+
+@dataclass(slots=True, eq=False)
+class ObjectLit(Node):
+    """`{ a: 1, b: x }` (commas or newlines between fields; a bare expression is allowed)."""
+
+    items: list[Node]
+
+    @property
+    def fields(self) -> list[ObjField]:
+        return [i for i in self.items if isinstance(i, ObjField)]
+
+
+@dataclass(slots=True, eq=False)
+class Record(Node):
+    """`OrderShipped { order_id: order.id }`: a value of a declared event or entity."""
+
+    name: Ident
+    obj: ObjectLit
+
+
+@dataclass(slots=True, eq=False)
+class SelectItem(Node):
+    expr: Node
+    alias: Ident | None
+
+
+@dataclass(slots=True, eq=False)
+class OrderItem(Node):
+    expr: Node
+    descending: bool
+
+
+@dataclass(slots=True, eq=False)
+class SelectQuery(Node):
+    items: list[Node]  # SelectItem or StarArg
+    source: Ident | None
+    where: Node | None
+    group_by: list[Node]
+    order_by: list[OrderItem]
+    limit: Node | None
+
+
+@dataclass(slots=True, eq=False)
+class SetClause(Node):
+    field: Ident
+    value: Node
+
+
+@dataclass(slots=True, eq=False)
+class UpdateQuery(Node):
+    entity: Ident
+    sets: list[SetClause]
+    where: Node | None
+
+
+@dataclass(slots=True, eq=False)
+class DeleteQuery(Node):
+    entity: Ident
+    where: Node | None
+
+
+QUERY_TYPES = (SelectQuery, UpdateQuery, DeleteQuery)
+
+
 # ---- scripting core ---------------------------------------------------------------
 
 
@@ -225,6 +373,40 @@ class Entry(Node):
     def key_name(self) -> str:
         key = self.key
         return key.name if isinstance(key, Ident) else key.value if isinstance(key, StringLit) else ""
+
+
+@dataclass(slots=True, eq=False)
+class LocalVar(Entry):
+    """`var x = expr` inside a step/job/endpoint body (2.1). `value` is `[init]`."""
+
+    name: Ident
+
+    @property
+    def init(self) -> Node:
+        return self.value[0]
+
+
+@dataclass(slots=True, eq=False)
+class IfEntry(Entry):
+    """`if cond { … } else { … }` inside a body (2.1). `value` is `[condition]`, `body` the
+    then-branch (None only for the 1.0 step clause `if "cond"`, built as a plain Entry)."""
+
+    orelse: Body | IfEntry | None
+
+    @property
+    def condition(self) -> Node:
+        return self.value[0]
+
+
+@dataclass(slots=True, eq=False)
+class ForEntry(Entry):
+    """`for x in expr { … }` inside a body (2.1). `value` is `[iterable]`."""
+
+    var: Ident
+
+    @property
+    def iterable(self) -> Node:
+        return self.value[0]
 
 
 @dataclass(slots=True, eq=False)

@@ -19,7 +19,7 @@ from typing import Any
 from codeai_lang.diagnostics.model import Diagnostic, Severity
 from codeai_lang.syntax import nodes as n
 from codeai_lang.syntax.ast_builder import BUILDERS
-from codeai_lang.syntax.lexer import Token
+from codeai_lang.syntax.lexer import OPERATOR_TERMINALS, Token
 from codeai_lang.syntax.registry import LIST_EXTEND, LIST_START, PASS, SHIFT, SPLICE, Rule, Tables
 
 MAX_SYNTAX_ERRORS = 100
@@ -75,6 +75,8 @@ _TERMINAL_NAMES = {
     "PATH": "a path", "OP": "an operator", "SHELL": "shell text", "LBRACE": "'{'",
     "RBRACE": "'}'", "LPAR": "'('", "RPAR": "')'", "LSQB": "'['", "RSQB": "']'", "COMMA": "','",
     "COLON": "':'", "EQUAL": "'='", "DOT": "'.'", "AT": "'@'", "ERROR": "an invalid character",
+    "KEY": "a key ('name:')", "HNAME": "a hyphenated key", "TSTRING": "a triple-quoted string",
+    "QMARK": "'?'", "PERCENT": "'%'", **{t: f"'{op}'" for op, t in OPERATOR_TERMINALS.items()},
 }
 
 
@@ -124,6 +126,10 @@ class _Driver:
         """Shift/reduce until end of input. Hot path: keep it flat, locals only."""
         states, tokens = self.states, self.tokens
         keywords = self.tables.keywords
+        operators = self.tables.operators
+        has_key = self.tables.has_key
+        continuations = self.tables.continuations
+        lookahead = self.tables.lookahead
         sstack: list[int] = [self.tables.start]
         vstack: list[Any] = []
         self.sstack, self.vstack = sstack, vstack
@@ -136,16 +142,35 @@ class _Driver:
             kind = tok.kind
             actions = states[sstack[-1]]
             if kind == "NAME":
-                kw = keywords.get(tok.text)
-                if kw is not None and kw in actions and not (
-                    "NAME" in actions and i + 1 < ntok and tokens[i + 1].kind in _NAMEISH_NEXT
-                ):
-                    kind = kw
+                nxt = tokens[i + 1] if i + 1 < ntok else None
+                if has_key and nxt is not None and nxt.kind == "COLON" and nxt.start == tok.end \
+                        and "KEY" in actions:
+                    kind = "KEY"  # `key: value` (2.1+): a key wherever the grammar takes one
+                else:
+                    kw = keywords.get(tok.text)
+                    if kw is not None and kw in actions and (
+                        "NAME" not in actions or nxt is None or self._keyword_fits(kw, nxt)
+                    ) and not (kw in lookahead and "NAME" in actions and self._name_fits_better(kw, i)):
+                        kind = kw
+            elif kind == "OP" and operators:
+                kind = operators.get(tok.text, kind)
+            elif kind == "NL" and continuations and i + 1 < ntok and \
+                    keywords.get(tokens[i + 1].text) in continuations and \
+                    self._accepts(keywords[tokens[i + 1].text]):
+                i += 1  # `from`/`where`/`else` at the start of a line continue the construct
+                continue
             action = actions.get(kind)
+            # Chains of `?rule` reductions with one child (2.1's expression levels) only swap
+            # the top state: done here, without a call, keeping this token's terminal.
+            while action is not None and action[0] != SHIFT and action[1].mode == PASS:
+                sstack[-1] = states[sstack[-2]][action[1].origin][1]
+                action = states[sstack[-1]].get(kind)
             if action is None:
-                if kind == "NL":  # a newline where the grammar does not care
+                if kind == "NL" and actions is states[sstack[-1]]:  # a newline the grammar ignores
                     i += 1
                     continue
+                if actions is not states[sstack[-1]]:
+                    continue  # reduced, then stuck: classify the token again in the new state
                 i = self._recover(i, tok, kind)
                 continue
             if action[0] == SHIFT:
@@ -204,6 +229,44 @@ class _Driver:
         sstack.append(self.states[sstack[-1]][rule.origin][1])
         vstack.append(value)
         return value
+
+    def _keyword_fits(self, kw: str, nxt: Token) -> bool:
+        """Where a word may be a name or a keyword, it is a name when the next token says so:
+        `config = 1`, `event(x)`, and — before the end of a line or a closer — when the keyword
+        could not be followed by it (`mode: update` ends a line; `update Order …` is a query)."""
+        kind = nxt.kind
+        if kind in _NAMEISH_NEXT:
+            # A name unless no name can go here: the tables' NAME lookahead may come from a
+            # merged LALR state (`if not done and (…)`: `and` is the operator).
+            return not self._shift_on(list(self.sstack), "NAME")
+        if kind not in _CHECK_NEXT:
+            return True
+        st = list(self.sstack)
+        return self._shift_on(st, kw) and any(self._shift_on(list(st), k) for k in self._kinds(nxt))
+
+    def _name_fits_better(self, kw: str, i: int) -> bool:
+        """For a manifest `lookahead` keyword at token i: True when the two tokens after it do
+        not fit the keyword's construct but do fit after a name (`update existing rows`)."""
+        follow = self.tokens[i + 1:i + 3]
+        return not self._fits([kw], follow) and self._fits(["NAME"], follow)
+
+    def _fits(self, first: list[str], follow: list[Token]) -> bool:
+        alternatives = [tuple(first), *(self._kinds(t, key=self._is_key(t)) for t in follow)]
+        return self._fits_from(list(self.sstack), alternatives)
+
+    def _fits_from(self, st: list[int], alternatives: list[tuple[str, ...]]) -> bool:
+        """Can the tokens (each one of its alternative terminals) be shifted in turn from `st`?
+        A small search: at most three tokens, at most three readings each."""
+        if not alternatives:
+            return True
+        kinds, rest = alternatives[0], alternatives[1:]
+        if kinds == ("NL",) and not self._shift_on(list(st), "NL"):
+            return self._fits_from(st, rest)  # a newline the grammar ignores here
+        for kind in kinds:
+            branch = list(st)
+            if self._shift_on(branch, kind) and self._fits_from(branch, rest):
+                return True
+        return False
 
     def _at_top(self) -> bool:
         """True when the stack holds only the program level (start state [+ statement list])."""
@@ -274,9 +337,22 @@ class _Driver:
             if kind == "$END" and st[-1] == self.tables.end:
                 return True
 
-    def _kinds(self, tok: Token) -> tuple[str, ...]:
-        kw = self.tables.keywords.get(tok.text) if tok.kind == "NAME" else None
-        return (tok.kind, kw) if kw else (tok.kind,)
+    def _kinds(self, tok: Token, *, key: bool = True) -> tuple[str, ...]:
+        """The terminals `tok` may be, as the driver refines it (name, keyword, key, operator);
+        `key=False` when `tok` is known not to be followed by its `:`."""
+        if tok.kind == "OP":
+            return (self.tables.operators.get(tok.text, "OP"),)
+        if tok.kind != "NAME":
+            return (tok.kind,)
+        kw = self.tables.keywords.get(tok.text)
+        kinds = ("NAME", kw) if kw else ("NAME",)
+        return (*kinds, "KEY") if key and self.tables.has_key else kinds
+
+    def _is_key(self, tok: Token) -> bool:
+        """Is `tok` directly followed by ':' (what makes a NAME a KEY)?"""
+        j = self._token_index_after(tok.start) + 1
+        nxt = self.tokens[j] if j < len(self.tokens) else None
+        return nxt is not None and nxt.kind == "COLON" and nxt.start == tok.end
 
     def _error(self, tok: Token, kind: str) -> None:
         if len(self.diags) >= MAX_SYNTAX_ERRORS:
@@ -457,6 +533,8 @@ class _Driver:
         del self.vstack[keep - 1:]
 
 
+# Before these, a word that may be a keyword or a name is checked (see `_keyword_fits`).
+_CHECK_NEXT = frozenset({"NL", "RBRACE", "RPAR", "RSQB", "COMMA"})
 _SYNC_KINDS = frozenset({"RBRACE", "NL", "AT", "EXEC"})
 _STATEMENT_RULES = frozenset({
     "var_decl", "assignment", "if_stmt", "for_stmt", "function_decl", "exec_block", "call_stmt",

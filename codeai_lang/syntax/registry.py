@@ -12,6 +12,7 @@ import hashlib
 import importlib.util
 import os
 import pickle
+import re
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache, cached_property
@@ -20,16 +21,26 @@ from typing import Any
 
 from codeai_grammar import GRAMMAR_DIR
 
+from codeai_lang.syntax.lexer import DRIVER_TERMINALS, OPERATOR_TERMINALS, TOKEN_KINDS
+
 SHIFT = 0
 REDUCE = 1
-_TABLES_FORMAT = 1  # bump when Tables/Rule change shape, so cached pickles are not reused
+_TABLES_FORMAT = 2  # bump when Tables/Rule change shape, so cached pickles are not reused
 
-# Terminals the driver may turn a NAME into, by spelling (only where the grammar accepts it).
-_KEYWORD_TERMINALS = {
-    "var", "if", "else", "for", "in", "function", "exec", "true", "false", "on", "do", "async",
-    "config", "database", "auth", "role", "middleware", "event", "integration", "webhook",
-    "endpoint", "workflow", "job", "entity", "collection",
-}
+_DECLARE = re.compile(r"^%declare\s+(.+)$", re.MULTILINE)
+
+
+def declared_terminals(grammar_text: str) -> list[str]:
+    """The terminals a grammar `%declare`s, in order (our lexer and driver produce them all)."""
+    return [t for line in _DECLARE.findall(grammar_text) for t in line.split()]
+
+
+def keyword_terminals(grammar_text: str) -> dict[str, str]:
+    """Spelling → terminal of the grammar's keywords, derived from its declarations: every
+    declared terminal the lexer does not produce (and the driver does not derive) is a
+    contextual keyword spelled as its name in lower case (`SELECT` ↔ `select`)."""
+    return {t.lower(): t for t in declared_terminals(grammar_text)
+            if t not in TOKEN_KINDS and t not in DRIVER_TERMINALS}
 
 
 # How the driver reduces a rule (decided once, when the grammar is compiled).
@@ -61,13 +72,25 @@ class Tables:
     end: int
     keywords: dict[str, str]
     terminals: frozenset[str]
+    operators: dict[str, str] = field(default_factory=dict)  # OP spelling → declared terminal
+    has_key: bool = False  # the grammar declares KEY (a NAME directly followed by ':')
+    # Keywords that continue the previous line's construct when they start a line (a query's
+    # `from`/`where`, `else`): from the manifest, set by `Registry.tables`.
+    continuations: frozenset[str] = frozenset()
+    # Keywords taken only when the two tokens after them fit too (`update Order set …` is a
+    # query; `update existing rows` stays a phrase): from the manifest, like continuations.
+    lookahead: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
 class Addition:
-    terminal: str
+    """A construct new in a version: a `terminal` the older grammar rejects (explains
+    CAI403 after a syntax error) and/or a `feature` the checks ask about (`has_feature`)."""
+
     description: str
+    terminal: str = ""
     after: str = ""
+    feature: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +112,8 @@ class Version:
     deprecates: list[str] = field(default_factory=list)
     removes: list[str] = field(default_factory=list)
     rewrites: list[str] = field(default_factory=list)
+    continuations: list[str] = field(default_factory=list)
+    lookahead: list[str] = field(default_factory=list)
 
     @property
     def key(self) -> tuple[int, ...]:
@@ -117,6 +142,8 @@ class Registry:
                 deprecates=list(entry.get("deprecates", [])),
                 removes=list(entry.get("removes", [])),
                 rewrites=list(entry.get("rewrites", [])),
+                continuations=list(entry.get("continuations", [])),
+                lookahead=list(entry.get("lookahead", [])),
             )
         self.latest: str = data.get("latest") or max(self.versions, key=version_key)
         self.deprecations = self._read_deprecations(data.get("deprecations", {}))
@@ -125,11 +152,36 @@ class Registry:
     def _read_deprecations(self, raw: dict[str, dict[str, Any]]) -> dict[str, Deprecation]:
         since = {d: v.name for v in self.ordered for d in v.deprecates}
         removed = {d: v.name for v in self.ordered for d in v.removes}
+        # `removed_in` may name a version the registry does not have yet (2.1's D7/D8 go in 3.0).
         return {
             dep_id: Deprecation(dep_id, d["form"], d["replacement"], bool(d.get("automatic")),
-                                since.get(dep_id, ""), removed.get(dep_id, ""))
+                                since.get(dep_id, ""), removed.get(dep_id, d.get("removed_in", "")))
             for dep_id, d in raw.items()
         }
+
+    def since(self, feature: str) -> str:
+        """The version whose `adds` introduce `feature` ("" if none does)."""
+        return next((v.name for v in self.ordered for a in v.adds if a.feature == feature), "")
+
+    def has_feature(self, version: str, feature: str) -> bool:
+        """Does `version` have `feature` (added by it or an older version)? Checks ask this
+        instead of comparing version numbers."""
+        since = self.since(feature)
+        return bool(since) and version_key(since) <= version_key(version)
+
+    def inherited_continuations(self, name: str) -> frozenset[str]:
+        """A version's continuation keywords: its own, else its parent's (recursively)."""
+        return self._inherited(name, "continuations")
+
+    def inherited_lookahead(self, name: str) -> frozenset[str]:
+        """A version's two-token-lookahead keywords: its own, else its parent's."""
+        return self._inherited(name, "lookahead")
+
+    def _inherited(self, name: str, attr: str) -> frozenset[str]:
+        version = self.versions.get(name)
+        while version is not None and not getattr(version, attr) and version.parent:
+            version = self.versions.get(version.parent)
+        return frozenset(getattr(version, attr)) if version is not None else frozenset()
 
     @cached_property
     def ordered(self) -> list[Version]:
@@ -162,12 +214,21 @@ class Registry:
         dep = self.deprecations[dep_id]
         return bool(dep.removed_in) and version_key(dep.removed_in) <= version_key(version)
 
+    def grammar_text(self, name: str) -> str:
+        return (self.grammar_dir / self.versions[name].grammar_file).read_text("utf-8")
+
+    def keywords(self, name: str) -> dict[str, str]:
+        """Spelling → terminal of the keywords of version `name`, from its grammar's
+        declarations (no compile needed)."""
+        return keyword_terminals(self.grammar_text(name))
+
     def tables(self, name: str) -> Tables:
         """The compiled parse tables of version `name` (compiled once, cached on disk)."""
         tables = self._tables.get(name)
         if tables is None:
-            grammar_text = (self.grammar_dir / self.versions[name].grammar_file).read_text("utf-8")
-            tables = _load_cached(grammar_text)
+            tables = _load_cached(self.grammar_text(name))
+            tables.continuations = self.inherited_continuations(name) & tables.terminals
+            tables.lookahead = self.inherited_lookahead(name) & tables.terminals
             self._tables[name] = tables
         return tables
 
@@ -242,9 +303,10 @@ def compile_grammar(grammar_text: str) -> Tables:
                     rules[id(arg)] = rule
                 states[state][sym] = (REDUCE, rule)
     terminals = frozenset(sym for acts in states for sym in acts if sym.isupper())
-    keywords = {kw: kw.upper() for kw in _KEYWORD_TERMINALS if kw.upper() in terminals}
+    keywords = {kw: t for kw, t in keyword_terminals(grammar_text).items() if t in terminals}
+    operators = {op: t for op, t in OPERATOR_TERMINALS.items() if t in terminals}
     return Tables(states, parse_table.start_states["program"], parse_table.end_states["program"],
-                  keywords, terminals)
+                  keywords, terminals, operators, "KEY" in terminals)
 
 
 def _make_rule(lark_rule: Any) -> Rule:

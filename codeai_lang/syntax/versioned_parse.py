@@ -125,6 +125,8 @@ def _parse_inferred(text: str, lexed: Lexed, reg: Registry, directive: Token | N
     out = _parse(text, lexed, reg, newest.name)
     failing = [u for u in out.units if u.errors]
     for cand in candidates:
+        if cand is newest and failing:
+            continue  # its units failed in this very parse: re-parsing them alone changes nothing
         statements = _reparse_units(text, lexed, reg, cand, out.units, failing)
         if statements is None:
             continue
@@ -282,17 +284,22 @@ def _construct_description(lexed: Lexed, reg: Registry, version: str, newer: Ver
     """Name the newer construct — the manifest addition matching a token up to the error —
     and return that token, where the diagnostic points."""
     tokens = lexed.tokens
-    adds = [a for v in reg.chain(version, newer.name) for a in v.adds]
-    for idx in range(unit.first, min(unit.last, len(tokens))):
-        tok = tokens[idx]
-        if tok.start > offset:
-            break
-        prev = tokens[idx - 1] if idx > 0 else None
-        for add in adds:
-            if add.terminal in (tok.kind, tok.text.upper()) and (
-                not add.after or (prev is not None and prev.kind == add.after)
-            ):
-                return add.description, tok
+    adds = [a for v in reg.chain(version, newer.name) for a in v.adds if a.terminal]
+    # Nearest first, scanning back from the error: an earlier token may match an addition
+    # that the older version accepts in that place (`key:` before a named argument).
+    # Distinctive additions (a keyword, a new token) win over contextual ones (`after`, a
+    # generic operator): `select count(*)` is a query, not "operators".
+    upto = [i for i in range(unit.first, min(unit.last, len(tokens))) if tokens[i].start <= offset]
+    distinctive = [a for a in adds if not a.after and a.terminal != "OP"]
+    for candidates in (distinctive, adds):
+        for idx in reversed(upto):
+            tok = tokens[idx]
+            prev = tokens[idx - 1] if idx > 0 else None
+            for add in candidates:
+                if add.terminal in (tok.kind, tok.text.upper()) and (
+                    not add.after or (prev is not None and prev.kind == add.after)
+                ):
+                    return add.description, tok
     return "these constructs", None
 
 

@@ -19,7 +19,7 @@ from codeai_lang.diagnostics.positions import UTF16, LineIndex
 from codeai_lang.syntax import nodes as n
 from codeai_lang.syntax.lexer import Token
 from codeai_lang.syntax.registry import Registry
-from codeai_lsp import keywords
+from codeai_lsp import expressions, keywords
 from codeai_lsp.convert import to_offset, to_range
 from codeai_lsp.projects import LspProject
 
@@ -31,7 +31,7 @@ TOKEN_TYPES = ["keyword", "variable", "function", "type", "string", "number", "c
                "parameter", "operator", "macro", "decorator"]
 TOKEN_MODIFIERS = ["declaration", "deprecated"]
 _TT = {name: i for i, name in enumerate(TOKEN_TYPES)}
-_ALL_KEYWORDS = frozenset(keywords.DOCS) - {"#version"}
+_ALL_KEYWORDS = keywords.all_keywords()  # from the grammars' declarations
 
 
 @dataclass
@@ -117,6 +117,9 @@ def hover(snap: Snapshot, pos: t.Position) -> t.Hover | None:
         doc = snap.result.document
         text = f"{keywords.DOCS['#version']}\n\nThis file is checked as DSL {doc.version} ({doc.version_source})."
         return _hover(snap, text, directive.start, directive.end)
+    found = expressions.hover(snap.statements, offset)  # 2.1 records and queries
+    if found is not None:
+        return _hover(snap, *found)
     occ = snap.table.at(offset)
     if occ is not None:
         text = _describe(snap, occ)
@@ -291,6 +294,10 @@ _SCRIPT_KINDS = {"function": t.SymbolKind.Function, "variable": t.SymbolKind.Var
 
 def completion(snap: Snapshot, pos: t.Position) -> t.CompletionList:
     offset = snap.offset(pos)
+    query = expressions.completion(snap.statements, snap.tokens, offset)  # 2.1 queries
+    if query is not None:
+        kind = t.CompletionItemKind.Class if query[0] == "entity" else t.CompletionItemKind.Field
+        return t.CompletionList(is_incomplete=False, items=_items(query[1], kind, query[0]))
     ctx = _context(snap, offset)
     items: list[t.CompletionItem] = []
     if ctx.kind == "field_type":
@@ -302,6 +309,10 @@ def completion(snap: Snapshot, pos: t.Position) -> t.CompletionList:
     elif ctx.kind == "property":
         known = schema.KNOWN_KEYS.get(ctx.owner) or schema.NESTED_KEYS.get(ctx.owner) or frozenset()
         items += _items(sorted(known), t.CompletionItemKind.Property, f"{ctx.owner} property")
+        if ctx.owner not in schema.FIELD_CONTAINERS:  # steps, `do` blocks: not field lists
+            version = snap.result.document.version
+            items += _items(expressions.body_keywords(snap.reg, version),
+                            t.CompletionItemKind.Keyword, f"keyword (DSL {version})")
         if ctx.owner in ("database",):
             items += _items(["model", "collection"], t.CompletionItemKind.Keyword, "keyword")
     elif ctx.kind == "statement":
@@ -536,6 +547,10 @@ def semantic_tokens(snap: Snapshot) -> t.SemanticTokens:
         cls = classes.get(tok.start)
         if cls is not None and kind == "NAME":
             spans.append((tok.start, tok.end, cls[0], cls[1]))
+        elif kind == "SHELL":  # the shell text of exec { … }, highlighted as shell
+            spans += [(a, b, _TT[cls], 0) for a, b, cls in expressions.shell_spans(tok)]
+        elif kind in expressions.TOKEN_CLASSES:
+            spans.append((tok.start, tok.end, _TT[expressions.TOKEN_CLASSES[kind]], 0))
         elif kind in ("STRING", "PATH"):
             spans.append((tok.start, tok.end, _TT["string"], 0))
         elif kind in ("NUMBER", "DURATION"):
@@ -588,6 +603,8 @@ def _classify_nodes(snap: Snapshot) -> dict[int, tuple[int, int]]:
                 out[node.name.start] = (_TT["decorator"], 0)
             elif isinstance(node, n.Ident) and node.name not in _ALL_KEYWORDS:
                 out.setdefault(node.start, (_TT["type" if node.name in types else "variable"], 0))
+    for start, (typ, declaration) in expressions.classify(snap.statements).items():
+        out[start] = (_TT[typ], decl_mod if declaration else 0)
     return out
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from codeai_lang.syntax.registry import Registry
+from codeai_lang.syntax.registry import Registry, default_registry
 
 DOCS: dict[str, str] = {
     "var": "`var name = expr` — declares a variable in the current scope (visible after this line).",
@@ -36,6 +36,25 @@ DOCS: dict[str, str] = {
                 "request, response, do { … }.",
     "workflow": "`workflow name { trigger … steps { … } retry { … } }` — a multi-step workflow.",
     "job": "`job name { schedule \"cron\" task \"…\" }` — a scheduled background job.",
+    "and": "`a and b` — true when both are (DSL 2.1 expressions).",
+    "or": "`a or b` — true when either is (DSL 2.1 expressions).",
+    "not": "`not a` — negation (DSL 2.1 expressions).",
+    "select": "`select expr [as name], … from Entity [where cond] [group by …] [order by f [asc|desc]] "
+              "[limit n]` — a query as a property value (DSL 2.1); continues on lines starting with a "
+              "query word.",
+    "from": "`from Entity` — the entity a `select` (or `delete from`) reads; it must be declared.",
+    "where": "`where cond` — the rows a query applies to; `=` compares here. Field names must be "
+             "fields of the query's entity.",
+    "group": "`group by expr, …` — groups a `select`'s rows (DSL 2.1).",
+    "order": "`order by expr [asc|desc], …` — sorts a `select`'s rows (DSL 2.1).",
+    "by": "`group by` / `order by` — see `group` and `order`.",
+    "limit": "`limit n` — at most n rows (DSL 2.1 queries).",
+    "as": "`expr as name` — names a selected column (DSL 2.1 queries).",
+    "asc": "`order by f asc` — ascending order (the default).",
+    "desc": "`order by f desc` — descending order.",
+    "update": "`update Entity set f = expr … [where cond]` — an update query as a property value (DSL 2.1).",
+    "set": "`set field = expr` — a field an `update` query assigns; it must be a field of the entity.",
+    "delete": "`delete [from] Entity [where cond]` — a delete query as a property value (DSL 2.1).",
     "true": "Boolean literal.",
     "false": "Boolean literal.",
     "#version": "`#version X.Y` — selects the DSL version; once, before any statement.",
@@ -48,6 +67,12 @@ MODIFIER_DOCS = {
     "default": "`default(value)` — the value when none is given.",
     "primary_key": "Deprecated (D5): use `primary`.", "not_null": "Deprecated (D5): use `required`.",
 }
+
+
+def all_keywords(reg: Registry | None = None) -> frozenset[str]:
+    """Every keyword of every DSL version, derived from the grammars' declarations."""
+    reg = reg or default_registry()
+    return frozenset(kw for v in reg.ordered for kw in reg.keywords(v.name))
 
 
 @cache

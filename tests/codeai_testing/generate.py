@@ -158,3 +158,86 @@ def _deprecated_chunk(rng: random.Random, i: int) -> list[str]:
                 '    steps { run { activity "run" } }', "}", ""]
     return [f"event legacy{i}.done {{ }}", f'on "legacy{i}.done" do workflow "legacy_flow" async',
             ""]
+
+
+def program_2_1(lines: int, seed: int = 0) -> str:
+    """A valid DSL 2.1 program in the full 2.1 style (§8): expressions, queries, records,
+    colon forms, triple-quoted strings, hyphenated keys and statements inside step bodies."""
+    rng = random.Random(seed)
+    out: list[str] = ["#version 2.1", "// generated 2.1 program", *_PRELUDE_2_1]
+    i = 0
+    while len(out) < lines:
+        i += 1
+        out.extend(_CHUNKS_2_1[rng.randrange(len(_CHUNKS_2_1))](i))
+    return "\n".join(out) + "\n"
+
+
+_PRELUDE_2_1 = [
+    "config {", '    app_name: "shop"', "    reports: {", '        recipients: ["ops@example.com"]',
+    "    }", "}", "",
+    "entity Order {", "    id: uuid, primary, auto", "    status: string, required",
+    "    total: decimal(12, 2), default(0)", "    attempts: integer, default(0)",
+    "    created_at: timestamp, auto", "}", "",
+    "event order.placed {", "    payload {", "        order_id: uuid, required", "    }", "}", "",
+    "event OrderShipped {", "    payload {", "        order_id: uuid", "        carrier: string",
+    "    }", "}", "",
+    "auth api_auth { method: jwt  issuer: \"https://id.example.com\" }",
+    "role admin { permissions: [\"all\"] }",
+    "middleware throttle { type: rate_limit  requests: 100 }", "",
+]
+
+
+def _workflow_2_1(i: int) -> list[str]:
+    return [f"workflow ship{i} {{", "    trigger: order.placed", "    timeout: 1h", "    steps {",
+            "        reserve {", "            var items = trigger.order.items",
+            "            for item in items {",
+            "                hold: reserve(item.sku, item.qty, trigger.order.id)", "            }",
+            "            if trigger.order.total > 100 and not trigger.order.vip {",
+            '                note: log_info("large order", { count: len(items), total: trigger.order.total })',
+            "            } else {", "                note: log_info(\"small order\")", "            }",
+            "            as: reservation", "        }", "        notify {",
+            '            emit: emit(OrderShipped { order_id: trigger.order.id  carrier: "ups" })',
+            "            retry: retry(max: 3, backoff: exponential)",
+            "            pick: reservation.ok ? rates[0].id : 0",
+            "            delays: [1m, 5m, 30m, 2h]", "        }", "    }", "}", ""]
+
+
+def _job_2_1(i: int) -> list[str]:
+    return [f"job report{i} {{", '    schedule: "0 6 * * *"', "    steps {", "        compute {",
+            "            query: select sum(total) as revenue, count(*) as orders",
+            "                from Order",
+            '                where status = "completed" and created_at >= last_month.start',
+            "                order by created_at desc", "                limit 100",
+            "            send: email(config.reports.recipients) { template: \"daily\"  subject: \"Sales \" + today() }",
+            "        }", "        retry_failed {", "            action: update Order",
+            '                set status = "retrying"', "                set attempts = order.attempts + 1",
+            "                where id = order.id", "            cleanup: delete Order where created_at < now()",
+            "        }", "    }", "}", ""]
+
+
+def _integration_2_1(i: int) -> list[str]:
+    return [f"integration github{i} {{", "    type: graphql", '    base_url: "https://api.github.com/graphql"',
+            "    timeout: 30s",
+            '    headers { Content-Type: "application/json"  X-Request-Id: uuid() }',
+            "    operation stars {", '        query: """', "            query Stars($first: Int!) {",
+            "              viewer { starredRepositories(first: $first) { nodes { id name } } }",
+            "            }", '        """',
+            "        variables: { first: 10, order: { field: STARGAZERS, direction: DESC } }",
+            "        returns: list({ id: integer  name: string  tags: list(string) })", "    }", "}", ""]
+
+
+def _webhook_2_1(i: int) -> list[str]:
+    return [f"webhook notify{i} {{", '    event: "order.placed"', '    url: "https://hooks.example.com/orders"',
+            "    method: POST", '    headers { Content-Type: "application/json" }',
+            "    retry { max_attempts: 3  initial_interval: 1s  backoff_multiplier: 2.0 }", "}", ""]
+
+
+def _endpoint_2_1(i: int) -> list[str]:
+    return [f"endpoint POST /orders{i}/:id {{", "    middleware throttle", "    require_role admin",
+            "    body {", "        total: decimal(12, 2), required", "        max-keys: integer, default(1000)",
+            "    }", "    do {", "        var discount = body.total > 500 ? body.total * 0.05 : 0",
+            "        if discount > 0 {", "            apply: update Order set total = body.total - discount where id = params.id",
+            "        }", "        status: 201", "    }", "}", ""]
+
+
+_CHUNKS_2_1 = [_workflow_2_1, _job_2_1, _integration_2_1, _webhook_2_1, _endpoint_2_1]

@@ -65,7 +65,7 @@ def test_ctrl_c_stops_early_reports_and_leaves_every_file_whole(tmp_path: Path, 
     live = tmp_path / "tree" / f".f00005.cai.codeai-{os.getpid()}-live.tmp"  # a running writer's
     live.write_bytes(b"")
 
-    proc = _interrupt_after_first_change(["migrate-dsl", "--report", "json", "-j", jobs,
+    proc = _interrupt_after_first_change(["migrate-dsl", "--to", "2.0", "--report", "json", "-j", jobs,
                                           str(tmp_path / "tree")], paths[0])
 
     assert proc.returncode == 130, proc.stderr[-2000:]
@@ -87,9 +87,9 @@ def test_ctrl_c_stops_early_reports_and_leaves_every_file_whole(tmp_path: Path, 
 @pytest.mark.slow
 def test_second_run_finishes_the_job(tmp_path: Path) -> None:
     paths = _tree(tmp_path / "tree")
-    first = _interrupt_after_first_change(["migrate-dsl", "-j", "2", str(tmp_path / "tree")], paths[0])
+    first = _interrupt_after_first_change(["migrate-dsl", "--to", "2.0", "-j", "2", str(tmp_path / "tree")], paths[0])
     assert first.returncode == 130
-    again = subprocess.run([sys.executable, "-m", "codeai_lang.cli", "migrate-dsl", "-j", "2",
+    again = subprocess.run([sys.executable, "-m", "codeai_lang.cli", "migrate-dsl", "--to", "2.0", "-j", "2",
                             str(tmp_path / "tree")], capture_output=True, text=True, timeout=LIMIT * 3)
     assert again.returncode == 0, again.stderr[-2000:]
     assert all(p.read_bytes() == AFTER for p in paths)

@@ -33,7 +33,7 @@ def test_root_keeps_owner_group_and_mode(tmp_path: Path) -> None:
     shutil.copyfile(BEFORE, target)
     os.chown(target, uid, gid)
     target.chmod(0o640)
-    proc = run_codeai("migrate-dsl", str(target), timeout=120)
+    proc = run_codeai("migrate-dsl", "--to", "2.0", str(target), timeout=120)
     assert proc.returncode == 0, proc.stderr
     st = target.stat()
     assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (uid, gid, 0o640)
@@ -57,7 +57,7 @@ def test_read_only_file_is_refused_and_others_still_migrate(tmp_path: Path) -> N
     shutil.copyfile(BEFORE, locked)
     shutil.copyfile(BEFORE, free)
     locked.chmod(0o444)
-    proc = run_codeai("migrate-dsl", "--report", "json", "-j", "1", str(tmp_path), timeout=120)
+    proc = run_codeai("migrate-dsl", "--to", "2.0", "--report", "json", "-j", "1", str(tmp_path), timeout=120)
     assert proc.returncode == 2, proc.stderr
     files = {Path(f["path"]).name: f for f in json.loads(proc.stdout)["files"]}
     assert "not writable" in files["locked.cai"]["error"] and not files["locked.cai"]["written"]
@@ -71,5 +71,5 @@ def test_check_mode_does_not_refuse_read_only_files(tmp_path: Path) -> None:
     locked = tmp_path / "locked.cai"
     shutil.copyfile(BEFORE, locked)
     locked.chmod(0o444)
-    proc = run_codeai("migrate-dsl", "--check", str(locked), timeout=120)
+    proc = run_codeai("migrate-dsl", "--to", "2.0", "--check", str(locked), timeout=120)
     assert proc.returncode == 1, proc.stderr  # would change; nothing written, nothing refused

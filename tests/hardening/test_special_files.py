@@ -100,7 +100,7 @@ def test_explicit_fifo_does_not_hang(tmp_path: Path) -> None:
 
 
 def test_migrate_dsl_skips_special_files_and_migrates_the_others(hostile_tree: Path) -> None:
-    proc = run_codeai("migrate-dsl", "--report", "json", "-j", "2", str(hostile_tree), timeout=HANG_LIMIT)
+    proc = run_codeai("migrate-dsl", "--to", "2.0", "--report", "json", "-j", "2", str(hostile_tree), timeout=HANG_LIMIT)
     assert proc.returncode == 2, proc.stderr
     files = _by_name(json.loads(proc.stdout))
     assert files["old.cai"]["written"] and (hostile_tree / "old.cai").read_bytes() == AFTER.read_bytes()
@@ -111,7 +111,7 @@ def test_migrate_dsl_skips_special_files_and_migrates_the_others(hostile_tree: P
 def test_migrate_dsl_reports_missing_path_in_json(tmp_path: Path) -> None:
     src = tmp_path / "old.cai"
     shutil.copyfile(BEFORE, src)
-    proc = run_codeai("migrate-dsl", "--report", "json", str(src), str(tmp_path / "gone.cai"), timeout=HANG_LIMIT)
+    proc = run_codeai("migrate-dsl", "--to", "2.0", "--report", "json", str(src), str(tmp_path / "gone.cai"), timeout=HANG_LIMIT)
     assert proc.returncode == 2
     files = _by_name(json.loads(proc.stdout))
     assert files["old.cai"]["written"] and "No such file" in files["gone.cai"]["error"]

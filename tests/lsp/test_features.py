@@ -175,12 +175,18 @@ async def test_quick_fix_and_migrate_source_action(client: LanguageClient) -> No
     edit = fixes[0].edit.changes[uri][0]  # type: ignore[index]
     assert edit.new_text == "primary" and edit.range.start == t.Position(line=2, character=14)
     migrate = [a for a in actions if isinstance(a, t.CodeAction) and a.kind == "source.migrate"]
-    assert [a.title for a in migrate] == ["Migrate file to DSL 2.0"]
-    resolved = await client.code_action_resolve_async(migrate[0])
-    assert resolved.edit is not None and resolved.edit.document_changes
+    # One action per newer version in the manifest: 2.1 appeared without touching the server.
+    assert [a.title for a in migrate] == ["Migrate file to DSL 2.0", "Migrate file to DSL 2.1"]
+    for action in migrate:
+        resolved = await client.code_action_resolve_async(action)
+        assert resolved.edit is not None and resolved.edit.document_changes
+    change = resolved.edit.document_changes[0]
+    assert isinstance(change, t.TextDocumentEdit)
+    assert any("2.1" in e.new_text for e in change.edits)
     only = await client.text_document_code_action_async(t.CodeActionParams(
         text_document=doc_id(uri), range=t.Range(start=pos(0, 0), end=pos(0, 0)),
         context=t.CodeActionContext(diagnostics=[], only=[t.CodeActionKind.Source])))
     assert only is not None
     # `only: [source]` keeps the migrate action and drops the quick fixes (not: "nothing at all").
-    assert [(a.kind, a.title) for a in only] == [("source.migrate", "Migrate file to DSL 2.0")]  # type: ignore[union-attr]
+    assert [(a.kind, a.title) for a in only] == [  # type: ignore[union-attr]
+        ("source.migrate", "Migrate file to DSL 2.0"), ("source.migrate", "Migrate file to DSL 2.1")]
