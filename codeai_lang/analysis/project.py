@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from codeai_lang.analysis import semantic
 from codeai_lang.analysis.validator import Result, validate
@@ -17,9 +18,12 @@ from codeai_lang.diagnostics.model import Diagnostic
 from codeai_lang.files.project import ProjectConfig
 from codeai_lang.syntax.registry import Registry, default_registry
 
+if TYPE_CHECKING:
+    from codeai_lang.analysis.batch import FileOutcome
+
 # Codes whose presence means a script name was not found: the only script diagnostics that
 # names from other files can change (so only such files are checked a second time).
-_UNRESOLVED_SCRIPT = frozenset({"CAI102", "CAI103"})
+UNRESOLVED_SCRIPT = frozenset({"CAI102", "CAI103"})
 
 
 @dataclass
@@ -63,12 +67,23 @@ class ProjectAnalysis:
                           default_version=self.config.dsl_version)
         elapsed = (time.perf_counter() - started) * 1000
         doc = result.document
-        needs_names = any(d.code in _UNRESOLVED_SCRIPT for d in result.local)
+        needs_names = any(d.code in UNRESOLVED_SCRIPT for d in result.local)
         self.files[key] = FileAnalysis(key, text, result.local, doc.version, doc.version_source, None,
                                        elapsed, result if needs_names else None)
         if not needs_names:
             result.table.drop_ast()
         self.index.set_file(key, result.table)
+
+    def add_outcome(self, key: str, text: str, outcome: FileOutcome) -> None:
+        """Enter a file's own analysis made elsewhere (a worker process, the result cache);
+        call `settle` after a batch. Only names are resolved here, so they follow the other
+        files as they are now."""
+        if outcome.needs_names:  # its script checks must see the other files' names: redo here
+            self.add(key, text)
+            return
+        self.files[key] = FileAnalysis(key, text, outcome.local, outcome.version,
+                                       outcome.version_source, None, outcome.elapsed_ms)
+        self.index.set_file(key, outcome.table)
 
     def add_many(self, texts: Mapping[str, str]) -> None:
         for key, text in texts.items():

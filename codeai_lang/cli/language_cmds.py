@@ -140,14 +140,18 @@ def validate(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Version per file, timing, source snippets")] = False,
     dsl_version: Annotated[str | None, typer.Option("--dsl-version", help="Check as this DSL version, overriding #version")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 on warnings too")] = False,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes (default: CPU count)")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the result cache")] = False,
 ) -> None:
     """Check .cai files for syntax errors, semantic errors and deprecations.
 
     A file inside a project (a directory with codeai.yaml above it) is checked against the
-    whole project: declarations in its other files resolve."""
+    whole project: declarations in its other files resolve. Each file's own results are cached
+    by content in the user cache directory (~/.cache/codeai); files not in the cache are
+    checked on --jobs worker processes."""
     check_dsl_version(dsl_version)
     discover_or_fail(paths, keep_missing=True)
-    reports, unreadable = all_reports(paths, dsl_version)
+    reports, unreadable = all_reports(paths, dsl_version, jobs=jobs, use_cache=not no_cache)
     if output is OutputFormat.text:
         sys.stdout.write(render_text(reports, verbose=verbose))
     else:

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import gc
 import os
-import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import typer
 
+from codeai_lang.analysis.batch import FileOutcome, Job, Settings, analyse_all, default_jobs
 from codeai_lang.analysis.project import ProjectAnalysis
-from codeai_lang.analysis.validator import validate as validate_text
 from codeai_lang.diagnostics.model import Diagnostic, Severity
+from codeai_lang.files.cache import ResultCache
 from codeai_lang.files.project import Project, project_for, resolved
-from codeai_lang.files.sources import STDIN, SourceError, discover, read_source
+from codeai_lang.files.sources import STDIN, Source, SourceError, discover, read_source
 from codeai_lang.output.formats import FileReport
 from codeai_lang.syntax.registry import default_registry
 
@@ -31,6 +32,13 @@ class LoadedProject:
     analysis: ProjectAnalysis
     requested: list[str] = field(default_factory=list)  # keys (display paths) asked for
     unreadable: dict[str, SourceError] = field(default_factory=dict)  # requested, not readable
+    members: set[Path] = field(default_factory=set)  # the project's files (resolved)
+    sources: list[tuple[str, Source]] = field(default_factory=list)  # read, not yet analysed
+
+    @property
+    def settings(self) -> Settings:
+        """What the analysis of each file depends on besides its text (the cache key)."""
+        return Settings(self.analysis.version, self.analysis.config.dsl_version)
 
     @property
     def label(self) -> str:
@@ -59,11 +67,11 @@ def requested_files(paths: list[str]) -> list[tuple[str, bool]]:
 
 
 def load_projects(paths: list[str], dsl_version: str | None) -> tuple[list[LoadedProject], list[str]]:
-    """The projects of `paths`, each analysed in full, and the standalone files (in order)."""
+    """The projects of `paths`, each with its files read (not yet analysed: see
+    `analyse_projects`), and the standalone files (in order)."""
     versions = default_registry().names
     cache: dict[Path, Project] = {}
     loaded: dict[Path, LoadedProject] = {}
-    members: dict[Path, set[Path]] = {}
     standalone: list[str] = []
     for path, explicit in requested_files(paths):
         if path == STDIN:
@@ -74,43 +82,58 @@ def load_projects(paths: list[str], dsl_version: str | None) -> tuple[list[Loade
             standalone.append(path)
             continue
         if project.root not in loaded:
-            members[project.root] = {resolved(p) for p in project.files()}
-            loaded[project.root] = LoadedProject(project, ProjectAnalysis(project.config, version=dsl_version))
-        if explicit or resolved(Path(path)) in members[project.root]:
+            loaded[project.root] = LoadedProject(project, ProjectAnalysis(project.config, version=dsl_version),
+                                                 members={resolved(p) for p in project.files()})
+        if explicit or resolved(Path(path)) in loaded[project.root].members:
             loaded[project.root].requested.append(path)
-    for root, lp in loaded.items():
-        _read_project(lp, members[root])
+    for lp in loaded.values():
+        _read_project(lp)
     return list(loaded.values()), standalone
 
 
-def _read_project(lp: LoadedProject, members: set[Path]) -> None:
-    """Analyse every file of the project; requested files keep the spelling they were given.
-
-    The cyclic garbage collector is paused meanwhile: until `settle`, the ASTs of the files
-    that use other files' functions stay alive, and its full passes over them (again and
-    again, as the heap grows) cost more than the analysis itself on a 2,000-file project."""
-    gc.disable()
-    try:
-        _read_all(lp, members)
-    finally:
-        gc.enable()
-
-
-def _read_all(lp: LoadedProject, members: set[Path]) -> None:
+def _read_project(lp: LoadedProject) -> None:
+    """Read every file of the project; requested files keep the spelling they were given."""
     keys = {resolved(Path(p)): p for p in lp.requested}
-    for full in sorted(members | set(keys)):
+    for full in sorted(lp.members | set(keys)):
         key = keys.get(full) or display(full)
         try:
-            source = read_source(key)
+            lp.sources.append((key, read_source(key)))
         except SourceError as exc:
             if key in lp.requested:
                 lp.unreadable[key] = exc
-            continue  # an unreadable file nobody asked about: it declares nothing
-        if source.decode_error is not None:
-            lp.analysis.add(key, source.text, source.decode_error)
-        else:
-            lp.analysis.add(key, source.text)
-    lp.analysis.settle()
+            # else: an unreadable file nobody asked about: it declares nothing
+
+
+def analyse_projects(projects: list[LoadedProject], standalone: dict[str, Source], dsl_version: str | None,
+                     *, jobs: int | None = None, use_cache: bool = True) -> dict[str, FileOutcome]:
+    """Analyse every file read, all at once (cache, then worker processes); settle each
+    project (names resolved across its files). Returns the standalone files' outcomes."""
+    solo = Settings(dsl_version)
+    work: list[Job] = [(src.text, lp.settings) for lp in projects for _, src in lp.sources
+                       if src.decode_error is None]
+    work += [(src.text, solo) for src in standalone.values() if src.decode_error is None]
+    outcomes = iter(analyse_all(work, jobs=jobs or default_jobs(),
+                                cache=ResultCache() if use_cache else None))
+    # The cyclic garbage collector is paused meanwhile: until `settle`, the ASTs of the files
+    # that use other files' functions stay alive, and its full passes over them (again and
+    # again, as the heap grows) cost more than the analysis itself on a 2,000-file project.
+    gc.disable()
+    try:
+        _enter_outcomes(projects, outcomes)
+    finally:
+        gc.enable()
+    return {path: next(outcomes) for path, src in standalone.items() if src.decode_error is None}
+
+
+def _enter_outcomes(projects: list[LoadedProject], outcomes: Iterator[FileOutcome]) -> None:
+    for lp in projects:
+        for key, src in lp.sources:
+            if src.decode_error is not None:
+                lp.analysis.add(key, src.text, src.decode_error)
+            else:
+                lp.analysis.add_outcome(key, src.text, next(outcomes))
+        lp.sources = []
+        lp.analysis.settle()
 
 
 def config_report(lp: LoadedProject) -> FileReport | None:
@@ -142,16 +165,12 @@ def project_reports(lp: LoadedProject) -> dict[str, FileReport]:
     return out
 
 
-def standalone_report(path: str, dsl_version: str | None) -> FileReport:
-    """Read and validate one file on its own (a decoding problem is its only diagnostic)."""
-    source = read_source(path)
-    if source.decode_error is not None:
-        return FileReport(path, source.text, [source.decode_error], None, None)
-    started = time.perf_counter()
-    result = validate_text(source.text, version=dsl_version)
-    elapsed = (time.perf_counter() - started) * 1000
-    doc = result.document
-    return FileReport(path, source.text, result.diagnostics, doc.version, doc.version_source, elapsed)
+def standalone_report(path: str, source: Source, outcome: FileOutcome | None) -> FileReport:
+    """One file on its own (a decoding problem is its only diagnostic)."""
+    if source.decode_error is not None or outcome is None:
+        return FileReport(path, source.text, [source.decode_error] if source.decode_error else [], None, None)
+    return FileReport(path, source.text, outcome.diagnostics, outcome.version, outcome.version_source,
+                      outcome.elapsed_ms)
 
 
 def unreadable_report(path: str, exc: SourceError) -> FileReport:
@@ -162,27 +181,34 @@ def unreadable_report(path: str, exc: SourceError) -> FileReport:
     return FileReport(path, "", [diag], None, None)
 
 
-def all_reports(paths: list[str], dsl_version: str | None) -> tuple[list[FileReport], int]:
+def all_reports(paths: list[str], dsl_version: str | None, *, jobs: int | None = None,
+                use_cache: bool = True) -> tuple[list[FileReport], int]:
     """Reports for every requested file, in the order the files were found, and how many
     could not be read; a project's codeai.yaml (when it has problems) comes just before the
-    project's first file."""
+    project's first file. `jobs`/`use_cache`: see `analyse_projects`."""
     projects, standalone = load_projects(paths, dsl_version)
+    in_projects = {p for lp in projects for p in lp.requested}
     reports: dict[str, FileReport] = {}
-    before: dict[str, FileReport] = {}
+    solo: dict[str, Source] = {}
     unreadable = 0
+    for path in standalone:
+        if path in in_projects or path in solo or path in reports:
+            continue
+        try:
+            solo[path] = read_source(path)
+        except SourceError as exc:
+            reports[path] = unreadable_report(path, exc)
+            unreadable += 1
+    outcomes = analyse_projects(projects, solo, dsl_version, jobs=jobs, use_cache=use_cache)
+    before: dict[str, FileReport] = {}
     for lp in projects:
         reports.update(project_reports(lp))
         unreadable += len(lp.unreadable)
         cfg = config_report(lp)
         if cfg is not None and lp.requested:
             before[lp.requested[0]] = cfg
-    for path in standalone:
-        if path not in reports:
-            try:
-                reports[path] = standalone_report(path, dsl_version)
-            except SourceError as exc:
-                reports[path] = unreadable_report(path, exc)
-                unreadable += 1
+    for path, src in solo.items():
+        reports[path] = standalone_report(path, src, outcomes.get(path))
     out: list[FileReport] = []
     for path, _ in requested_files(paths):
         if path in before:
