@@ -326,8 +326,7 @@ class IncrementalDocument:
         dindex = len(w.tokens) - (w.ib - w.ia)
         if delta:
             for tok in tokens[w.ib:]:
-                tok.start += delta
-                tok.end += delta
+                tok.start += delta  # (its end follows)
         lexed.tokens = tokens[:w.ia] + w.tokens + tokens[w.ib:]
         tail = infos[right:] if right < len(infos) else []
         for info in tail[1:]:
@@ -352,8 +351,7 @@ class IncrementalDocument:
         kept = [t for t in lexed.directives if t.start < w.a]
         later = [t for t in lexed.directives if t.start >= w.b_old]
         for t in later:
-            t.start += delta
-            t.end += delta
+            t.start += delta  # (its end follows)
         lexed.directives = kept + fresh_dirs + later
 
     # -- document-level analysis (mirrors document.parse_document and validator.validate) ---
