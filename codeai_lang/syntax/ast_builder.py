@@ -16,7 +16,8 @@ Child = Any  # Token | n.Node
 
 
 def _ident(tok: Token) -> n.Ident:
-    return n.Ident(tok.start, tok.end, tok.text)
+    start, text = tok.start, tok.text  # (end spelled out: no property call on a hot path)
+    return n.Ident(start, start + len(text), text)
 
 
 def _nodes(children: list[Child]) -> list[n.Node]:
@@ -81,13 +82,15 @@ def block(c: list[Child]) -> n.Node:
 
 def string(c: list[Child]) -> n.Node:
     tok = c[0]
+    start, text = tok.start, tok.text  # (end spelled out: no property call on a hot path)
     if tok.kind == "TSTRING":
-        return n.TripleStringLit(tok.start, tok.end, tok.text)
-    return n.StringLit(tok.start, tok.end, tok.text)
+        return n.TripleStringLit(start, start + len(text), text)
+    return n.StringLit(start, start + len(text), text)
 
 
 def number(c: list[Child]) -> n.Node:
-    return n.NumberLit(c[0].start, c[0].end, c[0].text)
+    start, text = c[0].start, c[0].text
+    return n.NumberLit(start, start + len(text), text)
 
 
 def boolean(c: list[Child]) -> n.Node:

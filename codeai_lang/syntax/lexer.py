@@ -82,23 +82,59 @@ _TRIVIA_KINDS = frozenset({"WS", "NEWLINE", "LINE_COMMENT", "BLOCK_COMMENT"})
 class Token:
     """A significant token. `kind` is a grammar terminal name; offsets are character offsets.
 
-    A token's text is always exactly its slice of the source, so `end` is computed rather than
-    stored: one slot and one integer object fewer per token (a 100k-line file has ~400k).
+    Memory (a 100k-line file has ~400k tokens): each kind is its own small class, so `kind` is
+    a class attribute, not a slot; punctuation and newlines also spell their text in the class
+    (`_FIXED`), so such a token holds its start only. A token's text is exactly its slice of
+    the source, so `end` is computed rather than stored. `Token(kind, text, start)` picks the
+    class; tokens compare, print and pickle as before.
     """
 
-    __slots__ = ("kind", "text", "start")
+    __slots__ = ("start",)
+    start: int
+    kind: str  # a class attribute of each kind's class
+    text: str  # a slot (`_Texted`) or a class attribute (`_FIXED`)
 
-    def __init__(self, kind: str, text: str, start: int, end: int | None = None) -> None:
-        self.kind = kind
-        self.text = text
-        self.start = start
+    def __new__(cls, kind: str, text: str, start: int, end: int | None = None) -> Token:
+        fixed = _FIXED.get(kind)
+        if fixed is not None and fixed.text == text:
+            tok = object.__new__(fixed)
+        else:
+            texted = object.__new__(_texted_class(kind))
+            texted.text = text
+            tok = texted
+        tok.start = start
+        return tok
 
     @property
     def end(self) -> int:
         return self.start + len(self.text)
 
+    def __reduce__(self) -> tuple[type[Token], tuple[str, str, int]]:
+        return (Token, (self.kind, self.text, self.start))
+
     def __repr__(self) -> str:
         return f"Token({self.kind}, {self.text!r}, {self.start}, {self.end})"
+
+
+class _Texted(Token):
+    __slots__ = ("text",)
+
+
+_CLASSES: dict[str, type[_Texted]] = {}
+
+
+def _texted_class(kind: str) -> type[_Texted]:
+    cls = _CLASSES.get(kind)
+    if cls is None:
+        cls = _CLASSES[kind] = type(f"{kind}Token", (_Texted,), {"__slots__": (), "kind": kind})
+    return cls
+
+
+_FIXED: dict[str, type[Token]] = {
+    kind: type(f"{kind}Token", (Token,), {"__slots__": (), "kind": kind, "text": text})
+    for text, kind in (*_PUNCT_KINDS.items(), ("\n", "NL"))
+}
+_PUNCT_CLASS = {text: _FIXED[kind] for text, kind in _PUNCT_KINDS.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +181,8 @@ class _Lexer:
         last_nl = True  # suppress NL right after another NL or at file start
         names: dict[str, str] = {}  # one string object per distinct name or literal (memory)
         intern = names.setdefault
+        # The commonest kinds are built inline (no Python-level constructor call): speed.
+        new, name_cls, nl_cls, punct_cls = object.__new__, _texted_class("NAME"), _FIXED["NL"], _PUNCT_CLASS
         run = 0  # length of the current run of identical PUNCT/OP/ERROR tokens
         junk = 0  # length of the current run of PUNCT/OP/ERROR tokens other than brackets
         while pos < n:
@@ -161,16 +199,22 @@ class _Lexer:
                     pos = self._exec(pos, end)
                     last_nl = False
                     continue
-                append(Token("NAME", intern(word, word), pos))
+                name_tok = new(name_cls)
+                name_tok.text = intern(word, word)
+                name_tok.start = pos
+                append(name_tok)
             elif kind == "NEWLINE":
                 if not last_nl and stack and stack[-1].text == "{":
-                    append(Token("NL", "\n", pos, end))
+                    tok = new(nl_cls)
+                    tok.start = pos
+                    append(tok)
                     last_nl = True
                 pos = end
                 continue
             elif kind == "PUNCT":
                 ch = m.group()
-                tok = Token(_PUNCT_KINDS[ch], ch, pos, end)
+                tok = new(punct_cls[ch])
+                tok.start = pos
                 if ch in _CLOSER_OF:
                     if len(stack) >= MAX_NESTING:
                         self._too_deep(tok)
