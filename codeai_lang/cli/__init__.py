@@ -27,6 +27,8 @@ LAZY_COMMANDS: dict[str, str] = {
     "lsp": "lsp_cmd",
     "server": "server_cmds",
     "features": "server_cmds",
+    "rules": "rules_cmds",
+    "explain": "rules_cmds",
 }
 
 
