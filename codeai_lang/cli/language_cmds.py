@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from enum import Enum
@@ -157,7 +158,9 @@ def validate(
     if output is OutputFormat.text:
         sys.stdout.write(render_text(reports, verbose=verbose))
     else:
-        sys.stdout.write(RENDERERS[output.value](reports, dsl_versions=default_registry().names))
+        # SARIF and GitLab paths are relative to the working directory (the repository root in CI).
+        sys.stdout.write(RENDERERS[output.value](reports, dsl_versions=default_registry().names,
+                                                 root=os.getcwd(), strict=strict))
     errors = any(not r.valid for r in reports)
     warnings = any(r.diagnostics for r in reports)
     if unreadable:

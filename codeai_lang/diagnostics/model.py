@@ -60,6 +60,17 @@ def shorten_message(message: str) -> str:
     return message if len(message) <= MAX_MESSAGE else message[:MAX_MESSAGE - 1] + "…"
 
 
+@dataclass(frozen=True, slots=True)
+class Related:
+    """Another place that explains a diagnostic ("first declared here"). `path` None means
+    the diagnostic's own file; offsets are character offsets into that file's text."""
+
+    path: str | None
+    start: int
+    end: int
+    message: str
+
+
 @dataclass(slots=True)
 class Diagnostic:
     """One finding. `code` is registered in `codes.py`; `rule_id` names the finer rule behind
@@ -74,6 +85,7 @@ class Diagnostic:
     fix: Fix | None = None
     tags: tuple[str, ...] = field(default=())  # e.g. ("deprecated",)
     rule_id: str | None = None
+    related: tuple[Related, ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.message) > MAX_MESSAGE:

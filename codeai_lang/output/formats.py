@@ -1,4 +1,6 @@
-"""Output formats for validation results: text, JSON, SARIF 2.1.0, GitHub workflow commands.
+"""Output formats for validation results: text, JSON and GitHub workflow commands here;
+SARIF 2.1.0 (`sarif.py`), GitLab Code Quality and JUnit XML (`ci_reports.py`) and the GitHub
+job summary (`github_summary.py`) beside it. `RENDERERS` maps `--output` names to them.
 
 All are thin views of `FileReport`s (one diagnostic model); positions are converted here,
 at the edge: 1-based lines and code-point columns, byte offsets.
@@ -8,44 +10,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
-from urllib.parse import quote
 
 from codeai_lang import __version__
-from codeai_lang.diagnostics import codes
 from codeai_lang.diagnostics.model import Diagnostic, Fix, Severity
 from codeai_lang.diagnostics.positions import LineIndex
+from codeai_lang.output.report import FileReport, summary
+from codeai_lang.output.sarif import SARIF_SCHEMA, render_sarif
 
-SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-
-
-@dataclass(slots=True)
-class FileReport:
-    path: str
-    text: str
-    diagnostics: list[Diagnostic]
-    dsl_version: str | None
-    version_source: str | None
-    elapsed_ms: float = 0.0
-    index: LineIndex = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.index = LineIndex(self.text)
-
-    @property
-    def valid(self) -> bool:
-        return not any(d.severity is Severity.ERROR for d in self.diagnostics)
-
-
-def summary(reports: list[FileReport]) -> dict[str, int]:
-    errors = sum(1 for r in reports for d in r.diagnostics if d.severity is Severity.ERROR)
-    warnings = sum(1 for r in reports for d in r.diagnostics if d.severity is Severity.WARNING)
-    valid = sum(1 for r in reports if r.valid)
-    return {"files": len(reports), "valid": valid, "invalid": len(reports) - valid,
-            "errors": errors, "warnings": warnings}
-
+__all__ = ["RENDERERS", "SARIF_SCHEMA", "FileReport", "diagnostic_json", "render_github",
+           "render_json", "render_sarif", "render_text", "summary"]
 
 # -- text -------------------------------------------------------------------------------------
 
@@ -110,91 +84,13 @@ def diagnostic_json(report: FileReport, d: Diagnostic) -> dict[str, Any]:
     return out
 
 
-def render_json(reports: list[FileReport], *, dsl_versions: Sequence[str] = ()) -> str:
+def render_json(reports: list[FileReport], *, dsl_versions: Sequence[str] = (), **_: object) -> str:
     doc = {"tool": "codeai", "tool_version": __version__, "summary": summary(reports),
            "files": [{"path": r.path, "valid": r.valid, "dsl_version": r.dsl_version,
                       "version_source": r.version_source,
                       "diagnostics": [diagnostic_json(r, d) for d in r.diagnostics]}
                      for r in reports]}
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-
-
-# -- SARIF 2.1.0 --------------------------------------------------------------------------------
-
-_SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
-
-
-def _sarif_rule(code: codes.Code) -> dict[str, Any]:
-    """A reportingDescriptor from the code registry; code scanning shows its default level
-    and links its help."""
-    return {"id": code.code, "name": code.name,
-            "shortDescription": {"text": code.title},
-            "helpUri": code.help_uri,
-            "help": {"text": f"{code.code}: {code.title}. See {code.help_uri}."},
-            "defaultConfiguration": {"level": _SARIF_LEVEL[code.severity]}}
-
-
-def render_sarif(reports: list[FileReport], *, dsl_versions: Sequence[str] = ()) -> str:
-    """``dsl_versions`` comes from the caller: renderers print what they are given, never the registry."""
-    registered = list(codes.all_codes())
-    rules = [_sarif_rule(code) for code in registered]
-    ids = [c.code for c in registered]
-    results = [_sarif_result(r, d, ids) for r in reports for d in r.diagnostics]
-    sarif = {
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "codeai", "version": __version__,
-                                "semanticVersion": __version__,
-                                "informationUri": "https://github.com/codeai-lang/codeai-lang",
-                                "rules": rules}},
-            "results": results,
-            "columnKind": "unicodeCodePoints",
-            "properties": {"dsl_versions": list(dsl_versions)},
-        }],
-    }
-    return json.dumps(sarif, indent=2, ensure_ascii=False) + "\n"
-
-
-def _sarif_result(report: FileReport, d: Diagnostic, codes: list[str]) -> dict[str, Any]:
-    start, end = report.index.position(d.start), report.index.position(d.end)
-    result: dict[str, Any] = {
-        "ruleId": d.code,
-        "ruleIndex": codes.index(d.code) if d.code in codes else -1,
-        "level": _SARIF_LEVEL[d.severity],
-        "message": {"text": d.message},
-        "locations": [{"physicalLocation": {
-            "artifactLocation": {"uri": _uri(report.path)},
-            "region": {"startLine": start.line, "startColumn": start.column,
-                       "endLine": end.line, "endColumn": end.column,
-                       "byteOffset": start.offset, "byteLength": max(0, end.offset - start.offset)},
-        }}],
-    }
-    if d.fix is not None:
-        result["fixes"] = [{"description": {"text": d.fix.description},
-                            "artifactChanges": [{"artifactLocation": {"uri": _uri(report.path)},
-                                                 "replacements": [_sarif_replacement(report, e)
-                                                                  for e in d.fix.edits]}]}]
-    return result
-
-
-def _sarif_replacement(report: FileReport, edit: Any) -> dict[str, Any]:
-    start = report.index.position(edit.start)
-    end = report.index.position(edit.end)
-    return {"deletedRegion": {"byteOffset": start.offset, "byteLength": end.offset - start.offset},
-            "insertedContent": {"text": edit.new_text}}
-
-
-def _uri(path: str) -> str:
-    """A URI reference for `path`: relative paths stay relative (code scanning resolves them
-    against the checkout), absolute ones become file: URIs; both are percent-encoded."""
-    if path == "-":
-        return "stdin"
-    if PureWindowsPath(path).is_absolute() and not path.startswith("/"):
-        return PureWindowsPath(path).as_uri()
-    if path.startswith("/"):
-        return PurePosixPath(path).as_uri()
-    return quote(path.replace("\\", "/").removeprefix("./"), safe="/")
 
 
 # -- GitHub workflow commands -----------------------------------------------------------------
@@ -210,7 +106,7 @@ def _gh_escape_prop(text: str) -> str:
     return _gh_escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def render_github(reports: list[FileReport], *, dsl_versions: Sequence[str] = ()) -> str:
+def render_github(reports: list[FileReport], *, dsl_versions: Sequence[str] = (), **_: object) -> str:
     lines = []
     for r in reports:
         for d in r.diagnostics:
