@@ -29,6 +29,8 @@ class OutputFormat(str, Enum):
     json = "json"
     sarif = "sarif"
     github = "github"
+    gitlab = "gitlab"
+    junit = "junit"
 
 
 class SimpleFormat(str, Enum):
@@ -139,7 +141,7 @@ def _echo_json(doc: dict[str, Any]) -> None:
 @app.command()
 def validate(
     paths: Annotated[list[str], typer.Argument(help="Files or directories (recursed for *.cai); - for stdin")],
-    output: Annotated[OutputFormat, typer.Option("--output", "-o", help="text, json, sarif or github")] = OutputFormat.text,
+    output: Annotated[OutputFormat, typer.Option("--output", "-o", help="text, json, sarif, github, gitlab or junit")] = OutputFormat.text,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Version per file, timing, source snippets")] = False,
     dsl_version: Annotated[str | None, typer.Option("--dsl-version", help="Check as this DSL version, overriding #version")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 on warnings too")] = False,

@@ -15,6 +15,7 @@ from typing import Any
 from codeai_lang import __version__
 from codeai_lang.diagnostics.model import Diagnostic, Fix, Severity
 from codeai_lang.diagnostics.positions import LineIndex
+from codeai_lang.output.ci_reports import render_gitlab, render_junit
 from codeai_lang.output.report import FileReport, summary
 from codeai_lang.output.sarif import SARIF_SCHEMA, render_sarif
 
@@ -117,4 +118,5 @@ def render_github(reports: list[FileReport], *, dsl_versions: Sequence[str] = ()
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-RENDERERS = {"json": render_json, "sarif": render_sarif, "github": render_github}
+RENDERERS = {"json": render_json, "sarif": render_sarif, "github": render_github,
+             "gitlab": render_gitlab, "junit": render_junit}
