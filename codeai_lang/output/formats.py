@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from codeai_lang import __version__
 from codeai_lang.diagnostics.model import Diagnostic, Fix, Severity
@@ -118,5 +118,12 @@ def render_github(reports: list[FileReport], *, dsl_versions: Sequence[str] = ()
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-RENDERERS = {"json": render_json, "sarif": render_sarif, "github": render_github,
+class Renderer(Protocol):
+    """Every --output renderer takes the reports and keyword options it may ignore:
+    dsl_versions (Sequence[str]), root (the project root, str | None), strict (bool)."""
+
+    def __call__(self, reports: list[FileReport], **options: Any) -> str: ...
+
+
+RENDERERS: dict[str, Renderer] = {"json": render_json, "sarif": render_sarif, "github": render_github,
              "gitlab": render_gitlab, "junit": render_junit}
