@@ -16,7 +16,8 @@ from codeai_lang import __version__
 from codeai_lang.diagnostics.model import Diagnostic, Fix, Severity
 from codeai_lang.diagnostics.positions import LineIndex
 from codeai_lang.output.ci_reports import render_gitlab, render_junit
-from codeai_lang.output.report import FileReport, summary
+from codeai_lang.output.github_summary import render_github_summary
+from codeai_lang.output.report import FileReport, project_path, summary
 from codeai_lang.output.sarif import SARIF_SCHEMA, render_sarif
 
 __all__ = ["RENDERERS", "SARIF_SCHEMA", "FileReport", "diagnostic_json", "render_github",
@@ -107,12 +108,15 @@ def _gh_escape_prop(text: str) -> str:
     return _gh_escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def render_github(reports: list[FileReport], *, dsl_versions: Sequence[str] = (), **_: object) -> str:
+def render_github(reports: list[FileReport], *, dsl_versions: Sequence[str] = (),
+                  root: str | None = None, **_: object) -> str:
+    """Annotations need paths relative to the repository root (the working directory)."""
     lines = []
     for r in reports:
+        path = project_path(r.path, root) or r.path
         for d in r.diagnostics:
             start, end = r.index.position(d.start), r.index.position(d.end)
-            props = (f"file={_gh_escape_prop(r.path)},line={start.line},col={start.column},"
+            props = (f"file={_gh_escape_prop(path)},line={start.line},col={start.column},"
                      f"endLine={end.line},endColumn={end.column},title={d.code}")
             lines.append(f"::{_GH_LEVEL[d.severity]} {props}::{_gh_escape_data(d.message)}")
     return "\n".join(lines) + ("\n" if lines else "")
@@ -126,4 +130,5 @@ class Renderer(Protocol):
 
 
 RENDERERS: dict[str, Renderer] = {"json": render_json, "sarif": render_sarif, "github": render_github,
-             "gitlab": render_gitlab, "junit": render_junit}
+             "gitlab": render_gitlab, "junit": render_junit,
+             "github-summary": render_github_summary}
