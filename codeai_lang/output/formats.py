@@ -8,20 +8,18 @@ at the edge: 1-based lines and code-point columns, byte offsets.
 
 from __future__ import annotations
 
+import importlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from codeai_lang import __version__
 from codeai_lang.diagnostics.model import Diagnostic, Fix, Severity
 from codeai_lang.diagnostics.positions import LineIndex
-from codeai_lang.output.ci_reports import render_gitlab, render_junit
-from codeai_lang.output.github_summary import render_github_summary
 from codeai_lang.output.report import FileReport, project_path, summary
-from codeai_lang.output.sarif import SARIF_SCHEMA, render_sarif
 
-__all__ = ["RENDERERS", "SARIF_SCHEMA", "FileReport", "diagnostic_json", "render_github",
-           "render_json", "render_sarif", "render_text", "summary"]
+__all__ = ["RENDERERS", "FileReport", "diagnostic_json", "render_github", "render_json",
+           "render_text", "summary"]
 
 # -- text -------------------------------------------------------------------------------------
 
@@ -124,11 +122,43 @@ def render_github(reports: list[FileReport], *, dsl_versions: Sequence[str] = ()
 
 class Renderer(Protocol):
     """Every --output renderer takes the reports and keyword options it may ignore:
-    dsl_versions (Sequence[str]), root (the project root, str | None), strict (bool)."""
+    dsl_versions (Sequence[str]), root (the project root, str | None), strict (bool),
+    blob_url (str | None)."""
 
     def __call__(self, reports: list[FileReport], **options: Any) -> str: ...
 
 
-RENDERERS: dict[str, Renderer] = {"json": render_json, "sarif": render_sarif, "github": render_github,
-             "gitlab": render_gitlab, "junit": render_junit,
-             "github-summary": render_github_summary}
+# The CI formats live in their own modules, imported on first use: `codeai validate` with
+# the default text output does not pay for them at start-up.
+_LAZY = {"sarif": ("codeai_lang.output.sarif", "render_sarif"),
+         "gitlab": ("codeai_lang.output.ci_reports", "render_gitlab"),
+         "junit": ("codeai_lang.output.ci_reports", "render_junit"),
+         "github-summary": ("codeai_lang.output.github_summary", "render_github_summary")}
+
+
+class _Renderers(Mapping[str, Renderer]):
+    def __init__(self, eager: dict[str, Renderer]) -> None:
+        self._eager = eager
+
+    def __getitem__(self, name: str) -> Renderer:
+        if name in self._eager:
+            return self._eager[name]
+        module, attr = _LAZY[name]
+        renderer: Renderer = getattr(importlib.import_module(module), attr)
+        return renderer
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([*self._eager, *_LAZY])
+
+    def __len__(self) -> int:
+        return len(self._eager) + len(_LAZY)
+
+
+RENDERERS: Mapping[str, Renderer] = _Renderers({"json": render_json, "github": render_github})
+
+
+def __getattr__(name: str) -> Any:
+    """`render_sarif` and `SARIF_SCHEMA` stay importable from here (they moved to sarif.py)."""
+    if name in ("render_sarif", "SARIF_SCHEMA"):
+        return getattr(importlib.import_module("codeai_lang.output.sarif"), name)
+    raise AttributeError(name)
