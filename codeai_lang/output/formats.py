@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from codeai_lang import __version__
-from codeai_lang.diagnostics.model import Diagnostic, Fix, Severity
+from codeai_lang.diagnostics.model import Applicability, Diagnostic, Fix, Severity
 from codeai_lang.diagnostics.positions import LineIndex
 from codeai_lang.output.report import FileReport, project_path, summary
 
@@ -54,7 +54,8 @@ def _snippet(report: FileReport, d: Diagnostic) -> list[str]:
     out = [gutter + source.expandtabs(1),
            " " * (len(gutter) - 2) + "| " + " " * (start.column - 1) + "^" * max(1, width)]
     if d.fix is not None:
-        out.append(" " * (len(gutter) - 2) + f"= fix: {d.fix.description}")
+        kind = "" if d.fix.applicability is Applicability.SAFE else f" ({d.fix.applicability.value})"
+        out.append(" " * (len(gutter) - 2) + f"= fix{kind}: {d.fix.description}")
     return out
 
 
