@@ -1,6 +1,6 @@
-"""A clean install, as `pipx install` would do it: build the wheel from the tracked files,
-install it into a fresh virtual environment (no access to this checkout or its venv), and run
-every command from there in an empty directory. Catches files missing from the wheel (grammar,
+"""A clean install as a tool: build the wheel from the tracked files, `pipx install` it (its own
+fresh virtual environment, no access to this checkout or its venv), and run every command
+from there in an empty directory. Catches files missing from the wheel (grammar,
 SQL, schemas), dependencies missing from pyproject.toml and imports of test-only code.
 """
 
@@ -63,14 +63,18 @@ def test_wheel_installs_into_a_clean_venv_and_every_command_runs(tmp_path: Path)
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
     (wheel,) = dist.glob("codeai_lang-*.whl")
 
-    assert _run(sys.executable, "-m", "venv", venv, cwd=tmp_path).returncode == 0
-    bindir = venv / ("Scripts" if os.name == "nt" else "bin")
-    installed = _run(bindir / "python", "-m", "pip", "install", "--quiet", wheel, cwd=tmp_path)
-    assert installed.returncode == 0, installed.stderr[-3000:]
+    # pipx keeps its venvs and the `codeai` link under these directories (nothing global).
+    pipx_env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
+    pipx_env.update(PIPX_HOME=str(venv), PIPX_BIN_DIR=str(tmp_path / "bin"), PIPX_MAN_DIR=str(tmp_path / "man"))
+    installed = _run(sys.executable, "-m", "pipx", "install", "--python", sys.executable, wheel,
+                     cwd=tmp_path, env=pipx_env)
+    assert installed.returncode == 0, installed.stdout[-3000:] + installed.stderr[-3000:]
+    bindir = tmp_path / "bin"
+    pyexe = venv / "venvs" / "codeai-lang" / ("Scripts" if os.name == "nt" else "bin") / "python"
 
-    # Nothing from this checkout: no PYTHONPATH, a fresh HOME (no ~/.cai.yaml), only the venv's PATH.
+    # Nothing from this checkout: no PYTHONPATH, a fresh HOME (no ~/.cai.yaml), only pipx's bin on PATH.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV", "CODEAI_"))}
-    env.update(HOME=str(tmp_path / "home"), PATH=f"{bindir}{os.pathsep}{env.get('PATH', '')}")
+    env.update(HOME=str(tmp_path / "home"), PATH=f"{bindir}{os.pathsep}/usr/bin{os.pathsep}/bin")
     codeai = bindir / "codeai"
     (work / "good.cai").write_text(GOOD, encoding="utf-8")
     (work / "bad.cai").write_text(BAD, encoding="utf-8")
@@ -94,7 +98,7 @@ def test_wheel_installs_into_a_clean_venv_and_every_command_runs(tmp_path: Path)
     assert '"capabilities"' in _lsp_handshake(codeai, work, env)
     status = ok("migrate", "status")  # embedded SQL migrations, SQLite in ./codeai.db
     assert "pending" in status and "latest none" in status
-    schema = _run(bindir / "python", "-c", "import importlib.resources as r; print(r.files('codeai_lang.output')"
+    schema = _run(pyexe, "-c", "import importlib.resources as r; print(r.files('codeai_lang.output')"
                   ".joinpath('schemas/validate-output.schema.json').is_file())", cwd=work, env=env)
     assert schema.stdout.strip() == "True"
     # Commands other issues add: run them wherever they exist at this revision.
