@@ -92,10 +92,11 @@ def test_related_locations_in_the_same_and_another_file(tmp_path: Path) -> None:
     other = tmp_path / "lib.cai"
     other.write_text("entity Customer {\n    id: uuid\n}\n", encoding="utf-8")
     text = "entity Customer {\n    id: uuid\n}\n"
+    here = str(tmp_path / "app.cai")
     diag = Diagnostic("CAI101", Severity.ERROR, "duplicate declaration of entity 'Customer'", 7, 15,
-                      related=(Related(None, 0, 6, "also declared here"),
+                      related=(Related(here, 0, 6, "also declared here"),
                                Related(str(other), 7, 15, "first declared here")))
-    report = FileReport(str(tmp_path / "app.cai"), text, [diag], "2.0", "inferred")
+    report = FileReport(here, text, [diag], "2.0", "inferred")
     (run,) = _sarif([report], str(tmp_path))["runs"]
     related = run["results"][0]["relatedLocations"]
     assert [r["message"]["text"] for r in related] == ["also declared here", "first declared here"]

@@ -62,10 +62,10 @@ def shorten_message(message: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Related:
-    """Another place that explains a diagnostic ("first declared here"). `path` None means
-    the diagnostic's own file; offsets are character offsets into that file's text."""
+    """Another place that explains a diagnostic ("first declared here"), maybe in another
+    file: `path` as reported for that file, character offsets into its text."""
 
-    path: str | None
+    path: str
     start: int
     end: int
     message: str

@@ -138,9 +138,8 @@ def _result(report: FileReport, d: Diagnostic, fingerprint: str, artifacts: _Art
 
 
 def _related(report: FileReport, rel: Related, number: int, artifacts: _Artifacts) -> dict[str, Any]:
-    path = rel.path or report.path
-    physical: dict[str, Any] = {"artifactLocation": artifacts.location(path)}
-    index = report.index if rel.path is None else artifacts.index(path)
+    physical: dict[str, Any] = {"artifactLocation": artifacts.location(rel.path)}
+    index = report.index if rel.path == report.path else artifacts.index(rel.path)
     if index is not None:
         physical["region"] = _region(index, rel.start, rel.end)
     return {"id": number, "physicalLocation": physical, "message": {"text": rel.message}}
