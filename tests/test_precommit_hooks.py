@@ -41,7 +41,7 @@ def test_hooks_are_defined_with_the_spec_commands() -> None:
     commands = {k: " ".join([h["entry"], *h.get("args", [])]) for k, h in hooks.items()}
     assert commands == {"codeai-validate": "codeai validate", "codeai-fmt": "codeai fmt --check",
                         "codeai-migrate-dsl-check": "codeai migrate-dsl --check",
-                        "codeai-migrate-lint": "codeai migrate lint"}
+                        "codeai-migrate-lint": "codeai migrate lint --dir migrations"}
     assert hooks["codeai-migrate-lint"]["pass_filenames"] is False
     assert all(h["files"] == r"\.cai$" for k, h in hooks.items() if k != "codeai-migrate-lint")
 
