@@ -37,3 +37,12 @@ def test_unregistered_codes_are_listed_without_a_link() -> None:
 def test_no_links_outside_actions() -> None:
     text = render_github_summary([FileReport("a.cai", "x\n", [_diag(Severity.ERROR)], "2.0", "inferred")])
     assert "| a.cai:1 | error | CAI102 | m |" in text
+
+
+def test_summary_stays_bounded_for_many_files() -> None:
+    reports = [FileReport(f"f{i:03}.cai", "x\n", [_diag(Severity.ERROR)], "2.0", "inferred") for i in range(300)]
+    text = render_github_summary(reports)
+    assert "| … and 250 more files | | |" in text
+    assert text.count("| error | CAI102 |") == 20
+    assert "290 more errors are not annotated" in text
+    assert len(text) < 20_000

@@ -16,6 +16,7 @@ from codeai_lang.output.report import FileReport, project_path, relative_uri, su
 
 ANNOTATION_LIMIT = 10  # per level and step (GitHub Actions documentation)
 FIRST_ROWS = 20
+FILE_ROWS = 50
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
 
@@ -68,11 +69,13 @@ def _by_code(located: list[tuple[str, FileReport, Diagnostic]]) -> list[str]:
 
 def _by_file(reports: list[FileReport], root: str | None) -> list[str]:
     rows = ["| file | errors | warnings |", "|---|---:|---:|"]
-    for r in sorted(reports, key=lambda r: -len(r.diagnostics)):
-        if r.diagnostics:
-            errors = sum(d.severity is Severity.ERROR for d in r.diagnostics)
-            warnings = sum(d.severity is Severity.WARNING for d in r.diagnostics)
-            rows.append(f"| {_cell(project_path(r.path, root) or r.path)} | {errors} | {warnings} |")
+    flagged = sorted((r for r in reports if r.diagnostics), key=lambda r: -len(r.diagnostics))
+    for r in flagged[:FILE_ROWS]:
+        errors = sum(d.severity is Severity.ERROR for d in r.diagnostics)
+        warnings = sum(d.severity is Severity.WARNING for d in r.diagnostics)
+        rows.append(f"| {_cell(project_path(r.path, root) or r.path)} | {errors} | {warnings} |")
+    if len(flagged) > FILE_ROWS:  # a step summary is at most 1 MiB: keep it bounded
+        rows.append(f"| … and {_plural(len(flagged) - FILE_ROWS, 'more file')} | | |")
     return rows
 
 
