@@ -148,3 +148,14 @@ def test_verbose_text_marks_fixes_that_are_not_safe() -> None:
     assert diag.fix is not None
     diag.fix = replace(diag.fix, applicability=Applicability.UNSAFE)
     assert "= fix (unsafe): replace" in render_text([report], verbose=True)
+
+
+def test_dsl_since_names_a_known_version_and_holds() -> None:
+    known = default_registry().names
+    for c in codes.CODES.values():
+        assert not c.dsl_since or c.dsl_since in known, c.code
+    assert codes.CODES["CAI301"].dsl_since == "1.1"
+    # A 1.0 file using a form deprecated in 1.1 gets no CAI301 (the code starts at 1.1).
+    old = "#version 1.0\ndatabase postgres {\n    model U {\n        id: uuid, primary_key\n    }\n}\n"
+    assert "CAI301" not in {d.code for d in validate(old).diagnostics}
+    assert "CAI301" in {d.code for d in validate(old.replace("1.0", "1.1", 1)).diagnostics}

@@ -29,6 +29,7 @@ def test_rules_json_is_the_registry(codeai: Any) -> None:
     assert by_code["CAI301"]["fix"] == "sometimes" and by_code["CAI301"]["severity"] == "warning"
     assert by_code["CAI102"]["help_uri"].endswith("#cai102")
     assert by_code["CAI102"]["documentation"] == CODES["CAI102"].doc
+    assert by_code["CAI301"]["dsl_since"] == "1.1" and by_code["CAI102"]["dsl_since"] is None
 
 
 def test_explain_prints_the_same_text_as_the_docs(codeai: Any) -> None:

@@ -40,7 +40,8 @@ def rules(
         return
     width = max(len(c.name) for c in registered)
     for c in registered:
-        typer.echo(f"{c.code}  {c.severity.value:<7}  since {c.since:<6}  fix {c.fix.value:<9}  "
+        dsl = f"DSL {c.dsl_since}+" if c.dsl_since else "any DSL"
+        typer.echo(f"{c.code}  {c.severity.value:<7}  since {c.since:<6}  {dsl:<8}  fix {c.fix.value:<9}  "
                    f"{c.name:<{width}}  {c.title}")
 
 

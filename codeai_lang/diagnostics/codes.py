@@ -45,6 +45,7 @@ class Code:
     fix: FixAvailability = FixAvailability.NONE
     tags: tuple[str, ...] = ()
     retired: bool = False
+    dsl_since: str = ""  # first DSL version whose files can get it ("": every version)
 
     @property
     def anchor(self) -> str:
@@ -232,7 +233,7 @@ workflow fulfil {
 
 The replacement forms are valid 1.1, so applying the fix keeps a 1.1 file valid.
 `codeai migrate-dsl --to 2.0` applies all of them.""",
-         FixAvailability.SOMETIMES, ("deprecated",)),
+         FixAvailability.SOMETIMES, ("deprecated",), dsl_since="1.1"),
     Code("CAI302", "removed-form", "Removed form", Severity.ERROR, "deprecations", "0.1.0", """\
 The same forms as CAI301 in a file checked under a version that removed them: an error, with
 the same fix. (`database …` wrappers and `on … do` no longer parse under 2.0; they are
@@ -243,7 +244,7 @@ recognised and reported as CAI302 instead of a bare syntax error.)
 entity User {
     id: uuid, primary_key   // error[CAI302] D5: field modifiers …: removed in DSL 2.0; use `primary` …
 }
-```""", FixAvailability.SOMETIMES, ("deprecated",)),
+```""", FixAvailability.SOMETIMES, ("deprecated",), dsl_since="2.0"),
     # -- versions ---------------------------------------------------------------------------
     Code("CAI401", "unknown-dsl-version", "Unknown DSL version", Severity.ERROR, "versions",
          "0.1.0", """\

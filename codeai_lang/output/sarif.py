@@ -46,7 +46,8 @@ def sarif_rule(code: codes.Code) -> dict[str, Any]:
         "defaultConfiguration": {"level": _LEVEL[code.severity]},
         "properties": {"tags": [code.category, *code.tags], "precision": "very-high",
                        "problem.severity": _PROBLEM_SEVERITY[code.severity],
-                       "since": code.since, "fix": code.fix.value},
+                       "since": code.since, "fix": code.fix.value,
+                       **({"dsl_since": code.dsl_since} if code.dsl_since else {})},
     }
 
 
