@@ -138,3 +138,13 @@ def test_cli_writes_srcroot_relative_sarif(tmp_path: Path, codeai: Any) -> None:
     assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == tmp_path.resolve().as_uri() + "/"
     loc = run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
     assert loc == {"uri": "src/app.cai", "uriBaseId": "%SRCROOT%"}
+
+
+def test_suppressed_findings_stay_as_suppressed_results() -> None:
+    """In-source markers (e.g. `-- codeai:allow` in SQL) keep the finding, marked suppressed."""
+    shown, hidden = _report("a.cai", SAMPLE), _report("b.cai", "print(nothing)\n")
+    doc = json.loads(render_sarif([shown], suppressed=[hidden]))
+    _check(doc)
+    results = doc["runs"][0]["results"]
+    assert [r.get("suppressions") for r in results] == [None, None, None, [{"kind": "inSource"}]]
+    assert results[-1]["ruleId"] == "CAI102"

@@ -84,15 +84,19 @@ def _region(index: LineIndex, start: int, end: int) -> dict[str, Any]:
 
 
 def render_sarif(reports: list[FileReport], *, dsl_versions: Sequence[str] = (),
-                 root: str | None = None, **_: object) -> str:
+                 root: str | None = None, suppressed: Sequence[FileReport] = (), **_: object) -> str:
     """`root` is the project root the caller chose (the CLI: the working directory); paths
-    inside it become relative. ``dsl_versions`` also comes from the caller."""
+    inside it become relative. ``dsl_versions`` also comes from the caller. `suppressed` holds
+    findings silenced by an in-source marker: they are kept as results with an `inSource`
+    suppression, which is how code scanning shows dismissed-in-code alerts."""
     registered = list(codes.all_codes())
     ids = {c.code: i for i, c in enumerate(registered)}
-    artifacts = _Artifacts(reports, root)
-    results = [result
-               for r in reports
-               for result in _results(r, artifacts, ids)]
+    artifacts = _Artifacts([*reports, *suppressed], root)
+    results = [result for r in reports for result in _results(r, artifacts, ids)]
+    for r in suppressed:
+        for result in _results(r, artifacts, ids):
+            result["suppressions"] = [{"kind": "inSource"}]
+            results.append(result)
     run: dict[str, Any] = {
         "tool": {"driver": {"name": "codeai", "version": __version__, "semanticVersion": __version__,
                             "informationUri": INFORMATION_URI,
