@@ -165,3 +165,16 @@ def test_the_action_installs_the_toolchain_itself(workspace: Path, tmp_path: Pat
     assert result.status == 1, result.stdout
     assert (tmp_path / "codeai-action-venv" / "bin" / "codeai").exists()
     assert "::error file=app/bad.cai" in result.stdout
+
+
+def test_documented_workflow_uses_the_action_as_defined() -> None:
+    """docs/ci-github-actions.md: its first workflow parses, passes only inputs the action
+    has, and uploads the SARIF file the action reports as its output."""
+    text = (ROOT / "docs" / "ci-github-actions.md").read_text(encoding="utf-8")
+    workflow = yaml.safe_load(text.split("```yaml\n", 1)[1].split("```", 1)[0])
+    steps = workflow["jobs"]["validate"]["steps"]
+    ours = next(s for s in steps if str(s.get("uses", "")).startswith("codeai-lang/codeai-lang@"))
+    assert set(ours["with"]) <= set(_action()["inputs"])
+    upload = next(s for s in steps if str(s.get("uses", "")).startswith("github/codeql-action/upload-sarif@"))
+    assert upload["with"]["sarif_file"] == f"${{{{ steps.{ours['id']}.outputs.sarif-file }}}}"
+    assert upload["if"] == "always()" and workflow["permissions"]["security-events"] == "write"
