@@ -18,7 +18,8 @@ from codeai_lang.syntax.registry import default_registry
 
 ROOT = Path(__file__).resolve().parent.parent
 CODE_LITERAL = re.compile(r'"(CAI[0-9]{3})"')
-EXAMPLE = re.compile(r"```\n(.*?)```", re.S)
+EXAMPLE = re.compile(r"```(cai)?\n(.*?)```", re.S)  # untagged or `cai` blocks are DSL examples
+DSL_CATEGORIES = {"syntax", "names", "declarations", "deprecations", "versions"}  # what `validate` reports
 ANNOTATION = re.compile(r"//\s*(error|warning|info)\[(CAI[0-9]{3})\]")
 
 
@@ -61,7 +62,7 @@ def test_docs_diagnostics_md_is_generated_from_the_registry() -> None:
 def _examples() -> list[tuple[str, str, set[str]]]:
     out = []
     for c in codes.CODES.values():
-        for block in EXAMPLE.findall(c.doc):
+        for _, block in EXAMPLE.findall(c.doc):
             annotated = {code for _, code in ANNOTATION.findall(block)}
             if annotated:
                 out.append((c.code, block, annotated))
@@ -136,9 +137,13 @@ def test_deprecation_fixes_are_safe_and_applied_by_migrate() -> None:
 
 
 def test_registry_severity_matches_what_the_validator_reports() -> None:
-    text = "#version 1.1\nentity U {\n    id: uuid, primary_key\n}\nprint(y)\n"
-    for d in validate(text).diagnostics:
-        assert codes.CODES[d.code].severity is d.severity
+    """Over the whole corpus: every reported code is registered with the severity it has."""
+    seen: set[str] = set()
+    for path in sorted((ROOT / "corpus").rglob("*.cai")):
+        for d in validate(path.read_text(encoding="utf-8", errors="replace")).diagnostics:
+            assert codes.CODES[d.code].severity is d.severity, (path, d.code, d.severity)
+            seen.add(d.code)
+    assert {"CAI001", "CAI102", "CAI202", "CAI301", "CAI302", "CAI403"} <= seen  # the corpus is broad
     assert codes.CODES["CAI301"].severity is Severity.WARNING
 
 
@@ -164,3 +169,28 @@ def test_migrate_applies_only_safe_fixes() -> None:
     edits, manual = rule.edits(doc)
     assert edits == [] and len(manual) == 1
     assert manual[0].manual.startswith("unsafe fix not applied automatically")
+
+
+def test_verbose_text_marks_fixes_that_are_not_safe() -> None:
+    from dataclasses import replace
+
+    from codeai_lang.output.formats import FileReport, render_text
+
+    text = "#version 1.1\nentity U {\n    id: uuid, primary_key\n}\n"
+    (diag,) = validate(text).diagnostics
+    report = FileReport("a.cai", text, [diag], "1.1", "directive")
+    assert "= fix: replace `primary_key` with `primary`" in render_text([report], verbose=True)
+    assert diag.fix is not None
+    diag.fix = replace(diag.fix, applicability=Applicability.UNSAFE)
+    assert "= fix (unsafe): replace" in render_text([report], verbose=True)
+
+
+def test_dsl_since_names_a_known_version_and_holds() -> None:
+    known = default_registry().names
+    for c in codes.CODES.values():
+        assert not c.dsl_since or c.dsl_since in known, c.code
+    assert codes.CODES["CAI301"].dsl_since == "1.1"
+    # A 1.0 file using a form deprecated in 1.1 gets no CAI301 (the code starts at 1.1).
+    old = "#version 1.0\ndatabase postgres {\n    model U {\n        id: uuid, primary_key\n    }\n}\n"
+    assert "CAI301" not in {d.code for d in validate(old).diagnostics}
+    assert "CAI301" in {d.code for d in validate(old.replace("1.0", "1.1", 1)).diagnostics}

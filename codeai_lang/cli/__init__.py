@@ -30,6 +30,8 @@ LAZY_COMMANDS: dict[str, str] = {
     "features": "server_cmds",
     "init": "project_cmds",
     "symbols": "project_cmds",
+    "rules": "rules_cmds",
+    "explain": "rules_cmds",
 }
 
 

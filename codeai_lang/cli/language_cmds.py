@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from enum import Enum
 from typing import Annotated, Any
@@ -26,6 +27,9 @@ class OutputFormat(str, Enum):
     json = "json"
     sarif = "sarif"
     github = "github"
+    gitlab = "gitlab"
+    junit = "junit"
+    github_summary = "github-summary"
 
 
 class SimpleFormat(str, Enum):
@@ -136,7 +140,7 @@ def _echo_json(doc: dict[str, Any]) -> None:
 @app.command()
 def validate(
     paths: Annotated[list[str], typer.Argument(help="Files or directories (recursed for *.cai); - for stdin")],
-    output: Annotated[OutputFormat, typer.Option("--output", "-o", help="text, json, sarif or github")] = OutputFormat.text,
+    output: Annotated[OutputFormat, typer.Option("--output", "-o", help="text, json, sarif, github, github-summary, gitlab or junit")] = OutputFormat.text,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Version per file, timing, source snippets")] = False,
     dsl_version: Annotated[str | None, typer.Option("--dsl-version", help="Check as this DSL version, overriding #version")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 on warnings too")] = False,
@@ -155,9 +159,17 @@ def validate(
     if output is OutputFormat.text:
         sys.stdout.write(render_text(reports, verbose=verbose))
     else:
-        sys.stdout.write(RENDERERS[output.value](reports, dsl_versions=default_registry().names))
+        # SARIF and GitLab paths are relative to the working directory (the repository root in CI).
+        sys.stdout.write(RENDERERS[output.value](reports, dsl_versions=default_registry().names,
+                                                 root=os.getcwd(), strict=strict, blob_url=_blob_url()))
     errors = any(not r.valid for r in reports)
     warnings = any(r.diagnostics for r in reports)
     if unreadable:
         raise typer.Exit(EXIT_USAGE)
     raise typer.Exit(EXIT_INVALID if errors or (strict and warnings) else EXIT_OK)
+
+
+def _blob_url() -> str | None:
+    """Where GitHub shows this commit's files (for links in the job summary), if in Actions."""
+    parts = [os.environ.get(k, "") for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_SHA")]
+    return f"{parts[0].rstrip('/')}/{parts[1]}/blob/{parts[2]}" if all(parts) else None

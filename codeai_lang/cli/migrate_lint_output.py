@@ -8,13 +8,12 @@ expects for `# noqa`-style markers).
 from __future__ import annotations
 
 import json
-from typing import Any
+import os
 
 from codeai_lang.diagnostics.model import Severity
 from codeai_lang.output.formats import (
     RENDERERS,
     FileReport,
-    _sarif_result,
     diagnostic_json,
     render_text,
 )
@@ -57,12 +56,4 @@ def _json(reports: list[FileReport], suppressed: list[FileReport]) -> str:
 
 
 def _sarif(reports: list[FileReport], suppressed: list[FileReport]) -> str:
-    doc: dict[str, Any] = json.loads(RENDERERS["sarif"](reports))
-    run = doc["runs"][0]
-    codes = [rule["id"] for rule in run["tool"]["driver"]["rules"]]
-    for hidden in suppressed:
-        for d in hidden.diagnostics:
-            result = _sarif_result(hidden, d, codes)
-            result["suppressions"] = [{"kind": "inSource", "justification": "-- codeai:allow " + d.code}]
-            run["results"].append(result)
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return RENDERERS["sarif"](reports, root=os.getcwd(), suppressed=suppressed)

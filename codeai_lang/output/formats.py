@@ -1,4 +1,6 @@
-"""Output formats for validation results: text, JSON, SARIF 2.1.0, GitHub workflow commands.
+"""Output formats for validation results: text, JSON and GitHub workflow commands here;
+SARIF 2.1.0 (`sarif.py`), GitLab Code Quality and JUnit XML (`ci_reports.py`) and the GitHub
+job summary (`github_summary.py`) beside it. `RENDERERS` maps `--output` names to them.
 
 All are thin views of `FileReport`s (one diagnostic model); positions are converted here,
 at the edge: 1-based lines and code-point columns, byte offsets.
@@ -6,56 +8,18 @@ at the edge: 1-based lines and code-point columns, byte offsets.
 
 from __future__ import annotations
 
+import importlib
 import json
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from pathlib import PurePosixPath, PureWindowsPath
-from typing import Any
-from urllib.parse import quote
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Protocol
 
 from codeai_lang import __version__
-from codeai_lang.diagnostics import codes
-from codeai_lang.diagnostics.model import Diagnostic, Fix, Related, Severity
+from codeai_lang.diagnostics.model import Applicability, Diagnostic, Fix, Related, Severity
 from codeai_lang.diagnostics.positions import LineIndex
+from codeai_lang.output.report import FileReport, project_path, summary
 
-SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-
-
-@dataclass(slots=True)
-class FileReport:
-    path: str
-    text: str
-    diagnostics: list[Diagnostic]
-    dsl_version: str | None
-    version_source: str | None
-    elapsed_ms: float = 0.0
-    project: str | None = None  # the project root (relative to the cwd); None: standalone
-    # The text of another file of the project, for related locations (None if unknown).
-    text_of: Callable[[str], str | None] | None = None
-    index: LineIndex = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.index = LineIndex(self.text)
-
-    def index_of(self, path: str) -> LineIndex | None:
-        """The line index of `path` (this file's, or another file's via `text_of`)."""
-        if path == self.path:
-            return self.index
-        text = self.text_of(path) if self.text_of is not None else None
-        return LineIndex(text) if text is not None else None
-
-    @property
-    def valid(self) -> bool:
-        return not any(d.severity is Severity.ERROR for d in self.diagnostics)
-
-
-def summary(reports: list[FileReport]) -> dict[str, int]:
-    errors = sum(1 for r in reports for d in r.diagnostics if d.severity is Severity.ERROR)
-    warnings = sum(1 for r in reports for d in r.diagnostics if d.severity is Severity.WARNING)
-    valid = sum(1 for r in reports if r.valid)
-    return {"files": len(reports), "valid": valid, "invalid": len(reports) - valid,
-            "errors": errors, "warnings": warnings}
-
+__all__ = ["RENDERERS", "FileReport", "diagnostic_json", "render_github", "render_json",
+           "render_text", "summary"]
 
 # -- text -------------------------------------------------------------------------------------
 
@@ -97,7 +61,8 @@ def _snippet(report: FileReport, d: Diagnostic) -> list[str]:
     out = [gutter + source.expandtabs(1),
            " " * (len(gutter) - 2) + "| " + " " * (start.column - 1) + "^" * max(1, width)]
     if d.fix is not None:
-        out.append(" " * (len(gutter) - 2) + f"= fix: {d.fix.description}")
+        kind = "" if d.fix.applicability is Applicability.SAFE else f" ({d.fix.applicability.value})"
+        out.append(" " * (len(gutter) - 2) + f"= fix{kind}: {d.fix.description}")
     return out
 
 
@@ -134,91 +99,13 @@ def _related_json(report: FileReport, rel: Related) -> dict[str, Any]:
             "range": {"start": _position(index, rel.start), "end": _position(index, rel.end)}}
 
 
-def render_json(reports: list[FileReport], *, dsl_versions: Sequence[str] = ()) -> str:
+def render_json(reports: list[FileReport], *, dsl_versions: Sequence[str] = (), **_: object) -> str:
     doc = {"tool": "codeai", "tool_version": __version__, "summary": summary(reports),
            "files": [{"path": r.path, "project": r.project, "valid": r.valid, "dsl_version": r.dsl_version,
                       "version_source": r.version_source,
                       "diagnostics": [diagnostic_json(r, d) for d in r.diagnostics]}
                      for r in reports]}
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-
-
-# -- SARIF 2.1.0 --------------------------------------------------------------------------------
-
-_SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
-
-
-def _sarif_rule(code: codes.Code) -> dict[str, Any]:
-    """A reportingDescriptor from the code registry; code scanning shows its default level
-    and links its help."""
-    return {"id": code.code, "name": code.name,
-            "shortDescription": {"text": code.title},
-            "helpUri": code.help_uri,
-            "help": {"text": f"{code.code}: {code.title}. See {code.help_uri}."},
-            "defaultConfiguration": {"level": _SARIF_LEVEL[code.severity]}}
-
-
-def render_sarif(reports: list[FileReport], *, dsl_versions: Sequence[str] = ()) -> str:
-    """``dsl_versions`` comes from the caller: renderers print what they are given, never the registry."""
-    registered = list(codes.all_codes())
-    rules = [_sarif_rule(code) for code in registered]
-    ids = [c.code for c in registered]
-    results = [_sarif_result(r, d, ids) for r in reports for d in r.diagnostics]
-    sarif = {
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "codeai", "version": __version__,
-                                "semanticVersion": __version__,
-                                "informationUri": "https://github.com/codeai-lang/codeai-lang",
-                                "rules": rules}},
-            "results": results,
-            "columnKind": "unicodeCodePoints",
-            "properties": {"dsl_versions": list(dsl_versions)},
-        }],
-    }
-    return json.dumps(sarif, indent=2, ensure_ascii=False) + "\n"
-
-
-def _sarif_result(report: FileReport, d: Diagnostic, codes: list[str]) -> dict[str, Any]:
-    start, end = report.index.position(d.start), report.index.position(d.end)
-    result: dict[str, Any] = {
-        "ruleId": d.code,
-        "ruleIndex": codes.index(d.code) if d.code in codes else -1,
-        "level": _SARIF_LEVEL[d.severity],
-        "message": {"text": d.message},
-        "locations": [{"physicalLocation": {
-            "artifactLocation": {"uri": _uri(report.path)},
-            "region": {"startLine": start.line, "startColumn": start.column,
-                       "endLine": end.line, "endColumn": end.column,
-                       "byteOffset": start.offset, "byteLength": max(0, end.offset - start.offset)},
-        }}],
-    }
-    if d.fix is not None:
-        result["fixes"] = [{"description": {"text": d.fix.description},
-                            "artifactChanges": [{"artifactLocation": {"uri": _uri(report.path)},
-                                                 "replacements": [_sarif_replacement(report, e)
-                                                                  for e in d.fix.edits]}]}]
-    return result
-
-
-def _sarif_replacement(report: FileReport, edit: Any) -> dict[str, Any]:
-    start = report.index.position(edit.start)
-    end = report.index.position(edit.end)
-    return {"deletedRegion": {"byteOffset": start.offset, "byteLength": end.offset - start.offset},
-            "insertedContent": {"text": edit.new_text}}
-
-
-def _uri(path: str) -> str:
-    """A URI reference for `path`: relative paths stay relative (code scanning resolves them
-    against the checkout), absolute ones become file: URIs; both are percent-encoded."""
-    if path == "-":
-        return "stdin"
-    if PureWindowsPath(path).is_absolute() and not path.startswith("/"):
-        return PureWindowsPath(path).as_uri()
-    if path.startswith("/"):
-        return PurePosixPath(path).as_uri()
-    return quote(path.replace("\\", "/").removeprefix("./"), safe="/")
 
 
 # -- GitHub workflow commands -----------------------------------------------------------------
@@ -234,15 +121,59 @@ def _gh_escape_prop(text: str) -> str:
     return _gh_escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def render_github(reports: list[FileReport], *, dsl_versions: Sequence[str] = ()) -> str:
+def render_github(reports: list[FileReport], *, dsl_versions: Sequence[str] = (),
+                  root: str | None = None, **_: object) -> str:
+    """Annotations need paths relative to the repository root (the working directory)."""
     lines = []
     for r in reports:
+        path = project_path(r.path, root) or r.path
         for d in r.diagnostics:
             start, end = r.index.position(d.start), r.index.position(d.end)
-            props = (f"file={_gh_escape_prop(r.path)},line={start.line},col={start.column},"
+            props = (f"file={_gh_escape_prop(path)},line={start.line},col={start.column},"
                      f"endLine={end.line},endColumn={end.column},title={d.code}")
             lines.append(f"::{_GH_LEVEL[d.severity]} {props}::{_gh_escape_data(d.message)}")
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-RENDERERS = {"json": render_json, "sarif": render_sarif, "github": render_github}
+class Renderer(Protocol):
+    """Every --output renderer takes the reports and keyword options it may ignore:
+    dsl_versions (Sequence[str]), root (the project root, str | None), strict (bool),
+    blob_url (str | None)."""
+
+    def __call__(self, reports: list[FileReport], **options: Any) -> str: ...
+
+
+# The CI formats live in their own modules, imported on first use: `codeai validate` with
+# the default text output does not pay for them at start-up.
+_LAZY = {"sarif": ("codeai_lang.output.sarif", "render_sarif"),
+         "gitlab": ("codeai_lang.output.ci_reports", "render_gitlab"),
+         "junit": ("codeai_lang.output.ci_reports", "render_junit"),
+         "github-summary": ("codeai_lang.output.github_summary", "render_github_summary")}
+
+
+class _Renderers(Mapping[str, Renderer]):
+    def __init__(self, eager: dict[str, Renderer]) -> None:
+        self._eager = eager
+
+    def __getitem__(self, name: str) -> Renderer:
+        if name in self._eager:
+            return self._eager[name]
+        module, attr = _LAZY[name]
+        renderer: Renderer = getattr(importlib.import_module(module), attr)
+        return renderer
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([*self._eager, *_LAZY])
+
+    def __len__(self) -> int:
+        return len(self._eager) + len(_LAZY)
+
+
+RENDERERS: Mapping[str, Renderer] = _Renderers({"json": render_json, "github": render_github})
+
+
+def __getattr__(name: str) -> Any:
+    """`render_sarif` and `SARIF_SCHEMA` stay importable from here (they moved to sarif.py)."""
+    if name in ("render_sarif", "SARIF_SCHEMA"):
+        return getattr(importlib.import_module("codeai_lang.output.sarif"), name)
+    raise AttributeError(name)

@@ -59,8 +59,9 @@ def summary_table(codes: Iterable[Code]) -> list[str]:
 
 def code_section(code: Code, deprecations: list[DeprecationRow], level: int = 3) -> str:
     """The Markdown section of one code (heading, facts line, documentation)."""
+    dsl = f" · DSL {code.dsl_since} and newer" if code.dsl_since else ""
     facts = (f"**{code.title}** · `{code.name}` · default severity {code.severity.value} · "
-             f"fix {code.fix.value} · since {code.since}")
+             f"fix {code.fix.value} · since {code.since}{dsl}")
     parts = [f"{'#' * level} {code.code}", "", facts, "", code.doc.rstrip()]
     if "deprecated" in code.tags and deprecations:
         parts += ["", "Deprecation rules (the diagnostic's `rule_id`):", "",
@@ -90,5 +91,6 @@ def rule_json(code: Code) -> dict[str, Any]:
     """One code as `codeai rules --output json` prints it (ruff's `rule --output-format json`)."""
     return {"code": code.code, "name": code.name, "title": code.title,
             "severity": code.severity.value, "category": code.category, "since": code.since,
+            "dsl_since": code.dsl_since or None,
             "fix": code.fix.value, "tags": list(code.tags), "retired": code.retired,
             "help_uri": code.help_uri, "documentation": code.doc}
