@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from codeai_lang.analysis import semantic
-from codeai_lang.analysis.validator import Result, validate
+from codeai_lang.analysis.validator import Result, dedupe, validate
 from codeai_lang.diagnostics.model import Diagnostic
 from codeai_lang.files.project import ProjectConfig
 from codeai_lang.syntax.registry import Registry, default_registry
@@ -114,15 +114,5 @@ class ProjectAnalysis:
             return [fa.decode_error]
         diags = fa.local + semantic.resolve_file(self.index, key)
         diags.sort(key=Diagnostic.sort_key)
-        return semantic.apply_rules(_dedupe(diags), self.config.rules)
+        return semantic.apply_rules(dedupe(diags), self.config.rules)
 
-
-def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
-    seen: set[tuple[str, int, int, str]] = set()
-    out = []
-    for d in diags:
-        key = (d.code, d.start, d.end, d.message)
-        if key not in seen:
-            seen.add(key)
-            out.append(d)
-    return out

@@ -39,7 +39,7 @@ class Result:
         occurrences: list[semantic.Occurrence] = []
         fresh = check_script(self.document.statements, external, occurrences)
         old = {id(d) for d in self.script}
-        self.local = _dedupe(sorted([d for d in self.local if id(d) not in old] + fresh,
+        self.local = dedupe(sorted([d for d in self.local if id(d) not in old] + fresh,
                                     key=Diagnostic.sort_key))
         self.script = fresh
         self.table.set_script_occurrences(occurrences)
@@ -79,11 +79,11 @@ def finish(doc: Document, local: list[Diagnostic], script: list[Diagnostic],
            table: semantic.FileTable) -> Result:
     """The result of a file with its local diagnostics (`script`: those of the script
     checks) and table: names resolved within the file alone give the standalone ones."""
-    local = cap_syntax_errors(_dedupe(sorted(local + script, key=Diagnostic.sort_key)))  # e.g. a site found twice
+    local = cap_syntax_errors(dedupe(sorted(local + script, key=Diagnostic.sort_key)))  # e.g. a site found twice
     index = semantic.ProjectIndex()
     index.set_file("", table)
     names = semantic.resolve_file(index, "", script_duplicates=False)
-    return Result(doc, _dedupe(sorted(local + names, key=Diagnostic.sort_key)), local, table, script)
+    return Result(doc, dedupe(sorted(local + names, key=Diagnostic.sort_key)), local, table, script)
 
 
 def deprecation_diagnostics(sites: list[Site], version: str, reg: Registry) -> list[Diagnostic]:
@@ -138,7 +138,7 @@ def _without_recovery_echoes(doc: Document, checks: list[Diagnostic]) -> list[Di
     return [d for d in checks if not echo(d)]
 
 
-def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
+def dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
     seen: set[tuple[str, int, int, str]] = set()
     out = []
     for d in diags:
