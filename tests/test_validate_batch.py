@@ -11,13 +11,14 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cli_runner import CORPUS, run_codeai
 from codeai_testing.generate import program_1_0, program_1_1, program_2_0
 
 from codeai_lang.analysis import batch
-from codeai_lang.analysis.batch import FileOutcome, Job, Settings, analyse_all
+from codeai_lang.analysis.batch import FileOutcome, Settings, analyse_all
 from codeai_lang.files.cache import ResultCache
 
 
@@ -64,9 +65,9 @@ def test_pool_results_equal_in_process_results(tmp_path: Path, monkeypatch: pyte
     used: list[int] = []
     real = batch._on_pool
 
-    def spy(w: list[Job], jobs: int) -> list[FileOutcome]:
+    def spy(w: list[Any], jobs: int, scopes: Any) -> list[FileOutcome]:
         used.append(jobs)
-        return real(w, jobs)
+        return real(w, jobs, scopes)
 
     monkeypatch.setattr(batch, "POOL_MIN_CHARS", 0)
     monkeypatch.setattr(batch, "_on_pool", spy)
@@ -74,7 +75,7 @@ def test_pool_results_equal_in_process_results(tmp_path: Path, monkeypatch: pyte
     assert used == [2]
 
     def view(o: FileOutcome) -> tuple[object, ...]:
-        return (o.diagnostics, o.local, o.version, o.version_source, o.needs_names,
+        return (o.diagnostics, o.local, o.version, o.version_source, o.consulted,
                 sorted((d.kind, d.name, d.start) for d in o.table.decls))
 
     assert [view(o) for o in pooled] == [view(o) for o in alone]
@@ -205,3 +206,69 @@ def test_the_project_dsl_version_is_part_of_the_key(tmp_path: Path) -> None:
     as_2_0 = _run(str(root), cache=cache)
     assert as_1_0.returncode == 0 and as_2_0.returncode == 1, (as_1_0.stdout, as_2_0.stdout)
     assert as_2_0.stdout == _run("--no-cache", str(root), cache=cache).stdout
+
+
+# -- a project's script names: speculative analysis, verified --------------------------------
+
+HELPER = "#version 1.1\nfunction helper(a) {\n    print(a)\n}\n"
+CALLER = "#version 1.1\nhelper(1)\n"
+
+
+def _codes(outcome: FileOutcome) -> list[str]:
+    return [d.code for d in outcome.local]
+
+
+def _project_outcomes(texts: dict[str, str], cache: ResultCache | None = None, jobs: int = 1,
+                      standalone: tuple[str, ...] = ()) -> dict[str, FileOutcome]:
+    keys = sorted(texts)
+    work = [(texts[k], Settings()) for k in keys] + [(t, Settings()) for t in standalone]
+    group = batch.Group(dict(enumerate(keys)))
+    outcomes = analyse_all(work, jobs=jobs, cache=cache, groups=[group])
+    return dict(zip(keys + [f"solo{i}" for i in range(len(standalone))], outcomes, strict=True))
+
+
+def test_a_function_the_quick_scan_misses_is_still_found() -> None:
+    """Declared indented, `helper` escapes the regular expression that builds the provisional
+    scope: the caller's first analysis says CAI103, the verification redoes it."""
+    indented = HELPER.replace("function helper", "  function helper")
+    assert "helper" not in batch.semantic.guess_script_names(indented)
+    out = _project_outcomes({"a.cai": indented, "b.cai": CALLER})
+    assert _codes(out["b.cai"]) == []
+    assert out["b.cai"].consulted["helper"] == ("function", 1)
+
+
+def test_a_function_the_quick_scan_invents_is_not_believed() -> None:
+    """A line starting with `function fake(` inside a triple-quoted string fools the scan;
+    the real table does not have it, so the caller is analysed again and gets CAI103."""
+    fooled = '#version 1.1\nvar doc = """\nfunction fake(a) {\n"""\n'
+    assert "fake" in batch.semantic.guess_script_names(fooled)
+    out = _project_outcomes({"a.cai": fooled, "b.cai": "#version 1.1\nfake(1)\n"})
+    assert _codes(out["b.cai"]) == ["CAI103"]
+
+
+def test_cached_outcomes_follow_the_other_files(tmp_path: Path) -> None:
+    cache = ResultCache(tmp_path / "c")
+    assert _codes(_project_outcomes({"a.cai": HELPER, "b.cai": CALLER}, cache)["b.cai"]) == []
+    two = HELPER.replace("helper(a)", "helper(a, b)")  # the caller's text and cache entry unchanged
+    assert _codes(_project_outcomes({"a.cai": two, "b.cai": CALLER}, cache)["b.cai"]) == ["CAI105"]
+    gone = "#version 1.1\nvar other = 1\n"
+    assert _codes(_project_outcomes({"a.cai": gone, "b.cai": CALLER}, cache)["b.cai"]) == ["CAI103"]
+    # the same caller text as a standalone file in the same run and cache: nothing outside it
+    out = _project_outcomes({"a.cai": HELPER, "b.cai": CALLER}, cache, standalone=(CALLER,))
+    assert _codes(out["b.cai"]) == [] and _codes(out["solo0"]) == ["CAI103"]
+
+
+def test_speculation_gives_what_settling_in_process_gives(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a generated project, pooled and speculative outcomes equal ProjectAnalysis.add +
+    settle (the in-process reference that re-checks with the real scope)."""
+    from codeai_lang.analysis.project import ProjectAnalysis
+
+    texts = {f"f{i}.cai": program_1_1(30, seed=i) + f"function g{i}(a) {{\n    print(a)\n}}\n"
+             f"g{(i + 1) % 6}(1)\ng{(i + 2) % 6}(1, 2)\nundefined_{i}()\n" for i in range(6)}
+    reference = ProjectAnalysis()
+    reference.add_many(texts)
+    monkeypatch.setattr(batch, "POOL_MIN_CHARS", 0)
+    for jobs in (1, 2):
+        out = _project_outcomes(texts, jobs=jobs)
+        for key in texts:
+            assert out[key].local == reference.files[key].local, key

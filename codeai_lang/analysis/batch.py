@@ -3,21 +3,30 @@
 Each file's own analysis is a pure function of its text and settings (`analyse_text`), so it
 can run in any process and be cached by content (`files.cache.ResultCache`). What comes back
 is small and picklable (`FileOutcome`: diagnostics, version, the file's name table, no AST).
-Only this per-file part is cached: a project resolves names across its files afresh on every
-run (`ProjectAnalysis.add_outcome`), so editing one file changes the others' cross-file
-diagnostics as it should. Results are returned in the order of the input whatever the number
-of jobs, so output never depends on `--jobs`.
+Results are returned in the order of the input whatever the number of jobs, so output never
+depends on `--jobs`.
+
+A project's files see each other's top-level functions and variables, which a file's own
+analysis cannot know. So a project file is analysed against a *provisional* scope of those
+names (exact for the files the cache knows, read with a regular expression for the others)
+and records every name it looked up outside itself with the answer it got
+(`FileOutcome.consulted`). Once every file's table is in, the real scope is known: an
+outcome whose answers all still hold is exactly what an analysis against the real scope
+gives (which names are looked up does not depend on the answers); the few others are
+analysed again. A cached outcome goes through the same check, so editing one file changes
+the others' results as it should. Everything else about names (declarations, references)
+is resolved afterwards by `ProjectAnalysis` from the tables.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from codeai_lang.analysis import semantic
-from codeai_lang.analysis.project import UNRESOLVED_SCRIPT
+from codeai_lang.analysis.script_checks import Consulted
 from codeai_lang.analysis.validator import validate
 from codeai_lang.diagnostics.model import Diagnostic
 from codeai_lang.files.cache import ResultCache
@@ -36,9 +45,7 @@ class FileOutcome:
     table: semantic.FileTable  # its declarations and references, without the AST
     version: str | None
     version_source: str | None
-    # Its script checks found an unknown name, which another file of a project may declare:
-    # a project re-checks such a file in-process (that needs the AST).
-    needs_names: bool = False
+    consulted: Consulted = field(default_factory=dict)  # names looked up outside the file → answers
     elapsed_ms: float = 0.0
 
 
@@ -61,27 +68,59 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def analyse_text(text: str, settings: Settings) -> FileOutcome:
-    started = time.perf_counter()
-    result = validate(text, version=settings.version, default_version=settings.default_version)
-    elapsed = (time.perf_counter() - started) * 1000
-    doc = result.document
-    needs_names = any(d.code in UNRESOLVED_SCRIPT for d in result.local)
-    return FileOutcome(result.diagnostics, result.local, result.table.drop_ast(), doc.version,
-                       doc.version_source, needs_names, elapsed)
+@dataclass(frozen=True, slots=True)
+class Group:
+    """The files of one project: which job is which file (its key in the project) and the
+    names provided outside the project (codeai.yaml `externals`)."""
+
+    members: dict[int, str]  # job index → file key
+    externals: semantic.Externals = field(default_factory=semantic.Externals)
+
+
+@dataclass(frozen=True, slots=True)
+class Scopes:
+    """Per group, the merged script names of its files (sent once to each worker)."""
+
+    tables: tuple[semantic.ScopeTable, ...]
+    externals: tuple[semantic.Externals, ...]
+
+    def scope(self, group: int, key: str) -> semantic.ScriptScope:
+        return semantic.ScriptScope(self.tables[group], key, self.externals[group])
 
 
 Job = tuple[str, Settings]  # a text and what its analysis depends on besides the text
+Where = tuple[int, str] | None  # (group, file key) of a project file; None for a standalone file
 
 
-def _analyse_job(job: Job) -> FileOutcome:
-    return analyse_text(*job)
+def analyse_text(text: str, settings: Settings,
+                 external: semantic.ScriptScope | None = None) -> FileOutcome:
+    """A file's own analysis; `external`: the other files' script names (a project file)."""
+    started = time.perf_counter()
+    result = validate(text, version=settings.version, default_version=settings.default_version,
+                      external=external)
+    elapsed = (time.perf_counter() - started) * 1000
+    doc = result.document
+    return FileOutcome(result.diagnostics, result.local, result.table.drop_ast(), doc.version,
+                       doc.version_source, result.consulted, elapsed)
 
 
-def analyse_all(work: Sequence[Job], *, jobs: int = 1,
-                cache: ResultCache | None = None) -> list[FileOutcome]:
+def still_holds(outcome: FileOutcome, scope: semantic.ScriptScope | None) -> bool:
+    """Whether every name the analysis looked up outside the file gets the same answer from
+    `scope` (None: a standalone file, where nothing is found outside)."""
+    if scope is None:
+        return all(answer is None for answer in outcome.consulted.values())
+    return all(scope.get(name) == answer for name, answer in outcome.consulted.items())
+
+
+def analyse_all(work: Sequence[Job], *, jobs: int = 1, cache: ResultCache | None = None,
+                groups: Sequence[Group] = ()) -> list[FileOutcome]:
     """The outcome of every (text, settings), in order: from `cache` where it has one, else
-    computed (on `jobs` worker processes when there is enough work) and stored in `cache`."""
+    computed (on `jobs` worker processes when there is enough work) and stored in `cache`.
+    `groups`: the projects among the jobs (the other jobs are standalone files)."""
+    where: list[Where] = [None] * len(work)
+    for g, group in enumerate(groups):
+        for i, key in group.members.items():
+            where[i] = (g, key)
     outcomes: list[FileOutcome | None] = [None] * len(work)
     keys: list[str] = []
     if cache is not None:
@@ -91,31 +130,73 @@ def analyse_all(work: Sequence[Job], *, jobs: int = 1,
             if isinstance(hit, FileOutcome):
                 hit.elapsed_ms = 0.0  # not analysed in this run
                 outcomes[i] = hit
-    todo = [i for i, o in enumerate(outcomes) if o is None]
-    fresh = _compute([work[i] for i in todo], jobs)
-    for i, outcome in zip(todo, fresh, strict=True):
-        outcomes[i] = outcome
-        if cache is not None:
-            cache.store(keys[i], outcome)
+    fresh: set[int] = set()
+    provisional = _scopes(groups, lambda i: (outcomes[i].table.script_names  # type: ignore[union-attr]
+                                             if outcomes[i] is not None
+                                             else semantic.guess_script_names(work[i][0])))
+    _fill(work, where, outcomes, [i for i, o in enumerate(outcomes) if o is None], provisional, jobs, fresh)
+    actual = _scopes(groups, lambda i: outcomes[i].table.script_names)  # type: ignore[union-attr]
+    stale = [i for i, o in enumerate(outcomes)
+             if o is not None and not still_holds(o, _scope_of(actual, where[i]))]
+    _fill(work, where, outcomes, stale, actual, jobs, fresh)
+    if cache is not None:
+        for i in sorted(fresh):
+            cache.store(keys[i], outcomes[i])
     return [o for o in outcomes if o is not None]
 
 
-def _compute(work: list[Job], jobs: int) -> list[FileOutcome]:
-    jobs = min(jobs, len(work))
-    if jobs > 1 and sum(len(t) for t, _ in work) >= POOL_MIN_CHARS:
+def _scopes(groups: Sequence[Group], names_of: Callable[[int], dict[str, tuple[str, int]]]) -> Scopes:
+    tables = tuple(semantic.scope_table((key, names_of(i)) for i, key in g.members.items()) for g in groups)
+    return Scopes(tables, tuple(g.externals for g in groups))
+
+
+def _scope_of(scopes: Scopes, where: Where) -> semantic.ScriptScope | None:
+    return None if where is None else scopes.scope(*where)
+
+
+def _fill(work: Sequence[Job], where: list[Where], outcomes: list[FileOutcome | None], todo: list[int],
+          scopes: Scopes, jobs: int, fresh: set[int]) -> None:
+    """Analyse the jobs `todo` against `scopes` into `outcomes`."""
+    if not todo:
+        return
+    results = _compute([(work[i][0], work[i][1], where[i]) for i in todo], jobs, scopes)
+    for i, outcome in zip(todo, results, strict=True):
+        outcomes[i] = outcome
+        fresh.add(i)
+
+
+_Task = tuple[str, Settings, Where]
+_WORKER_SCOPES: Scopes | None = None  # a worker process's copy, set by `_start_worker`
+
+
+def _start_worker(scopes: Scopes) -> None:
+    global _WORKER_SCOPES
+    _WORKER_SCOPES = scopes
+
+
+def _run_task(task: _Task, scopes: Scopes | None = None) -> FileOutcome:
+    text, settings, where = task
+    scopes = scopes or _WORKER_SCOPES
+    assert scopes is not None or where is None
+    return analyse_text(text, settings, None if where is None or scopes is None else scopes.scope(*where))
+
+
+def _compute(tasks: list[_Task], jobs: int, scopes: Scopes) -> list[FileOutcome]:
+    jobs = min(jobs, len(tasks))
+    if jobs > 1 and sum(len(t) for t, _, _ in tasks) >= POOL_MIN_CHARS:
         from concurrent.futures.process import BrokenProcessPool  # only when needed (start-up)
 
         try:
-            return _on_pool(work, jobs)
+            return _on_pool(tasks, jobs, scopes)
         except (OSError, BrokenProcessPool):  # no processes here (sandbox, limits): do it here
             pass
-    return [analyse_text(t, s) for t, s in work]
+    return [_run_task(task, scopes) for task in tasks]
 
 
-def _on_pool(work: list[Job], jobs: int) -> list[FileOutcome]:
+def _on_pool(tasks: list[_Task], jobs: int, scopes: Scopes) -> list[FileOutcome]:
     from concurrent.futures import ProcessPoolExecutor
 
     # Chunks amortise the inter-process round trips; several per worker balance the load.
-    chunksize = max(1, len(work) // (jobs * 8))
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(_analyse_job, work, chunksize=chunksize))
+    chunksize = max(1, len(tasks) // (jobs * 8))
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker, initargs=(scopes,)) as pool:
+        return list(pool.map(_run_task, tasks, chunksize=chunksize))

@@ -75,12 +75,9 @@ class ProjectAnalysis:
         self.index.set_file(key, result.table)
 
     def add_outcome(self, key: str, text: str, outcome: FileOutcome) -> None:
-        """Enter a file's own analysis made elsewhere (a worker process, the result cache);
-        call `settle` after a batch. Only names are resolved here, so they follow the other
-        files as they are now."""
-        if outcome.needs_names:  # its script checks must see the other files' names: redo here
-            self.add(key, text)
-            return
+        """Enter a file's analysis made elsewhere (`batch.analyse_all`, whose script checks
+        saw this project's other files); declarations and references are resolved here, so
+        they follow the other files as they are now."""
         self.files[key] = FileAnalysis(key, text, outcome.local, outcome.version,
                                        outcome.version_source, None, outcome.elapsed_ms)
         self.index.set_file(key, outcome.table)

@@ -65,25 +65,35 @@ def builtin_scope() -> Scope:
     return scope
 
 
+Consulted = dict[str, "tuple[str, int] | None"]  # name → what `external` answered (None: nothing)
+
+
 def check_script(statements: list[n.Node], external: Mapping[str, tuple[str, int]] | None = None,
-                 occurrences: list[Occurrence] | None = None) -> list[Diagnostic]:
+                 occurrences: list[Occurrence] | None = None,
+                 consulted: Consulted | None = None) -> list[Diagnostic]:
     """Diagnostics for the scripting statements of a program (declarations are skipped).
 
     `external`: top-level functions and variables of the project's other files (name →
     (kind, arity)); they are visible everywhere in this file, while this file's own names
     keep declare-before-use. `occurrences`, if given, receives every name the checker
-    resolved (the semantic model's script occurrences)."""
+    resolved (the semantic model's script occurrences). `consulted`, if given, receives every
+    name looked up outside the file and the answer: which names are looked up does not depend
+    on the answers, so the result is the same under any `external` that answers them alike
+    (what lets a project verify a file's cached or speculative analysis without redoing it)."""
     checker = _ScriptChecker(occurrences)
     outer = builtin_scope()
-    if external is not None:  # (not its truth value: a lazy mapping would count itself)
-        outer = Scope(outer, lambda name: _external_symbol(external, name))  # looked up lazily
+    if external is not None or consulted is not None:  # (not truth values: lazy mappings)
+        outer = Scope(outer, lambda name: _external_symbol(external, name, consulted))  # lazily
     checker.file_scope = Scope(outer)
     checker.statements(statements, checker.file_scope)
     return checker.diags
 
 
-def _external_symbol(external: Mapping[str, tuple[str, int]], name: str) -> Symbol | None:
-    found = external.get(name)
+def _external_symbol(external: Mapping[str, tuple[str, int]] | None, name: str,
+                     consulted: Consulted | None) -> Symbol | None:
+    found = external.get(name) if external is not None else None
+    if consulted is not None:
+        consulted[name] = found
     if found is None:
         return None
     kind, arity = found

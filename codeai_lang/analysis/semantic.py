@@ -33,6 +33,7 @@ NAMED_KINDS = ("auth", "role", "middleware", "event", "integration", "webhook", 
 BUILTIN = {TYPES: frozenset({"Empty"})}  # the response type with no body (projects.md §2)
 _SEPARATORS = re.compile(r"[._\-]")
 _WHAT = {TYPES: "data type"}
+ScopeTable = dict[str, list[tuple[str, tuple[str, int]]]]  # name → (file, (kind, arity)), files in order
 
 
 def namespace_of(kind: str) -> str:
@@ -301,7 +302,7 @@ class ProjectIndex:
         self.externals = externals or Externals()
         self._decls: dict[tuple[str, str], list[Decl]] | None = None
         self._by_name: dict[str, list[Decl]] | None = None
-        self._script: dict[str, list[tuple[str, tuple[str, int]]]] | None = None
+        self._script: ScopeTable | None = None
         self._names: dict[str, list[str]] = {}  # namespace → sorted names (for suggestions)
         self._suggested: dict[tuple[str, str], list[str]] = {}
         self.generation = 0  # bumped whenever the set of declarations changes
@@ -342,11 +343,7 @@ class ProjectIndex:
         """The top-level functions and variables the project's other files declare, as a
         lazy mapping (a file looks up only the names it uses)."""
         if self._script is None:
-            table: dict[str, list[tuple[str, tuple[str, int]]]] = {}
-            for other in sorted(self.tables):
-                for name, sig in self.tables[other].script_names.items():
-                    table.setdefault(name, []).append((other, sig))
-            self._script = table
+            self._script = scope_table((p, t.script_names) for p, t in self.tables.items())
         return ScriptScope(self._script, path, self.externals)
 
     def script_token(self) -> int:
@@ -534,7 +531,7 @@ def _unresolved(index: ProjectIndex, r: Ref) -> Diagnostic:
 class ScriptScope(Mapping[str, tuple[str, int]]):
     """Name → (kind, arity) of the script globals declared outside one file."""
 
-    def __init__(self, table: dict[str, list[tuple[str, tuple[str, int]]]], path: str,
+    def __init__(self, table: ScopeTable, path: str,
                  externals: Externals | None = None) -> None:
         self._table, self._path, self._externals = table, path, externals
 
@@ -551,6 +548,35 @@ class ScriptScope(Mapping[str, tuple[str, int]]):
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
+
+
+# Top-level `function f(a, b)` and `var v` at the start of a line: how files are written.
+_TOP_SCRIPT_NAME = re.compile(
+    r"^(?:function[ \t]+([A-Za-z_][A-Za-z0-9_]*)[ \t]*\(([^)]*)\)|var[ \t]+([A-Za-z_][A-Za-z0-9_]*))", re.M)
+
+
+def guess_script_names(text: str) -> dict[str, tuple[str, int]]:
+    """A file's top-level script names as `FileTable.script_names` would have them, read
+    with a regular expression instead of a parse. Only a guess (a declaration written
+    indented, or text inside a string, fools it): use it where the answer is verified."""
+    out: dict[str, tuple[str, int]] = {}
+    for m in _TOP_SCRIPT_NAME.finditer(text):
+        if m.group(1):
+            params = [p for p in m.group(2).split(",") if p.strip()]
+            out.setdefault(m.group(1), ("function", len(params)))
+        else:
+            out.setdefault(m.group(3), ("variable", -1))
+    return out
+
+
+def scope_table(names: Iterable[tuple[str, Mapping[str, tuple[str, int]]]]) -> ScopeTable:
+    """The script names of a project's files ((file, names) pairs) merged as
+    `ProjectIndex.script_scope` merges them: files in sorted order."""
+    table: ScopeTable = {}
+    for path, file_names in sorted(names, key=lambda pair: pair[0]):
+        for name, sig in file_names.items():
+            table.setdefault(name, []).append((path, sig))
+    return table
 
 
 def script_scope_names(index: ProjectIndex, path: str) -> dict[str, tuple[str, int]]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from codeai_lang.analysis import semantic
 from codeai_lang.analysis.decl_checks import check_declarations_local
 from codeai_lang.analysis.expression_checks import check_expressions
-from codeai_lang.analysis.script_checks import check_script
+from codeai_lang.analysis.script_checks import Consulted, check_script
 from codeai_lang.analysis.shell_checks import check_shell
 from codeai_lang.diagnostics.model import Diagnostic, Severity
 from codeai_lang.syntax.deprecations import Site
@@ -32,12 +32,15 @@ class Result:
     local: list[Diagnostic] = field(default_factory=list)
     table: semantic.FileTable = field(default_factory=semantic.FileTable)
     script: list[Diagnostic] = field(default_factory=list)  # the script checks' part of `local`
+    # The names the script checks looked up outside the file, and the answers they got.
+    consulted: Consulted = field(default_factory=dict)
 
     def recheck_script(self, external: Mapping[str, tuple[str, int]] | None) -> None:
         """Redo only the script checks with the project's other files' top-level names in
         scope (`local` and the table's script occurrences are replaced; the rest stays)."""
         occurrences: list[semantic.Occurrence] = []
-        fresh = check_script(self.document.statements, external, occurrences)
+        self.consulted = {}
+        fresh = check_script(self.document.statements, external, occurrences, self.consulted)
         old = {id(d) for d in self.script}
         self.local = dedupe(sorted([d for d in self.local if id(d) not in old] + fresh,
                                     key=Diagnostic.sort_key))
@@ -66,13 +69,16 @@ def validate(text: str, *, version: str | None = None, registry: Registry | None
     doc = parse_document(text, version=version, registry=reg, default_version=default_version)
     diags = list(doc.diagnostics)
     occurrences: list[semantic.Occurrence] = []
-    script = check_script(doc.statements, external, occurrences)
+    consulted: Consulted = {}
+    script = check_script(doc.statements, external, occurrences, consulted)
     decl_diags, refs = check_declarations_local(doc.statements, doc.version, reg)
     diags += _without_recovery_echoes(doc, decl_diags)
     diags += check_expressions(doc.statements, doc.version, reg)
     diags += check_shell(doc.statements)
     diags += deprecation_diagnostics(doc.sites, doc.version, reg)
-    return finish(doc, diags, script, semantic.build_table(doc.statements, refs, occurrences))
+    result = finish(doc, diags, script, semantic.build_table(doc.statements, refs, occurrences))
+    result.consulted = consulted
+    return result
 
 
 def finish(doc: Document, local: list[Diagnostic], script: list[Diagnostic],

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import typer
 
-from codeai_lang.analysis.batch import FileOutcome, Job, Settings, analyse_all, default_jobs
+from codeai_lang.analysis.batch import FileOutcome, Group, Job, Settings, analyse_all, default_jobs
 from codeai_lang.analysis.project import ProjectAnalysis
 from codeai_lang.diagnostics.model import Diagnostic, Severity
 from codeai_lang.files.cache import ResultCache
@@ -109,11 +109,18 @@ def analyse_projects(projects: list[LoadedProject], standalone: dict[str, Source
     """Analyse every file read, all at once (cache, then worker processes); settle each
     project (names resolved across its files). Returns the standalone files' outcomes."""
     solo = Settings(dsl_version)
-    work: list[Job] = [(src.text, lp.settings) for lp in projects for _, src in lp.sources
-                       if src.decode_error is None]
+    work: list[Job] = []
+    groups: list[Group] = []
+    for lp in projects:
+        members: dict[int, str] = {}
+        for key, src in lp.sources:
+            if src.decode_error is None:
+                members[len(work)] = key
+                work.append((src.text, lp.settings))
+        groups.append(Group(members, lp.analysis.index.externals))
     work += [(src.text, solo) for src in standalone.values() if src.decode_error is None]
     outcomes = iter(analyse_all(work, jobs=jobs or default_jobs(),
-                                cache=ResultCache() if use_cache else None))
+                                cache=ResultCache() if use_cache else None, groups=groups))
     # The cyclic garbage collector is paused meanwhile: until `settle`, the ASTs of the files
     # that use other files' functions stay alive, and its full passes over them (again and
     # again, as the heap grows) cost more than the analysis itself on a 2,000-file project.
