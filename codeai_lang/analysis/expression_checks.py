@@ -9,18 +9,19 @@
   (`var`/`if`/`for` inside bodies, colon clauses in auth/role/middleware/webhook, a query as
   a property value), used under a version whose manifest entry lacks the feature.
 
-Name resolution goes through `TypeIndex` only (built by `local_index`), so a project-wide
-symbol index can replace it: pass any object with the same three methods.
+The CAI202 names are not resolved here: they become `semantic.Ref`s of the file's table, so
+the validator resolves them against the file alone and a project against all its files (an
+entity declared in another file is found; its fields come from its `Decl`). `LocalIndex`
+(one file's entities and events) serves the language server's completion.
 """
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from codeai_lang.analysis import schema
+from codeai_lang.analysis.semantic import FIELD, TYPES, Ref, field_names
 from codeai_lang.diagnostics.model import Diagnostic, Severity
 from codeai_lang.syntax import nodes as n
 from codeai_lang.syntax.registry import Registry
@@ -31,16 +32,6 @@ _COLON_CLAUSE_KINDS = frozenset({"auth", "role", "middleware", "webhook"})
 _QUERY_WORDS = frozenset({"select", "update", "delete"})
 # Bare words in a `where` that are values, not fields.
 _WHERE_VALUES = frozenset({"null"})
-
-
-class TypeIndex(Protocol):
-    """What the checks need to know about declared names (file-local or project-wide)."""
-
-    def is_entity(self, name: str) -> bool: ...
-
-    def is_event(self, name: str) -> bool: ...
-
-    def fields(self, entity: str) -> frozenset[str] | None: ...
 
 
 @dataclass(slots=True)
@@ -79,13 +70,14 @@ def local_index(statements: list[n.Node]) -> LocalIndex:
 
 
 def _field_names(body: n.Body) -> frozenset[str]:
-    return frozenset(e.key_name for e in body.entries
-                     if e.colon and e.key_name not in schema.NON_FIELD_KEYS)
+    return field_names(body)
 
 
 def check_expressions(statements: list[n.Node], version: str, registry: Registry,
-                      index: TypeIndex | None = None) -> list[Diagnostic]:
-    checker = _Checker(index or local_index(statements))
+                      refs: list[Ref]) -> list[Diagnostic]:
+    """The diagnostics of §8.4 that need nothing outside the file; the names records and
+    queries use go to `refs` (the file's table), resolved against the file or its project."""
+    checker = _Checker(refs)
     decls = [s for s in n.iter_statements(statements) if isinstance(s, n.Declaration)]
     for decl in decls:
         for node in _value_nodes(decl.body):
@@ -98,18 +90,21 @@ def check_expressions(statements: list[n.Node], version: str, registry: Registry
 
 
 class _Checker:
-    def __init__(self, index: TypeIndex) -> None:
-        self.index = index
+    def __init__(self, refs: list[Ref]) -> None:
+        self.refs = refs
         self.diags: list[Diagnostic] = []
 
     def report(self, code: str, message: str, node: n.Node) -> None:
         self.diags.append(Diagnostic(code, Severity.ERROR, message, node.start, node.end))
 
+    def refer(self, ident: n.Ident, namespace: str, message: str, also: str = "", entity: str = "") -> None:
+        self.refs.append(Ref(namespace, ident.name, ident.start, ident.end, ident.start, ident.end,
+                             "CAI202", message, also, entity))
+
     def node(self, node: n.Node) -> None:
         if isinstance(node, n.Record):
             name = node.name.name
-            if not (self.index.is_event(name) or self.index.is_entity(name)):
-                self.report("CAI202", f"record of undeclared event or entity '{name}'", node.name)
+            self.refer(node.name, "event", f"record of undeclared event or entity '{name}'", also=TYPES)
         elif isinstance(node, n.SelectQuery) and node.source is not None:
             self.query(node.source, [], node.where)
         elif isinstance(node, n.UpdateQuery):
@@ -119,25 +114,13 @@ class _Checker:
 
     def query(self, entity: n.Ident, sets: list[n.SetClause], where: n.Node | None) -> None:
         name = entity.name
-        if not self.index.is_entity(name):
-            self.report("CAI202", f"query on undeclared entity '{name}'", entity)
-            return
-        fields = self.index.fields(name)
-        if fields is None:
-            return
+        self.refer(entity, TYPES, f"query on undeclared entity '{name}'")
         for clause in sets:
-            self.field(name, fields, clause.field)
+            self.refer(clause.field, FIELD, "", entity=name)
         if where is not None:
             for ident in _bare_names(where):
                 if ident.name not in _WHERE_VALUES:
-                    self.field(name, fields, ident)
-
-    def field(self, entity: str, fields: frozenset[str], ident: n.Ident) -> None:
-        if ident.name in fields:
-            return
-        close = difflib.get_close_matches(ident.name, sorted(fields), n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
-        self.report("CAI202", f"'{ident.name}' is not a field of entity '{entity}'{hint}", ident)
+                    self.refer(ident, FIELD, "", entity=name)
 
     # -- CAI403: 2.1 forms an older grammar parses generically ------------------------------
     def version_gates(self, decls: list[n.Declaration], version: str, reg: Registry) -> None:

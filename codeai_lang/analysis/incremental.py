@@ -377,7 +377,8 @@ class IncrementalDocument:
         script = check_script(doc.statements, self._external, occurrences)
         decl_diags, refs = self._decl_checks.run(doc.statements, doc.version)
         out += _without_recovery_echoes(doc, decl_diags)
-        out += check_expressions(doc.statements, doc.version, reg)  # as validator.validate
+        refs = list(refs)  # (the decl checker's cached list is not ours to extend)
+        out += check_expressions(doc.statements, doc.version, reg, refs)  # as validator.validate
         out += check_shell(doc.statements)
         out += deprecation_diagnostics(_reported_sites(doc.sites, doc.version, reg), doc.version, reg)
         return finish(doc, out, script, semantic.build_table(doc.statements, refs, occurrences))

@@ -27,6 +27,7 @@ from codeai_lang.diagnostics.model import Applicability, Diagnostic, Edit, Fix, 
 from codeai_lang.syntax import nodes as n
 
 TYPES = "type"
+FIELD = "field"  # the namespace of a Ref to a data type's field (see Ref.entity)
 SCRIPT = "script"
 ENDPOINT = "endpoint"
 NAMED_KINDS = ("auth", "role", "middleware", "event", "integration", "webhook", "workflow", "job")
@@ -56,6 +57,7 @@ class Decl:
     quoted: bool = False
     path: str = ""  # the file (set when the table joins a project)
     detail: str = ""  # e.g. `function total(a, b)`: what hover shows without the AST
+    fields: frozenset[str] | None = None  # a data type's fields (None: not a data type)
 
     @property
     def namespace(self) -> str:
@@ -78,10 +80,15 @@ class Ref:
     name_end: int
     code: str = "CAI202"
     message: str = ""
+    also: str = ""  # a second namespace that satisfies it (a record names an event or a type)
+    # Set: `name` must be a field of the data type `entity` (a query's `where`/`set`); not
+    # reported when `entity` does not resolve (that is its own reference) or has no known fields.
+    entity: str = ""
 
     def shifted(self, delta: int) -> Ref:
         return Ref(self.namespace, self.name, self.start + delta, self.end + delta,
-                   self.name_start + delta, self.name_end + delta, self.code, self.message)
+                   self.name_start + delta, self.name_end + delta, self.code, self.message,
+                   self.also, self.entity)
 
 
 @dataclass(slots=True)
@@ -130,7 +137,8 @@ class FileTable:
         if self._weak is None:
             weak: dict[int, Occurrence] = {}
             for r in self.refs:
-                weak.setdefault(r.name_start, Occurrence(r.name_start, r.name_end, (r.namespace, r.name), False))
+                if not r.entity:  # a field is not a global name
+                    weak.setdefault(r.name_start, Occurrence(r.name_start, r.name_end, (r.namespace, r.name), False))
             for name, start, end, is_string in mentions(self.statements or []):
                 weak.setdefault(start, Occurrence(start, end, ("", name), False, loose=True, local=is_string))
             self._weak = list(weak.values())
@@ -177,7 +185,7 @@ class FileTable:
         if self._used is None:
             self.occurrences_named("")
             assert self._by_name is not None
-            self._used = {r.name for r in self.refs} | set(self._by_name)
+            self._used = {r.entity or r.name for r in self.refs} | set(self._by_name)
         return self._used
 
     def at(self, offset: int) -> Occurrence | None:
@@ -221,6 +229,19 @@ def _path_text(node: n.Node) -> str:
     return n.name_text(node)
 
 
+def field_names(body: n.Body) -> frozenset[str]:
+    """The fields a data type's body declares (`name: type, …` entries)."""
+    return frozenset(e.key_name for e in body.entries
+                     if e.colon and e.key_name not in schema.NON_FIELD_KEYS)
+
+
+def _fields_of(kind: str, node: n.Node) -> frozenset[str] | None:
+    if namespace_of(kind) != TYPES:
+        return None
+    body = node.body if isinstance(node, n.Declaration | n.Entry) else None
+    return field_names(body) if isinstance(body, n.Body) else None
+
+
 def file_declarations(statements: list[n.Node]) -> list[Decl]:
     """The global declarations of a file, in file order."""
     out: list[Decl] = []
@@ -230,7 +251,8 @@ def file_declarations(statements: list[n.Node]) -> list[Decl]:
                 name = n.name_text(name_node)
                 if name:
                     start, end = name_span(name_node)
-                    out.append(Decl(kind, name, start, end, node, isinstance(name_node, n.StringLit)))
+                    out.append(Decl(kind, name, start, end, node, isinstance(name_node, n.StringLit),
+                                    fields=_fields_of(kind, node)))
             if stmt.kind == "endpoint" and len(stmt.head) >= 2:
                 path = stmt.head[1]
                 out.append(Decl("endpoint", f"{n.name_text(stmt.head[0])} {_path_text(path)}",
@@ -278,6 +300,16 @@ def build_table(statements: list[n.Node], refs: list[Ref], script_occurrences: l
             arity = len(d.node.params) if isinstance(d.node, n.FunctionDecl) else -1
             table.script_names.setdefault(d.name, (d.kind, arity))
     return table
+
+
+def fields_changed(old: FileTable | None, new: FileTable) -> frozenset[str]:
+    """The data types declared in both tables whose fields differ (their queries' field
+    references may resolve differently in other files)."""
+    if old is None:
+        return frozenset()
+    before = {d.key: d.fields for d in old.decls if d.fields is not None}
+    return frozenset(d.name for d in new.decls
+                     if d.fields is not None and d.key in before and before[d.key] != d.fields)
 
 
 # -- the project -------------------------------------------------------------------------------
@@ -357,12 +389,13 @@ class ProjectIndex:
         return self._names[namespace]
 
     def dependents(self, path: str, old: frozenset[tuple[str, str]],
-                   new: frozenset[tuple[str, str]]) -> set[str]:
+                   new: frozenset[tuple[str, str]], retyped: frozenset[str] = frozenset()) -> set[str]:
         """Files whose name diagnostics may change when `path`'s declarations go from `old`
-        to `new`: those that use a name that appeared or disappeared, and those declaring
-        a name `path` declares (duplicates point at each other)."""
+        to `new` (and the data types `retyped` changed their fields): those that use a name
+        that appeared, disappeared or was retyped, and those declaring a name `path` declares
+        (duplicates point at each other)."""
         changed = old ^ new
-        names = {name for _, name in changed}
+        names = {name for _, name in changed} | retyped
         out: set[str] = set()
         for other, table in self.tables.items():
             if other == path:
@@ -473,9 +506,24 @@ def resolve_file(index: ProjectIndex, path: str, *, script_duplicates: bool = Tr
             continue  # the script checker reports same-file duplicates, with its scoping
         out.append(_duplicate(d, first))
     for r in table.refs:
-        if not index.resolves(r.namespace, r.name):
+        if r.entity:
+            missing = _missing_field(index, r)
+            if missing is not None:
+                out.append(missing)
+        elif not (index.resolves(r.namespace, r.name) or (r.also and index.resolves(r.also, r.name))):
             out.append(_unresolved(index, r))
     return out
+
+
+def _missing_field(index: ProjectIndex, r: Ref) -> Diagnostic | None:
+    """CAI202 when `r.name` is not a field of the data type `r.entity` (with a did-you-mean)."""
+    decl = index.lookup(TYPES, r.entity)
+    if decl is None or decl.fields is None or r.name in decl.fields:
+        return None
+    close = difflib.get_close_matches(r.name, sorted(decl.fields), n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return Diagnostic(r.code, Severity.ERROR, f"'{r.name}' is not a field of entity '{r.entity}'{hint}",
+                      r.start, r.end)
 
 
 def _duplicate(d: Decl, first: Decl) -> Diagnostic:
@@ -516,6 +564,8 @@ def suggestions(index: ProjectIndex, namespace: str, name: str) -> list[str]:
 
 def _unresolved(index: ProjectIndex, r: Ref) -> Diagnostic:
     close = suggestions(index, r.namespace, r.name)
+    if r.also:
+        close = sorted(set(close) | set(suggestions(index, r.also, r.name)))
     message = r.message
     fix = None
     if close:

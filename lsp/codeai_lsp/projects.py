@@ -103,10 +103,14 @@ class LspProject:
         """Enter an open document's analysis; the URIs of the other files that may see a
         different project because of it (its declared names changed)."""
         self.closed.pop(uri, None)
-        old = self.index.tables[uri].keys() if uri in self.index.tables else frozenset()
+        before = self.index.tables.get(uri)
+        old = before.keys() if before is not None else frozenset()
+        retyped = semantic.fields_changed(before, result.table)
         self.index.set_file(uri, result.table)
         new = result.table.keys()
-        return frozenset(self.index.dependents(uri, old, new)) if old != new else frozenset()
+        if old == new and not retyped:
+            return frozenset()
+        return frozenset(self.index.dependents(uri, old, new, retyped))
 
     def external(self, uri: str) -> tuple[semantic.ScriptScope | None, object]:
         """The other files' top-level script names, and a token that changes with them."""

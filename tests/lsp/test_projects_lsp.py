@@ -176,3 +176,21 @@ async def test_files_changed_outside_the_editor_update_the_project(client: Langu
     client.workspace_did_change_watched_files(t.DidChangeWatchedFilesParams(changes=[
         t.FileEvent(uri=uri_of(client, "address.cai"), type=t.FileChangeType.Deleted)]))
     await latest(client, uri, lambda p: codes(p) == ["CAI202"])
+
+
+async def test_2_1_queries_resolve_entities_and_fields_of_other_files(client: LanguageClient) -> None:
+    """A 2.1 job querying an entity of another file: clean; renaming one of the entity's
+    fields in its (open, unsaved) file re-publishes the job with the field's CAI202."""
+    root: Path = client.root  # type: ignore[attr-defined]
+    (root / "model" / "delivery.cai").write_text(
+        "#version 2.1\nentity Delivery {\n    id: uuid, primary\n    status: string\n}\n", encoding="utf-8")
+    (root / "retry.cai").write_text(
+        "#version 2.1\njob retry {\n    steps {\n        s {\n"
+        "            a: update Delivery set status = \"x\" where id = 1\n        }\n    }\n}\n", encoding="utf-8")
+    model = open_file(client, "model/delivery.cai")
+    job = open_file(client, "retry.cai")
+    await latest(client, model, lambda p: True)
+    assert codes(await latest(client, job, lambda p: True)) == []
+    change(client, model, 2, (3, 4), (3, 10), "state")  # status → state: Delivery keeps its name
+    broken = await latest(client, job, lambda p: codes(p) == ["CAI202"])
+    assert "'status' is not a field of entity 'Delivery'; did you mean 'state'?" in broken.diagnostics[0].message
