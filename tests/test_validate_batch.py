@@ -65,9 +65,9 @@ def test_pool_results_equal_in_process_results(tmp_path: Path, monkeypatch: pyte
     used: list[int] = []
     real = batch._on_pool
 
-    def spy(w: list[Any], jobs: int, scopes: Any) -> list[FileOutcome]:
+    def spy(w: list[Any], jobs: int, scopes: Any, start_method: Any = None) -> list[FileOutcome]:
         used.append(jobs)
-        return real(w, jobs, scopes)
+        return real(w, jobs, scopes, start_method)
 
     monkeypatch.setattr(batch, "POOL_MIN_CHARS", 0)
     monkeypatch.setattr(batch, "_on_pool", spy)
@@ -272,3 +272,25 @@ def test_speculation_gives_what_settling_in_process_gives(monkeypatch: pytest.Mo
         out = _project_outcomes(texts, jobs=jobs)
         for key in texts:
             assert out[key].local == reference.files[key].local, key
+
+
+def test_spawned_workers_get_the_project_scope(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The language server's way (workers started with "spawn", no fork of a threaded
+    process): the provisional scope reaches them through the pool's initializer."""
+    monkeypatch.setattr(batch, "POOL_MIN_CHARS", 0)
+    used: list[Any] = []
+    real = batch._on_pool
+
+    def spy(w: list[Any], jobs: int, scopes: Any, start_method: Any = None) -> list[FileOutcome]:
+        used.append(start_method)
+        return real(w, jobs, scopes, start_method)
+
+    monkeypatch.setattr(batch, "_on_pool", spy)
+    texts = {"a.cai": HELPER, "b.cai": CALLER, "c.cai": "#version 1.1\nhelper(1, 2)\n"}
+    keys = sorted(texts)
+    group = batch.Group(dict(enumerate(keys)))
+    out = analyse_all([(texts[k], Settings(navigation=True)) for k in keys], jobs=2, groups=[group],
+                      start_method="spawn")
+    assert used == ["spawn"]
+    assert [_codes(o) for o in out] == [[], [], ["CAI105"]]
+    assert out[1].table.occurrences  # navigation kept the global name occurrences

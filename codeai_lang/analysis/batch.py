@@ -55,9 +55,12 @@ class Settings:
 
     version: str | None = None  # --dsl-version
     default_version: str | None = None  # the project's dsl_version (for files without #version)
+    # Keep the table's global name occurrences (for the language server's references and
+    # rename over files not open); validation alone lets them go.
+    navigation: bool = False
 
     def parts(self) -> tuple[str | None, ...]:
-        return (self.version, self.default_version)
+        return (self.version, self.default_version, "navigation" if self.navigation else None)
 
 
 def default_jobs() -> int:
@@ -100,7 +103,8 @@ def analyse_text(text: str, settings: Settings,
                       external=external)
     elapsed = (time.perf_counter() - started) * 1000
     doc = result.document
-    return FileOutcome(result.diagnostics, result.local, result.table.drop_ast(), doc.version,
+    table = result.table.compact() if settings.navigation else result.table.drop_ast()
+    return FileOutcome(result.diagnostics, result.local, table, doc.version,
                        doc.version_source, result.consulted, elapsed)
 
 
@@ -113,10 +117,12 @@ def still_holds(outcome: FileOutcome, scope: semantic.ScriptScope | None) -> boo
 
 
 def analyse_all(work: Sequence[Job], *, jobs: int = 1, cache: ResultCache | None = None,
-                groups: Sequence[Group] = ()) -> list[FileOutcome]:
+                groups: Sequence[Group] = (), start_method: str | None = None) -> list[FileOutcome]:
     """The outcome of every (text, settings), in order: from `cache` where it has one, else
     computed (on `jobs` worker processes when there is enough work) and stored in `cache`.
-    `groups`: the projects among the jobs (the other jobs are standalone files)."""
+    `groups`: the projects among the jobs (the other jobs are standalone files).
+    `start_method`: how workers start (a process with threads, such as the language server,
+    must not fork: "spawn"); None: the platform's default."""
     where: list[Where] = [None] * len(work)
     for g, group in enumerate(groups):
         for i, key in group.members.items():
@@ -134,11 +140,12 @@ def analyse_all(work: Sequence[Job], *, jobs: int = 1, cache: ResultCache | None
     provisional = _scopes(groups, lambda i: (outcomes[i].table.script_names  # type: ignore[union-attr]
                                              if outcomes[i] is not None
                                              else semantic.guess_script_names(work[i][0])))
-    _fill(work, where, outcomes, [i for i, o in enumerate(outcomes) if o is None], provisional, jobs, fresh)
+    pool = _Pool(jobs, start_method)
+    _fill(work, where, outcomes, [i for i, o in enumerate(outcomes) if o is None], provisional, pool, fresh)
     actual = _scopes(groups, lambda i: outcomes[i].table.script_names)  # type: ignore[union-attr]
     stale = [i for i, o in enumerate(outcomes)
              if o is not None and not still_holds(o, _scope_of(actual, where[i]))]
-    _fill(work, where, outcomes, stale, actual, jobs, fresh)
+    _fill(work, where, outcomes, stale, actual, pool, fresh)
     if cache is not None:
         for i in sorted(fresh):
             cache.store(keys[i], outcomes[i])
@@ -154,12 +161,18 @@ def _scope_of(scopes: Scopes, where: Where) -> semantic.ScriptScope | None:
     return None if where is None else scopes.scope(*where)
 
 
+@dataclass(frozen=True, slots=True)
+class _Pool:
+    jobs: int
+    start_method: str | None = None
+
+
 def _fill(work: Sequence[Job], where: list[Where], outcomes: list[FileOutcome | None], todo: list[int],
-          scopes: Scopes, jobs: int, fresh: set[int]) -> None:
+          scopes: Scopes, pool: _Pool, fresh: set[int]) -> None:
     """Analyse the jobs `todo` against `scopes` into `outcomes`."""
     if not todo:
         return
-    results = _compute([(work[i][0], work[i][1], where[i]) for i in todo], jobs, scopes)
+    results = _compute([(work[i][0], work[i][1], where[i]) for i in todo], pool, scopes)
     for i, outcome in zip(todo, results, strict=True):
         outcomes[i] = outcome
         fresh.add(i)
@@ -181,22 +194,25 @@ def _run_task(task: _Task, scopes: Scopes | None = None) -> FileOutcome:
     return analyse_text(text, settings, None if where is None or scopes is None else scopes.scope(*where))
 
 
-def _compute(tasks: list[_Task], jobs: int, scopes: Scopes) -> list[FileOutcome]:
-    jobs = min(jobs, len(tasks))
+def _compute(tasks: list[_Task], pool: _Pool, scopes: Scopes) -> list[FileOutcome]:
+    jobs = min(pool.jobs, len(tasks))
     if jobs > 1 and sum(len(t) for t, _, _ in tasks) >= POOL_MIN_CHARS:
         from concurrent.futures.process import BrokenProcessPool  # only when needed (start-up)
 
         try:
-            return _on_pool(tasks, jobs, scopes)
+            return _on_pool(tasks, jobs, scopes, pool.start_method)
         except (OSError, BrokenProcessPool):  # no processes here (sandbox, limits): do it here
             pass
     return [_run_task(task, scopes) for task in tasks]
 
 
-def _on_pool(tasks: list[_Task], jobs: int, scopes: Scopes) -> list[FileOutcome]:
+def _on_pool(tasks: list[_Task], jobs: int, scopes: Scopes, start_method: str | None = None) -> list[FileOutcome]:
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     # Chunks amortise the inter-process round trips; several per worker balance the load.
     chunksize = max(1, len(tasks) // (jobs * 8))
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker, initargs=(scopes,)) as pool:
+    context = multiprocessing.get_context(start_method)
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_start_worker,
+                             initargs=(scopes,)) as pool:
         return list(pool.map(_run_task, tasks, chunksize=chunksize))

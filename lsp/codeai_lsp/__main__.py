@@ -1,3 +1,4 @@
 from codeai_lsp.server import main
 
-main()
+if __name__ == "__main__":  # (a worker process started with "spawn" imports this module too)
+    main()

@@ -11,15 +11,17 @@ rebuilds one table; the open files whose diagnostics that can change are the ind
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from codeai_lang.analysis import semantic
+from codeai_lang.analysis.batch import Group, Settings, analyse_all, default_jobs
 from codeai_lang.analysis.validator import Result, validate
 from codeai_lang.diagnostics.model import Diagnostic
 from codeai_lang.diagnostics.positions import LineIndex
+from codeai_lang.files.cache import ResultCache
 from codeai_lang.files.project import (
     PROJECT_FILE,
     Project,
@@ -29,6 +31,13 @@ from codeai_lang.files.project import (
     load_config,
 )
 from codeai_lang.syntax.registry import Registry
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def uri_to_path(uri: str) -> Path | None:
@@ -67,23 +76,37 @@ class LspProject:
         self.config_error = bool(self.config.diagnostics)
 
     # -- files not open ---------------------------------------------------------------------
-    def load(self, is_open: Callable[[str], bool]) -> None:
-        """Analyse every file of the project from disk, except the open ones."""
+    def load(self, open_texts: Mapping[str, str]) -> None:
+        """Analyse every file of the project from disk except the open ones (`open_texts`:
+        uri → the editor's text, which counts for the names the others see) the way
+        `codeai validate` does: cached results, the rest on worker processes."""
         if self.root is None:
             return
+        closed: list[tuple[str, str]] = []
         for path in sorted(discover_project_files(self.root, self.config)):
             uri = path.as_uri()
-            if not is_open(uri):
-                self.read_closed(uri, path)
+            if uri in open_texts:
+                continue
+            text = _read(path)
+            if text is not None:
+                closed.append((uri, text))
+        texts = closed + [(u, t) for u, t in open_texts.items() if (p := uri_to_path(u)) and self.contains(p)]
+        settings = Settings(None, self.config.dsl_version, navigation=True)
+        group = Group({i: uri for i, (uri, _) in enumerate(texts)}, self.index.externals)
+        outcomes = analyse_all([(text, settings) for _, text in texts], jobs=default_jobs(),
+                               cache=ResultCache(), groups=[group], start_method="spawn")
+        for (uri, text), outcome in zip(closed, outcomes, strict=False):
+            self.closed[uri] = ClosedFile(text, outcome.local)
+            self.index.set_file(uri, outcome.table)
 
     def read_closed(self, uri: str, path: Path) -> bool:
         """(Re)analyse a file from disk; False if it cannot be read (then it is dropped)."""
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+        text = _read(path)
+        if text is None:
             self.drop(uri)
             return False
-        result = validate(text, registry=self.reg, default_version=self.config.dsl_version)
+        result = validate(text, registry=self.reg, default_version=self.config.dsl_version,
+                          external=self.index.script_scope(uri))
         self.closed[uri] = ClosedFile(text, result.local)
         self.index.set_file(uri, result.table.compact())
         return True
@@ -150,7 +173,8 @@ class Projects:
         folders = [f for f in self.folders if f == path.parent or f in path.parents]
         return max(folders, key=lambda f: len(f.parts)) if folders else None
 
-    def project_for(self, uri: str, is_open: Callable[[str], bool]) -> LspProject:
+    def project_for(self, uri: str, open_texts: Callable[[], Mapping[str, str]]) -> LspProject:
+        """The project of `uri`, loaded on first use (`open_texts`: the open documents)."""
         root = self.root_for(uri)
         if root is None:
             project = self.standalone.get(uri)
@@ -162,7 +186,7 @@ class Projects:
             config_path = root / PROJECT_FILE
             config = load_config(config_path, self.reg.names) if config_path.is_file() else ProjectConfig()
             project = self.by_root[root] = LspProject(root, config, self.reg)
-            project.load(is_open)
+            project.load(open_texts())
         return project
 
     def all(self) -> list[LspProject]:

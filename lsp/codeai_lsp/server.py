@@ -123,7 +123,7 @@ class CodeAIServer(LanguageServer):
 
     # -- documents -------------------------------------------------------------------------------
     def open(self, uri: str, version: int, text: str) -> DocState:
-        project = self.projects.project_for(uri, lambda u: u in self.docs or u == uri)
+        project = self.projects.project_for(uri, lambda: {**self.open_texts(), uri: text})
         default = project.config.dsl_version or self.settings.default_dsl_version
         doc = IncrementalDocument(text, default_version=default, registry=self.reg)
         state = DocState(uri, version, doc, PendingText(text), project=project)
@@ -185,6 +185,9 @@ class CodeAIServer(LanguageServer):
         """Pull mode: ask the client to pull again (other files' diagnostics changed)."""
         if self.pull_mode and self.refresh_support and any(True for _ in uris):
             self.workspace_diagnostic_refresh(None)
+
+    def open_texts(self) -> dict[str, str]:
+        return {uri: state.text for uri, state in self.docs.items()}
 
     def lines_of(self, uri: str) -> LineIndex | None:
         """The line index of any file the server knows: open, or a project file on disk."""
@@ -482,7 +485,7 @@ def _reload_project(ls: CodeAIServer, root: Any) -> None:
     ls.projects.forget(root)
     for state in list(ls.docs.values()):
         if state.project is not None and (state.project.root == root or state.project.root is None):
-            state.project = ls.projects.project_for(state.uri, lambda u: u in ls.docs)
+            state.project = ls.projects.project_for(state.uri, ls.open_texts)
             state.snapshot = None
             ls.schedule(state, 0)
 

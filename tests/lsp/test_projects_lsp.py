@@ -194,3 +194,19 @@ async def test_2_1_queries_resolve_entities_and_fields_of_other_files(client: La
     change(client, model, 2, (3, 4), (3, 10), "state")  # status → state: Delivery keeps its name
     broken = await latest(client, job, lambda p: codes(p) == ["CAI202"])
     assert "'status' is not a field of entity 'Delivery'; did you mean 'state'?" in broken.diagnostics[0].message
+
+
+async def test_closed_files_see_functions_of_other_files_and_of_open_ones(client: LanguageClient) -> None:
+    """Files not open are analysed with the project's script names — including those of the
+    document being opened (its editor text, not the disk's): no false CAI103 in pull reports."""
+    root: Path = client.root  # type: ignore[attr-defined]
+    (root / "lib.cai").write_text("#version 1.1\nfunction total(a, b) {\n    print(a)\n}\n", encoding="utf-8")
+    (root / "report.cai").write_text("#version 1.1\ntotal(1, 2)\nshout(3)\n", encoding="utf-8")
+    uri = uri_of(client, "shout.cai")  # not on disk: only the editor knows `shout`
+    client.text_document_did_open(t.DidOpenTextDocumentParams(text_document=t.TextDocumentItem(
+        uri=uri, language_id="codeai", version=1, text="#version 1.1\nfunction shout(x) {\n    print(x)\n}\n")))
+    await latest(client, uri, lambda p: True)
+    report = await client.workspace_diagnostic_async(t.WorkspaceDiagnosticParams(previous_result_ids=[]))
+    by_name = {i.uri.rsplit("/", 1)[-1]: i for i in report.items}
+    closed = by_name["report.cai"]
+    assert isinstance(closed, t.WorkspaceFullDocumentDiagnosticReport) and list(closed.items) == []
