@@ -31,7 +31,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from codeai_lang import __version__
-from codeai_lang.platform.server import repo
+from codeai_lang.platform.server import cache, repo
 from codeai_lang.platform.server.auth import Authenticator, Principal
 from codeai_lang.platform.server.configs import check_config, migrate_config
 from codeai_lang.platform.server.errors import ApiError
@@ -234,11 +234,10 @@ async def ready(request: Request) -> Response:
         body["error"] = str(exc)[:300]
         problems.append("database")
     if svc.redis is not None:
-        try:
-            await asyncio.wait_for(svc.redis.ping(), 2.0)
-        except Exception as exc:  # any failure of the cache means "not ready", with its reason
+        failure = await cache.ping(svc.redis, svc.settings.redis_url)
+        if failure is not None:
             body["cache"] = "unreachable"
-            body["cache_error"] = str(exc)[:300]
+            body["cache_error"] = failure
             problems.append("cache")
     if problems:
         body.update(status="not_ready", reasons=problems)
