@@ -96,8 +96,12 @@ def test_ready_follows_a_real_redis_going_away_and_coming_back(tmp_path: Path, r
         redis_server.stop()  # connection refused on the same port now
         body = assert_cache_not_ready(server)
         assert PASSWORD not in str(body)
+        down = server.wait_for(lambda e: e.get("msg") == "cache unreachable")
+        assert down["level"] == "warning" and down["cache"] == f"redis://:****@127.0.0.1:{redis_server.port}/0"
+        assert down["error"] == body["cache_error"]
         redis_server.start()  # same port: the server's client must reconnect by itself
         poll_ready(server)
+        server.wait_for(lambda e: e.get("msg") == "cache connected again")
         listening = server.wait_for(lambda e: e.get("msg") == "listening")
     assert listening["cache"] == f"redis://:****@127.0.0.1:{redis_server.port}/0"
     assert PASSWORD not in logged(server)
@@ -120,7 +124,8 @@ def test_a_wrong_redis_password_is_not_ready_and_never_shown(tmp_path: Path, red
     wrong = f"redis://:wrong-{PASSWORD}@127.0.0.1:{redis_server.port}/0"
     with serve_with(tmp_path, wrong) as server:
         body = assert_cache_not_ready(server)
-        assert PASSWORD not in str(body)
+        assert "AuthenticationError" in body["cache_error"] and PASSWORD not in str(body)
+        server.wait_for(lambda e: e.get("msg") == "cache unreachable")
     assert PASSWORD not in logged(server)
 
 
