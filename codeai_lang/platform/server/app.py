@@ -31,7 +31,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from codeai_lang import __version__
-from codeai_lang.platform.server import repo
+from codeai_lang.platform.server import cache, repo
 from codeai_lang.platform.server.auth import Authenticator, Principal
 from codeai_lang.platform.server.configs import check_config, migrate_config
 from codeai_lang.platform.server.errors import ApiError
@@ -67,6 +67,7 @@ class Services:
     auth: Authenticator = field(init=False)
     shutting_down: threading.Event = field(default_factory=threading.Event)
     redis: Any = None
+    cache_state: str = "unknown"  # last readiness answer about the cache, to log only changes
 
     def __post_init__(self) -> None:
         self.auth = Authenticator(self.settings.jwt_secret, self.settings.jwks_url)
@@ -234,16 +235,30 @@ async def ready(request: Request) -> Response:
         body["error"] = str(exc)[:300]
         problems.append("database")
     if svc.redis is not None:
-        try:
-            await asyncio.wait_for(svc.redis.ping(), 2.0)
-        except Exception as exc:  # any failure of the cache means "not ready", with its reason
+        failure = await cache.ping(svc.redis, svc.settings.redis_url)
+        _note_cache_state(svc, failure)
+        if failure is not None:
             body["cache"] = "unreachable"
-            body["cache_error"] = str(exc)[:300]
+            body["cache_error"] = failure
             problems.append("cache")
     if problems:
         body.update(status="not_ready", reasons=problems)
         return JSONResponse(body, 503, headers={"Cache-Control": "no-store"})
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+
+def _note_cache_state(svc: Services, failure: str | None) -> None:
+    """Log when the cache goes away or comes back (probes run every few seconds: not each one)."""
+    state = "unreachable" if failure else "connected"
+    if state == svc.cache_state or (svc.cache_state == "unknown" and not failure):
+        svc.cache_state = state
+        return
+    svc.cache_state = state
+    where = cache.describe(svc.settings.redis_url)
+    if failure:
+        log.warning("cache unreachable", extra={"cache": where, "error": failure})
+    else:
+        log.info("cache connected again", extra={"cache": where})
 
 
 async def versions(request: Request) -> Response:

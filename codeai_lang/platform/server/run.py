@@ -22,6 +22,7 @@ import uvicorn
 
 from codeai_lang.platform.dbmigrate import Options, Runner, discover, open_backend
 from codeai_lang.platform.server.app import Services, create_app
+from codeai_lang.platform.server.cache import describe, open_cache
 from codeai_lang.platform.server.features import FeatureFlags
 from codeai_lang.platform.server.logs import setup_logging
 from codeai_lang.platform.server.settings import ServerSettings
@@ -90,7 +91,7 @@ def serve(settings: ServerSettings, known_migrations: set[int]) -> int:
     sock = bind(settings.host, settings.port)
     host, port = sock.getsockname()[:2]
     log.info("listening", extra={"host": host, "port": port, "workers": settings.workers,
-                                 "database": settings.target.describe(),
+                                 "database": settings.target.describe(), "cache": describe(settings.redis_url),
                                  "auth": "jwks" if settings.jwks_url else "hs256" if settings.jwt_secret else "none"})
     _warn_about_auth(settings)
     if settings.workers <= 1:
@@ -103,12 +104,8 @@ def _worker(settings: ServerSettings, known_migrations: set[int], sock: socket.s
     # it gets it; 1 ms lets the event loop answer cheap requests between those slices.
     sys.setswitchinterval(0.001)
     store = open_store(settings.target, settings.pool_size)
-    redis = None
-    if settings.redis_url:
-        import redis.asyncio as aioredis
-
-        redis = aioredis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
-    services = Services(settings, store, FeatureFlags(settings.features_file), known_migrations, redis=redis)
+    services = Services(settings, store, FeatureFlags(settings.features_file), known_migrations,
+                        redis=open_cache(settings.redis_url))
     config = uvicorn.Config(create_app(services), log_config=None, access_log=False, server_header=False,
                             timeout_graceful_shutdown=int(max(1, settings.shutdown_timeout)),
                             lifespan="on", backlog=2048)

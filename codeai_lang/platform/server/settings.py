@@ -18,6 +18,7 @@ import yaml
 from codeai_lang.platform.config import Config, ConfigError
 from codeai_lang.platform.dbmigrate.target import DatabaseTarget, target_from_config
 from codeai_lang.platform.dbmigrate.timing import parse_duration
+from codeai_lang.platform.server.cache import check_redis_url
 
 API_VERSIONS = ("v1", "v2")
 VERSION_STATUSES = ("current", "supported", "deprecated")
@@ -71,7 +72,7 @@ def settings_from_config(cfg: Config) -> ServerSettings:
         shutdown_timeout=parse_duration(str(cfg.get("server.shutdown_timeout"))),
         max_body=int(cfg.get("server.max_body")), public_reads=bool(cfg.get("server.public_reads")),
         jwt_secret=str(cfg.get("auth.jwt_secret")), jwks_url=str(cfg.get("auth.jwks_url")),
-        redis_url=str(cfg.get("redis.url")), features_file=Path(str(cfg.get("features.file"))),
+        redis_url=check_redis_url(str(cfg.get("redis.url"))), features_file=Path(str(cfg.get("features.file"))),
         log_format=str(cfg.get("log.format")), log_level=str(cfg.get("log.level")),
         pool_size=max(1, int(cfg.get("server.db_pool_size"))), workers=max(1, int(cfg.get("server.workers"))),
         versions=read_versions(cfg.files))
