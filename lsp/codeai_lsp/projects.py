@@ -162,6 +162,7 @@ class Projects:
         self.folders: list[Path] = []
         self.by_root: dict[Path, LspProject] = {}
         self.standalone: dict[str, LspProject] = {}
+        self.on_load: Callable[[Path, ProjectConfig], None] | None = None  # a project was (re)loaded
 
     def root_for(self, uri: str) -> Path | None:
         path = uri_to_path(uri)
@@ -183,14 +184,20 @@ class Projects:
             return project
         project = self.by_root.get(root)
         if project is None:
-            config_path = root / PROJECT_FILE
-            config = load_config(config_path, self.reg.names) if config_path.is_file() else ProjectConfig()
+            config = self.config_at(root)
             project = self.by_root[root] = LspProject(root, config, self.reg)
             project.load(open_texts())
+            if self.on_load is not None:
+                self.on_load(root, config)
         return project
 
     def all(self) -> list[LspProject]:
         return [*self.by_root.values(), *self.standalone.values()]
+
+    def config_at(self, root: Path) -> ProjectConfig:
+        """The configuration in `root` as it is on disk now (empty if there is none)."""
+        path = root / PROJECT_FILE
+        return load_config(path, self.reg.names) if path.is_file() else ProjectConfig()
 
     def forget(self, root: Path) -> LspProject | None:
         """Drop a project (its codeai.yaml changed): it is rebuilt when next needed."""

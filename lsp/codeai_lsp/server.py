@@ -21,6 +21,7 @@ import os
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 from lsprotocol import types as t
@@ -31,6 +32,7 @@ from codeai_lang import __version__ as core_version
 from codeai_lang.analysis.incremental import IncrementalDocument
 from codeai_lang.diagnostics.model import Applicability, Diagnostic, Related
 from codeai_lang.diagnostics.positions import UTF16, LineIndex
+from codeai_lang.files.project import PROJECT_FILE, ProjectConfig
 from codeai_lang.syntax.registry import Registry, default_registry
 from codeai_lsp import features
 from codeai_lsp import formatting as fmt
@@ -106,6 +108,7 @@ class CodeAIServer(LanguageServer):
         self.exit_code: int | None = None  # set by `exit`: 1 unless `shutdown` came first
         self.encoding = UTF16  # set at initialize to what pygls negotiated with the client
         self.projects = Projects(self.reg)
+        self.projects.on_load = self.publish_config
         # A client that pulls diagnostics (textDocument/diagnostic) gets no pushed ones: it
         # would show both. It is asked to pull again when another file's names change.
         self.pull_mode = False
@@ -188,6 +191,15 @@ class CodeAIServer(LanguageServer):
 
     def open_texts(self) -> dict[str, str]:
         return {uri: state.text for uri, state in self.docs.items()}
+
+    def publish_config(self, root: Path, config: ProjectConfig) -> None:
+        """A project's codeai.yaml problems (unknown keys, wrong types, bad YAML) as the
+        diagnostics of that file, or none to clear earlier ones (push, even in pull mode:
+        pulls cover only .cai files)."""
+        uri = (root / PROJECT_FILE).as_uri()
+        lines = LineIndex(config.text)
+        diags = [to_lsp_diagnostic(d, lines, None, self.encoding) for d in config.diagnostics]
+        self.text_document_publish_diagnostics(t.PublishDiagnosticsParams(uri=uri, diagnostics=diags))
 
     def lines_of(self, uri: str) -> LineIndex | None:
         """The line index of any file the server knows: open, or a project file on disk."""
@@ -483,6 +495,7 @@ def _register_workspace(server: CodeAIServer) -> None:
 def _reload_project(ls: CodeAIServer, root: Any) -> None:
     """codeai.yaml changed: rebuild the project and move its open documents over."""
     ls.projects.forget(root)
+    ls.publish_config(root, ls.projects.config_at(root))
     for state in list(ls.docs.values()):
         if state.project is not None and (state.project.root == root or state.project.root is None):
             state.project = ls.projects.project_for(state.uri, ls.open_texts)

@@ -210,3 +210,17 @@ async def test_closed_files_see_functions_of_other_files_and_of_open_ones(client
     by_name = {i.uri.rsplit("/", 1)[-1]: i for i in report.items}
     closed = by_name["report.cai"]
     assert isinstance(closed, t.WorkspaceFullDocumentDiagnosticReport) and list(closed.items) == []
+
+
+async def test_codeai_yaml_problems_are_diagnostics_of_that_file(client: LanguageClient) -> None:
+    """A broken codeai.yaml shows in the editor with its line, and clears once fixed."""
+    root: Path = client.root  # type: ignore[attr-defined]
+    (root / "codeai.yaml").write_text("# one project\ndsl_versoin: \"2.0\"\n", encoding="utf-8")
+    open_file(client, "events.cai")
+    config = (root / "codeai.yaml").as_uri()
+    shown = await latest(client, config, lambda p: bool(p.diagnostics))
+    assert shown.diagnostics[0].range.start.line == 1 and "dsl_versoin" in shown.diagnostics[0].message
+    (root / "codeai.yaml").write_text("# one project\ndsl_version: \"2.0\"\n", encoding="utf-8")
+    client.workspace_did_change_watched_files(t.DidChangeWatchedFilesParams(changes=[
+        t.FileEvent(uri=config, type=t.FileChangeType.Changed)]))
+    await latest(client, config, lambda p: len(p.diagnostics) == 0)
