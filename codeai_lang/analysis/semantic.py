@@ -397,12 +397,11 @@ class ProjectIndex:
         changed = old ^ new
         names = {name for _, name in changed} | retyped
         out: set[str] = set()
-        for other, table in self.tables.items():
-            if other == path:
-                continue
-            if (names and not names.isdisjoint(table.names_used())) or \
-                    not (old | new).isdisjoint(table.keys()):
-                out.add(other)
+        if names:  # (each table's names are computed once; an edit costs one set test per file)
+            out.update(other for other, table in self.tables.items() if not names.isdisjoint(table.names_used()))
+        decls = self.decls  # the declarers of `path`'s names, old and new, from the merged index
+        out.update(d.path for key in old | new for d in decls.get(key, ()))
+        out.discard(path)
         return out
 
     # -- lookup ------------------------------------------------------------------------------
