@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import jsonschema
@@ -291,3 +292,17 @@ def test_external_functions_resolve_with_any_arity(tmp_path: Path) -> None:
                      "a.cai": "sdk_send(1, 2)\nsdk_log()\nother(1)\n"})
     code, doc = validate_json(".", cwd=tmp_path)
     assert codes(doc, "a.cai") == ["CAI103"]  # only `other`: sdk_* are provided elsewhere
+
+
+def test_resolver_matches_resolved_for_symlinked_files_and_folders(tmp_path: Path) -> None:
+    from codeai_lang.files.project import Resolver, resolved
+
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "a.cai").write_text("")
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    (tmp_path / "real" / "b.cai").symlink_to(tmp_path / "real" / "a.cai")
+    resolve = Resolver()
+    for p in [tmp_path / "link" / "a.cai", tmp_path / "real" / "b.cai", tmp_path / "link" / "b.cai",
+              Path(os.path.relpath(tmp_path / "real" / "a.cai")), tmp_path / "real" / "missing.cai"]:
+        assert resolve(p) == resolved(p), p
+        assert resolve(p) == resolved(p)  # memoised: the same answer again

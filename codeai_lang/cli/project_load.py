@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from codeai_lang.analysis.batch import FileOutcome, Group, Job, Settings, analys
 from codeai_lang.analysis.project import ProjectAnalysis
 from codeai_lang.diagnostics.model import Diagnostic, Severity
 from codeai_lang.files.cache import ResultCache
-from codeai_lang.files.project import Project, project_for, resolved
+from codeai_lang.files.project import Project, Resolver, project_for, resolved
 from codeai_lang.files.sources import STDIN, Source, SourceError, discover, read_source
 from codeai_lang.output.formats import FileReport
 from codeai_lang.syntax.registry import default_registry
@@ -71,29 +71,32 @@ def load_projects(paths: list[str], dsl_version: str | None) -> tuple[list[Loade
     `analyse_projects`), and the standalone files (in order)."""
     versions = default_registry().names
     cache: dict[Path, Project] = {}
+    by_dir: dict[str, Project] = {}  # a folder's files share its project (found walking up once)
+    resolve = Resolver()
     loaded: dict[Path, LoadedProject] = {}
     standalone: list[str] = []
     for path, explicit in requested_files(paths):
         if path == STDIN:
             standalone.append(path)
             continue
-        project = project_for(Path(path), cache, versions)
+        project = by_dir.get(os.path.dirname(path)) or project_for(Path(path), cache, versions)
         if project.standalone:
             standalone.append(path)
             continue
+        by_dir[os.path.dirname(path)] = project
         if project.root not in loaded:
             loaded[project.root] = LoadedProject(project, ProjectAnalysis(project.config, version=dsl_version),
-                                                 members={resolved(p) for p in project.files()})
-        if explicit or resolved(Path(path)) in loaded[project.root].members:
+                                                 members={resolve(p) for p in project.files()})
+        if explicit or resolve(Path(path)) in loaded[project.root].members:
             loaded[project.root].requested.append(path)
     for lp in loaded.values():
-        _read_project(lp)
+        _read_project(lp, resolve)
     return list(loaded.values()), standalone
 
 
-def _read_project(lp: LoadedProject) -> None:
+def _read_project(lp: LoadedProject, resolve: Callable[[Path], Path] = resolved) -> None:
     """Read every file of the project; requested files keep the spelling they were given."""
-    keys = {resolved(Path(p)): p for p in lp.requested}
+    keys = {resolve(Path(p)): p for p in lp.requested}
     for full in sorted(lp.members | set(keys)):
         key = keys.get(full) or display(full)
         try:

@@ -126,6 +126,27 @@ def resolved(path: Path) -> Path:
         return Path(os.path.abspath(path))
 
 
+class Resolver:
+    """`resolved` for many files: each directory is resolved once, and a file only when it is
+    a symlink itself (one `lstat` instead of one per path component)."""
+
+    def __init__(self) -> None:
+        self._dirs: dict[str, Path] = {}
+        self._done: dict[str, Path] = {}
+
+    def __call__(self, path: Path) -> Path:
+        spelled = str(path)
+        done = self._done.get(spelled)
+        if done is None:
+            parent = os.path.dirname(spelled)
+            folder = self._dirs.get(parent)
+            if folder is None:
+                folder = self._dirs[parent] = resolved(Path(parent or "."))
+            full = folder / path.name
+            done = self._done[spelled] = resolved(full) if os.path.islink(full) else full
+        return done
+
+
 def find_root(start: Path) -> Path | None:
     """The nearest directory at or above `start` that holds a `codeai.yaml`."""
     here = resolved(start)
