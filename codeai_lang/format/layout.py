@@ -88,18 +88,13 @@ class _Printer:
         self.inline_at: set[int] = set()  # indexes in `line` of block comments placed inside it
 
     def _index_tokens(self, doc: Document) -> None:
-        """The significant tokens without NL, whether a NL preceded each, bracket partners."""
-        toks: list[Token] = []
-        after_nl: list[bool] = []
-        nl = False
-        for t in doc.lexed.tokens:
-            if t.kind == "NL":
-                nl = True
-                continue
-            toks.append(t)
-            after_nl.append(nl)
-            nl = False
-        self.toks, self.after_nl = toks, after_nl
+        """The significant tokens without NL, where a NL preceded one, bracket partners."""
+        tokens = doc.lexed.tokens
+        toks = [t for t in tokens if t.kind != "NL"]
+        nls = [k for k, t in enumerate(tokens) if t.kind == "NL"]
+        # starts of the tokens right after a NL (NL tokens never follow each other)
+        self.after_nl = {tokens[k + 1].start for k in nls if k + 1 < len(tokens)}
+        self.toks = toks
         self.match = _match_brackets(toks)
 
     def _index_tree(self, doc: Document) -> None:
@@ -133,7 +128,7 @@ class _Printer:
         # one-line body (`{ method: jwt  issuer: "…" }`). Earlier bodies hold one per line.
         self.entry_starts: set[int] = set()
         if getattr(tables, "has_key", False):
-            self.entry_starts = {e.start for e in doc.program.walk() if isinstance(e, n.Entry)}
+            self.entry_starts = _entry_starts(doc.statements)
 
     # -- driver ---------------------------------------------------------------------------
 
@@ -142,19 +137,20 @@ class _Printer:
         first = toks[0].start if toks else len(text)
         blank_next = self._leading(text[:first])
         stmt_starts, entry_starts, space = self.stmt_starts, self.entry_starts, self._space
+        brackets = _BRACKETS
         prev_end = 0
         for i, tok in enumerate(toks):
-            gap = text[prev_end:tok.start] if i else ""
-            prev_end = tok.end
-            kind = tok.kind
-            # Fast path, most tokens: one space before it, in the middle of a line, and no
-            # rule that could break the line here (see _place and _forced_break).
-            if (gap == " " and kind not in _BRACKETS and not self.last_open
-                    and not self.after_comment and tok.start not in stmt_starts
-                    and tok.start not in entry_starts):
+            start, ttext = tok.start, tok.text
+            gap = text[prev_end:start] if i else ""
+            prev_end = start + len(ttext)  # a token is its exact slice (cheaper than `.end`)
+            # Fast path, most tokens: at most one space before it, in the middle of a line,
+            # and no rule that could break the line here (see _place and _forced_break).
+            if ((gap == " " or not gap) and i and tok.kind not in brackets and not self.last_open
+                    and not self.after_comment and start not in stmt_starts
+                    and start not in entry_starts):
                 line = self.line
                 line.append(space(i, tok, toks[i - 1], gap))
-                line.append(tok.text)
+                line.append(ttext)
                 continue
             self._token(i, tok, gap, blank_next if i == 0 else False)
         tail = text[toks[-1].end:] if toks else ""
@@ -325,7 +321,7 @@ class _Printer:
         # In a declarative body every line is an entry, unless the line before ends with an
         # operator or separator or this one starts with a continuation word (2.1); in a script
         # block a statement may span lines (`on "e" do⏎ workflow "w"`).
-        if top.script or not self.after_nl[i] or prev.kind in _CONTINUED_AFTER:
+        if top.script or tok.start not in self.after_nl or prev.kind in _CONTINUED_AFTER:
             return 1
         return 1 if tok.text in self.continuation_words else 0
 
@@ -337,7 +333,7 @@ class _Printer:
             return True
         if tok.kind == "LBRACE":  # `{` ends its header line
             top = self.frames[-1].kind
-            return (top in ("TOP", "LBRACE") and not self.after_nl[i]
+            return (top in ("TOP", "LBRACE") and tok.start not in self.after_nl
                     and prev.kind not in _NO_JOIN_BRACE_AFTER)
         if tok.text == "else" and prev.kind == "RBRACE" and prev.end in self.else_after:
             return True  # `} else {`
@@ -400,6 +396,25 @@ class _Printer:
         if j == 0 or not self.line[:-1]:
             return True
         return self.toks[j - 1].kind in _UNARY_CONTEXT
+
+
+def _entry_starts(statements: list[n.Node]) -> set[int]:
+    """Where every entry of every declarative body starts. Bodies hang only off declarations,
+    handlers and entries, so expressions (most of a 2.1 tree) are not walked."""
+    out: set[int] = set()
+    bodies = [b for s in n.iter_statements(statements)
+              if isinstance(b := getattr(s, "body", None), n.Body)]
+    while bodies:
+        for entry in bodies.pop().entries:
+            e: n.Entry | n.Body | None = entry
+            while isinstance(e, n.Entry):  # an entry, and the `else if` entries it chains
+                out.add(e.start)
+                if e.body is not None:
+                    bodies.append(e.body)
+                e = e.orelse if isinstance(e, n.IfEntry) else None
+            if isinstance(e, n.Body):
+                bodies.append(e)
+    return out
 
 
 def _match_brackets(toks: list[Token]) -> list[int]:
