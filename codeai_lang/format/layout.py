@@ -410,12 +410,12 @@ class _Printer:
             return " "  # the `:` of a ternary `c ? a : b` (2.1)
         if pk in _NO_SPACE_AFTER or k in _NO_SPACE_BEFORE:
             return ""
+        if pk == "OP" and prev.text in "+-" and self._unary(i - 1):
+            return ""  # `-1`, `-(a + b)`
         if k == "LPAR":
             return "" if pk == "NAME" and prev.text not in _PAREN_KEYWORDS else " "
         if k == "LSQB" and not gap and pk in ("NAME", "RPAR", "RSQB"):
             return ""  # indexing `a[0]` (2.1) keeps its tight bracket
-        if pk == "OP" and prev.text in "+-" and self._unary(i - 1):
-            return ""
         return " "
 
     def _unary(self, j: int) -> bool:
