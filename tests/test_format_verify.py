@@ -8,6 +8,7 @@ checks, the first cases pass the old token comparison although they change the p
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -77,3 +78,28 @@ def test_the_cli_leaves_a_file_alone_when_the_proof_fails(tmp_path: Path,
     (outcome,) = fmt_cmd.run_fmt([str(path)], "write", None, 1, use_cache=False)
     assert outcome.errors and "internal error" in outcome.errors[0]
     assert path.read_text() == text
+
+
+def test_the_collector_is_paused_only_during_the_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    from codeai_lang.format import format_text
+
+    states: list[bool] = []
+    real = api.parse_document
+
+    def spy(text: str, **kwargs: Any) -> Any:
+        states.append(gc.isenabled())
+        return real(text, **kwargs)
+
+    monkeypatch.setattr(api, "parse_document", spy)
+    try:
+        assert gc.isenabled()
+        format_text("var   a = 1\n")
+        assert gc.isenabled()
+        gc.disable()
+        format_text("var   a = 1\n")
+        assert not gc.isenabled()  # a caller's own pause is kept
+    finally:
+        gc.enable()
+    assert states == [False, False]

@@ -9,6 +9,7 @@ changed program.
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field
 
 from codeai_lang.diagnostics.model import Diagnostic, Severity
@@ -40,6 +41,19 @@ def format_text(text: str, version: str | None = None, *, verify: bool = True) -
 
 
 def _format(text: str, version: str | None, verify: bool = True) -> tuple[Document, FormatResult]:
+    # The cyclic garbage collector is paused meanwhile: tokens and trees hold no cycles that
+    # outlive the call, and its full passes over a heap growing by hundreds of thousands of
+    # objects cost about a third of the run on a 100k-line file.
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _format_now(text, version, verify)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _format_now(text: str, version: str | None, verify: bool) -> tuple[Document, FormatResult]:
     doc = parse_document(text, version=version)
     errors = [d for d in doc.diagnostics if d.severity is Severity.ERROR]
     if errors:
