@@ -103,3 +103,24 @@ def test_the_collector_is_paused_only_during_the_call(monkeypatch: pytest.Monkey
     finally:
         gc.enable()
     assert states == [False, False]
+
+
+def test_an_inferred_version_must_stay_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a directive, moving a newline must not make a newer version accept the file."""
+    from codeai_lang.format import verify
+
+    text, right = RIGHT[2]
+    text, right = text.replace("#version 2.0\n\n", ""), right.replace("#version 2.0\n\n", "")
+    doc = parse_document(text)
+    assert doc.version_source == "inferred"
+    verify_layout(doc, right)  # the real inference agrees
+    real = verify.parse_document
+
+    def newer(out: str, **kwargs: Any) -> Any:
+        again = real(out, **kwargs)
+        again.version = "9.9"
+        return again
+
+    monkeypatch.setattr(verify, "parse_document", newer)
+    with pytest.raises(FormatError, match="read as DSL 9.9"):
+        verify_layout(doc, right)

@@ -27,7 +27,7 @@ from codeai_lang.syntax import nodes as n
 from codeai_lang.syntax.lexer import Lexed, Token, lex
 from codeai_lang.syntax.parser import parse_tokens
 from codeai_lang.syntax.registry import default_registry
-from codeai_lang.syntax.versioned_parse import Document
+from codeai_lang.syntax.versioned_parse import Document, parse_document
 
 _KIND_TEXT = attrgetter("kind", "text")
 _DIRECTIVE = re.compile(r"#version[ \t]*(\S*)[ \t]*(.*?)\s*$")
@@ -130,6 +130,13 @@ def _same_statements(doc: Document, a: list[Token], b: list[Token], moved: set[i
                 _shape(again.statements[0]) != _shape(stmt):
             raise FormatError("internal error: formatting would change the statement at offset "
                               f"{stmt.start}; file left unchanged")
+    if affected and doc.version_source == "inferred":
+        # Without a directive the version is the newest that accepts the file: a statement
+        # equal under this version might now be accepted by a newer one. Infer again.
+        again_doc = parse_document(out)
+        if again_doc.version != doc.version:
+            raise FormatError(f"internal error: formatting would make the file read as DSL "
+                              f"{again_doc.version} instead of {doc.version}; file left unchanged")
 
 
 def _shape(node: n.Node) -> Any:
