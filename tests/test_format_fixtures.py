@@ -14,7 +14,11 @@ from codeai_lang.format import format_text
 FORMAT = Path(__file__).resolve().parent.parent / "corpus" / "format"
 PAIRS = sorted(FORMAT.glob("*.before.cai"))
 RULES = {"indentation", "braces", "statements", "spaces", "blank_lines", "comments", "raw_text",
-         "trailing_whitespace", "crlf", "no_final_newline", "version_2_0", "else_chains"}
+         "trailing_whitespace", "crlf", "no_final_newline", "version_2_0", "else_chains",
+         # DSL 2.1 (spec language.md §8): colon clause forms, expressions, queries over
+         # several lines, record and object literals, triple-quoted strings, statements in bodies
+         "colon_forms_2_1", "expressions_2_1", "queries_2_1", "records_2_1", "triple_quoted_2_1",
+         "statements_in_bodies_2_1"}
 
 
 def read(path: Path) -> str:

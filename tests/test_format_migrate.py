@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from cli_runner import run_codeai
-from codeai_testing.generate import program_1_0, program_1_1
+from codeai_testing.generate import program_1_0, program_1_1, program_2_0
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -25,9 +25,9 @@ CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 # Files with syntax errors are left alone by fmt and refused by migrate-dsl: nothing to compare.
 SOURCES = sorted(p for p in CORPUS.rglob("*.cai")
                  if "/format/" not in str(p) and format_text(p.read_bytes().decode("utf-8")).ok)
-# 2.1 is left out until `codeai fmt` lays out the 2.1 forms (issue 15 follows issue 10):
-# D7's colon insertions and 2.1 expressions have no canonical layout in fmt yet.
-TARGETS = [v for v in default_registry().names if v not in ("1.0", "2.1")]
+# Every version a file can be migrated to, 2.1 included: D7/D8 separate the properties they
+# make the way fmt does (two spaces in a one-line body, one per line in a multi-line body).
+TARGETS = [v for v in default_registry().names if v != "1.0"]
 
 
 def formatted(text: str) -> str | None:
@@ -61,6 +61,13 @@ DECLS = ('event job.done { schema { id string } }\n'
 
 
 @pytest.mark.parametrize("snippet", [
+    # D7: a clause chain in a multi-line body (one property per line), in a one-line body
+    # (two spaces apart), after a comment, in a CRLF file; D8 in a one-line schema
+    "#version 1.1\nevent e { }\nwebhook w {\n    event \"e\"\n    retry 3 initial_interval 1s backoff 2.0 // why\n}\n",
+    "integration i {\n    type rest\n    circuit_breaker { threshold 5 timeout 30s max_concurrent 10 }\n}\n",
+    "auth a { method jwt issuer \"https://id.example.com\" }\nrole r { permissions [\"all\"] }\n",
+    "#version 1.1\r\nevent e { }\r\nwebhook w {\r\n    event \"e\"\r\n    retry 3 initial_interval 1s backoff 2.0\r\n}\r\n",
+    "event e { schema { id string total decimal } }\n",
     'config { db_host: "localhost" }\n',
     DECLS + 'on "job.done" /* why */ do\n    workflow "report" async\n',
     "// header\ndatabase postgres {\n    model A {\n        id: uuid, primary\n    }\n}\n",
@@ -73,14 +80,15 @@ def test_rewrite_layout_cases(snippet: str) -> None:
 
 
 @settings(max_examples=15, deadline=None)
-@given(st.sampled_from([program_1_0, program_1_1]), st.integers(0, 5000))
+@given(st.sampled_from([program_1_0, program_1_1, program_2_0]), st.integers(0, 5000))
 def test_generated_programs_stay_formatted(gen, seed: int) -> None:  # type: ignore[no-untyped-def]
     text = formatted(gen(150, seed=seed))
     assert text is not None
     assert_migration_stays_formatted(text)
 
 
-def test_cli_migrate_then_fmt_check(tmp_path: Path) -> None:
+@pytest.mark.parametrize("target", ["2.0", "2.1"])
+def test_cli_migrate_then_fmt_check(tmp_path: Path, target: str) -> None:
     root = tmp_path / "app"
     shutil.copytree(CORPUS / "migrations" / "mixed", root)
     for manual in root.glob("*.after.cai"):
@@ -91,7 +99,7 @@ def test_cli_migrate_then_fmt_check(tmp_path: Path) -> None:
     for bad in set(clean):
         Path(bad).unlink()
     assert run_codeai("fmt", "--check", str(root)).returncode == 0
-    migrated = run_codeai("migrate-dsl", "--to", "2.0", "-j", "1", str(root))
+    migrated = run_codeai("migrate-dsl", "--to", target, "-j", "1", str(root))
     assert migrated.returncode == 0, migrated.stderr
     after = run_codeai("fmt", "--check", str(root))
     assert after.returncode == 0, after.stderr

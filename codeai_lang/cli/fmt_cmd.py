@@ -2,8 +2,10 @@
 
 In place with the atomic write of `migrate-dsl`; `--check` writes nothing and lists the files
 that would change; `--diff` prints unified diffs; `-` reads stdin and writes stdout. A file
-with syntax errors is never touched: its errors are printed and the exit code is 1. The
-formatter is imported on first use so that other commands do not pay for it.
+with syntax errors is never touched: its errors are printed and the exit code is 1. Texts
+already known to be formatted (a mark in the result cache, `format/known.py`) are not parsed
+again; the rest are formatted on worker processes when there is enough text. The formatter is
+imported on first use so that other commands do not pay for it.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import Annotated
+from functools import cache
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -28,6 +31,9 @@ from codeai_lang.diagnostics.model import Diagnostic
 from codeai_lang.diagnostics.positions import LineIndex
 from codeai_lang.files.atomic import atomic_write
 from codeai_lang.files.sources import STDIN, SourceError, read_source
+
+if TYPE_CHECKING:
+    from codeai_lang.format.known import FormattedCache
 
 
 @dataclass(slots=True)
@@ -49,8 +55,11 @@ def fmt(
     stdin_filename: Annotated[str | None, typer.Option("--stdin-filename", help="Name of the file read from stdin (for messages and diffs)")] = None,
     dsl_version: Annotated[str | None, typer.Option("--dsl-version", help="Parse as this DSL version, overriding #version")] = None,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes (default: CPU count)")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache of formatted files")] = False,
 ) -> None:
-    """Format .cai files in the one canonical layout (like gofmt): in place, or --check/--diff."""
+    """Format .cai files in the one canonical layout (like gofmt): in place, or --check/--diff.
+    Files already known to be formatted (by content, in the user cache directory) are not
+    parsed again; the others are formatted on --jobs worker processes."""
     check_dsl_version(dsl_version)
     files = discover_or_fail(paths)
     if STDIN in files and len(files) > 1:
@@ -59,69 +68,134 @@ def fmt(
         raise fail("--stdin-filename needs '-' as the only path")
     # `--check --diff` prints the diffs and still fails (terraform fmt -check -diff)
     mode = "check-diff" if check and diff else "check" if check else "diff" if diff else "write"
-    outcomes = run_fmt(files, mode, dsl_version, jobs or os.cpu_count() or 1, stdin_filename)
+    outcomes = run_fmt(files, mode, dsl_version, jobs or _default_jobs(), stdin_filename,
+                       use_cache=not no_cache)
     for o in outcomes:
         sys.stdout.write(o.output)
     _report(outcomes, mode)
     raise typer.Exit(exit_code(outcomes, mode))
 
 
-# Below this many files a pool costs more than it saves (start-up, imports in each worker).
-_MIN_FILES_PER_WORKER = 50
+# Below this much text to format (characters, ~0.1 s of work) starting worker processes
+# (each imports the parser and loads the grammar tables) costs more than it saves.
+POOL_MIN_CHARS = 400_000
+
+
+@dataclass(slots=True)
+class Job:
+    """One file to format: read by the main process, formatted here or in a worker."""
+
+    path: str
+    shown: str
+    text: str
+    key: str | None  # its key in the cache of formatted texts (None: --no-cache)
 
 
 def run_fmt(files: list[str], mode: str, version: str | None, jobs: int,
-            stdin_name: str | None = None) -> list[Outcome]:
-    """Format `files`, in `jobs` worker processes when there are many; results in order."""
-    jobs = min(jobs, len(files) // _MIN_FILES_PER_WORKER)
-    if jobs <= 1:
-        return [format_file(p, mode, version, stdin_name) for p in files]
-    from concurrent.futures import ProcessPoolExecutor  # only for large trees
+            stdin_name: str | None = None, *, use_cache: bool = True) -> list[Outcome]:
+    """Format `files`: those the cache knows to be formatted are done at once, the others are
+    formatted (in `jobs` worker processes when there is enough text); results in order."""
+    known = _known(version) if use_cache else None
+    outcomes: list[Outcome | None] = [None] * len(files)
+    todo: list[tuple[int, Job]] = []
+    for i, path in enumerate(files):
+        shown = stdin_name or path
+        try:
+            source = read_source(path)
+        except SourceError as exc:
+            outcomes[i] = Outcome(shown, errors=[str(exc)], io_error=True)
+            continue
+        if source.decode_error is not None:
+            outcomes[i] = Outcome(shown, errors=_located(shown, source.text, [source.decode_error]))
+            continue
+        key = known.key(source.text) if known is not None else None
+        if known is not None and key is not None and known.is_formatted(key):
+            outcomes[i] = Outcome(shown, output=source.text if path == STDIN and mode == "write" else "")
+            continue
+        todo.append((i, Job(path, shown, source.text, key)))
+    for (i, _), outcome in zip(todo, _format_jobs([j for _, j in todo], mode, version, jobs),
+                               strict=True):
+        outcomes[i] = outcome
+    return [o for o in outcomes if o is not None]
 
-    size = max(1, min(100, len(files) // (jobs * 4)))
-    batches = [files[i:i + size] for i in range(0, len(files), size)]
+
+def _format_jobs(work: list[Job], mode: str, version: str | None, jobs: int) -> list[Outcome]:
+    jobs = min(jobs, len(work))
+    if jobs > 1 and sum(len(j.text) for j in work) >= POOL_MIN_CHARS:
+        from concurrent.futures.process import BrokenProcessPool  # only for large trees
+
+        try:
+            return _on_pool(work, mode, version, jobs)
+        except (OSError, BrokenProcessPool):  # no processes here (sandbox, limits): do it here
+            pass
+    return format_batch(work, mode, version)
+
+
+def _on_pool(work: list[Job], mode: str, version: str | None, jobs: int) -> list[Outcome]:
+    from concurrent.futures import ProcessPoolExecutor
+
+    # Batches amortise the inter-process round trips; several per worker balance the load.
+    size = max(1, min(100, len(work) // (jobs * 8)))
+    batches = [work[i:i + size] for i in range(0, len(work), size)]
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         done = pool.map(format_batch, batches, [mode] * len(batches), [version] * len(batches))
         return [o for batch in done for o in batch]
 
 
-def format_batch(paths: list[str], mode: str, version: str | None) -> list[Outcome]:
+def format_batch(work: list[Job], mode: str, version: str | None) -> list[Outcome]:
     """Worker entry: one task per batch keeps the pickling small."""
-    return [format_file(p, mode, version) for p in paths]
+    return [format_job(job, mode, version) for job in work]
 
 
-def format_file(path: str, mode: str, version: str | None, stdin_name: str | None = None) -> Outcome:
-    """Format one file as `mode` says (write, check, diff, check-diff); never raises."""
+def format_job(job: Job, mode: str, version: str | None) -> Outcome:
+    """Format one file's text as `mode` says (write, check, diff, check-diff); never raises.
+    A text found formatted (or written formatted) is marked in the cache."""
     from codeai_lang.format import FormatError, format_text
 
-    shown = stdin_name or path
+    shown, text = job.shown, job.text
     try:
-        source = read_source(path)
-    except SourceError as exc:
-        return Outcome(shown, errors=[str(exc)], io_error=True)
-    if source.decode_error is not None:
-        return Outcome(shown, errors=_located(shown, source.text, [source.decode_error]))
-    try:
-        result = format_text(source.text, version)
+        result = format_text(text, version)
     except FormatError as exc:
         return Outcome(shown, errors=[f"{shown}: {exc}"])
     except Exception as exc:  # a bug must not stop the run; the file is left untouched
         return Outcome(shown, errors=[f"{shown}: internal error: {type(exc).__name__}: {exc}; "
                                       "file left untouched"])
     if not result.ok:
-        passed = source.text if path == STDIN and mode == "write" else ""  # a filter passes it on
-        return Outcome(shown, errors=_located(shown, source.text, result.diagnostics), output=passed)
+        passed = text if job.path == STDIN and mode == "write" else ""  # a filter passes it on
+        return Outcome(shown, errors=_located(shown, text, result.diagnostics), output=passed)
     outcome = Outcome(shown, result.changed)
     if mode in ("diff", "check-diff") and result.changed:
-        outcome.output = _unified_diff(shown, source.text, result.text)
-    elif mode == "write" and path == STDIN:
+        outcome.output = _unified_diff(shown, text, result.text)
+    elif mode == "write" and job.path == STDIN:
         outcome.output = result.text
     elif mode == "write" and result.changed:
         try:
-            atomic_write(path, result.text)
+            atomic_write(job.path, result.text)
         except OSError as exc:
             return Outcome(shown, errors=[f"{shown}: {exc.strerror or exc}"], io_error=True)
+    if job.key is not None:
+        known = _known(version)
+        if not result.changed:
+            known.mark(job.key)
+        elif mode == "write" and job.path != STDIN:
+            known.mark(known.key(result.text))  # formatting is idempotent: the new text is formatted
     return outcome
+
+
+@cache
+def _known(version: str | None) -> FormattedCache:
+    """One cache handle per process and version (the tool fingerprint is computed once)."""
+    from codeai_lang.format.known import FormattedCache
+
+    return FormattedCache(version)
+
+
+def _default_jobs() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def _located(path: str, text: str, diagnostics: list[Diagnostic]) -> list[str]:

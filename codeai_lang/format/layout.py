@@ -32,7 +32,11 @@ _DIRECTIVE = re.compile(r"#version[ \t]*(\S*)[ \t]*(.*?)\s*$")
 _NO_SPACE_AFTER = frozenset({"LPAR", "LSQB", "DOT", "AT"})
 _NO_SPACE_BEFORE = frozenset({"RPAR", "RSQB", "COMMA", "COLON", "DOT"})
 # After these an operator is unary (`-1`, `x: -2`): no space between it and its operand.
-_UNARY_CONTEXT = frozenset({"OP", "EQUAL", "COLON", "COMMA", "LPAR", "LSQB", "LBRACE"})
+_UNARY_CONTEXT = frozenset({"OP", "EQUAL", "COLON", "COMMA", "LPAR", "LSQB", "LBRACE", "QMARK"})
+# Continuation words that continue a condition rather than start a query clause (2.1).
+_CONDITION_WORDS = frozenset({"and", "or"})
+# Words after which `-`/`+` is unary (`not done and -balance`).
+_UNARY_AFTER_WORDS = frozenset({"and", "or", "not", "return"})
 # Words that are not callees when a `(` follows them.
 _PAREN_KEYWORDS = frozenset({"if", "for", "in", "and", "or", "not", "where", "return", "while"})
 # A `{` joins the previous line unless it follows one of these (an element, not a body).
@@ -86,20 +90,16 @@ class _Printer:
         self.last_open = False  # the last thing emitted is an opening bracket
         self.after_comment = False  # the last thing emitted is a block comment inside a line
         self.inline_at: set[int] = set()  # indexes in `line` of block comments placed inside it
+        self.line_code = False  # the current line holds a token (not only comments)
 
     def _index_tokens(self, doc: Document) -> None:
-        """The significant tokens without NL, whether a NL preceded each, bracket partners."""
-        toks: list[Token] = []
-        after_nl: list[bool] = []
-        nl = False
-        for t in doc.lexed.tokens:
-            if t.kind == "NL":
-                nl = True
-                continue
-            toks.append(t)
-            after_nl.append(nl)
-            nl = False
-        self.toks, self.after_nl = toks, after_nl
+        """The significant tokens without NL, where a NL preceded one, bracket partners."""
+        tokens = doc.lexed.tokens
+        toks = [t for t in tokens if t.kind != "NL"]
+        nls = [k for k, t in enumerate(tokens) if t.kind == "NL"]
+        # starts of the tokens right after a NL (NL tokens never follow each other)
+        self.after_nl = {tokens[k + 1].start for k in nls if k + 1 < len(tokens)}
+        self.toks = toks
         self.match = _match_brackets(toks)
 
     def _index_tree(self, doc: Document) -> None:
@@ -132,8 +132,11 @@ class _Printer:
         # entries go on lines of their own in a multi-line body, two spaces apart in a
         # one-line body (`{ method: jwt  issuer: "…" }`). Earlier bodies hold one per line.
         self.entry_starts: set[int] = set()
+        self.ternary_colons: set[int] = set()
         if getattr(tables, "has_key", False):
-            self.entry_starts = {e.start for e in doc.program.walk() if isinstance(e, n.Entry)}
+            self.entry_starts = _entry_starts(doc.statements, self.else_after)
+            fields, self.ternary_colons = _fields_and_ternaries(self.toks, self.after_nl)
+            self.entry_starts |= fields
 
     # -- driver ---------------------------------------------------------------------------
 
@@ -142,19 +145,20 @@ class _Printer:
         first = toks[0].start if toks else len(text)
         blank_next = self._leading(text[:first])
         stmt_starts, entry_starts, space = self.stmt_starts, self.entry_starts, self._space
+        brackets = _BRACKETS
         prev_end = 0
         for i, tok in enumerate(toks):
-            gap = text[prev_end:tok.start] if i else ""
-            prev_end = tok.end
-            kind = tok.kind
-            # Fast path, most tokens: one space before it, in the middle of a line, and no
-            # rule that could break the line here (see _place and _forced_break).
-            if (gap == " " and kind not in _BRACKETS and not self.last_open
-                    and not self.after_comment and tok.start not in stmt_starts
-                    and tok.start not in entry_starts):
+            start, ttext = tok.start, tok.text
+            gap = text[prev_end:start] if i else ""
+            prev_end = start + len(ttext)  # a token is its exact slice (cheaper than `.end`)
+            # Fast path, most tokens: at most one space before it, in the middle of a line,
+            # and no rule that could break the line here (see _place and _forced_break).
+            if ((gap == " " or not gap) and i and tok.kind not in brackets and not self.last_open
+                    and not self.after_comment and start not in stmt_starts
+                    and start not in entry_starts):
                 line = self.line
                 line.append(space(i, tok, toks[i - 1], gap))
-                line.append(tok.text)
+                line.append(ttext)
                 continue
             self._token(i, tok, gap, blank_next if i == 0 else False)
         tail = text[toks[-1].end:] if toks else ""
@@ -180,6 +184,7 @@ class _Printer:
                 k -= 1
             self.lines.append(INDENT * self.indent + "".join(line))
             self.line = []
+        self.line_code = False
         self.inline_at = set()
 
     def _break(self, blank: bool, indent: int, base: int) -> None:
@@ -244,6 +249,7 @@ class _Printer:
         else:
             self._place(i, tok, gap, closes)
         self.line.append(tok.text)
+        self.line_code = True
         self.last_open = kind in _CLOSER_OF
         self.after_comment = False
         if kind in _CLOSER_OF:
@@ -325,9 +331,23 @@ class _Printer:
         # In a declarative body every line is an entry, unless the line before ends with an
         # operator or separator or this one starts with a continuation word (2.1); in a script
         # block a statement may span lines (`on "e" do⏎ workflow "w"`).
-        if top.script or not self.after_nl[i] or prev.kind in _CONTINUED_AFTER:
+        if top.script or tok.start not in self.after_nl or prev.kind in _CONTINUED_AFTER:
+            return self._deeper(tok)
+        return self._deeper(tok) if tok.text in self.continuation_words else 0
+
+    def _deeper(self, tok: Token) -> int:
+        """The continuation level of a line: 1, except that an `and`/`or` line (2.1) goes one
+        level deeper than a query clause line it continues (`where a⏎    and b`), and stays
+        at the level of an `and`/`or` line before it."""
+        if tok.text not in _CONDITION_WORDS or tok.text not in self.continuation_words:
             return 1
-        return 1 if tok.text in self.continuation_words else 0
+        before = self.line[0] if self.line else ""  # the first token of the line above
+        level = self.indent - self.base
+        if before in _CONDITION_WORDS:
+            return max(level, 1)
+        if level >= 1 and before in self.continuation_words:
+            return level + 1
+        return 1
 
     def _joins(self, i: int, tok: Token, prev: Token, comments: bool) -> bool:
         """True if a source line break before `tok` is removed by a layout rule."""
@@ -337,11 +357,12 @@ class _Printer:
             return True
         if tok.kind == "LBRACE":  # `{` ends its header line
             top = self.frames[-1].kind
-            return (top in ("TOP", "LBRACE") and not self.after_nl[i]
+            return (top in ("TOP", "LBRACE") and tok.start not in self.after_nl
                     and prev.kind not in _NO_JOIN_BRACE_AFTER)
         if tok.text == "else" and prev.kind == "RBRACE" and prev.end in self.else_after:
             return True  # `} else {`
-        return prev.text == "else" and tok.start in self.stmt_starts  # `else if`
+        return prev.text == "else" and (tok.start in self.stmt_starts
+                                        or tok.start in self.entry_starts)  # `else if`
 
     def _forced_break(self, i: int, tok: Token, prev: Token, closes: bool) -> bool:
         """A line break the source lacks: around a multi-line body, between statements."""
@@ -350,10 +371,12 @@ class _Printer:
             return False
         if top.multiline and (closes or (self.last_open and self.match[i - 1] >= 0)):
             return True
+        if not self.line_code:
+            return False  # only comments before it on this line (`/* why */ key: 1`)
         if tok.start in self.stmt_starts and prev.text != "else":
             return top.kind == "TOP" or top.multiline
         if tok.start in self.entry_starts and top.kind == "LBRACE":
-            return top.multiline
+            return top.multiline and prev.text != "else"
         return False
 
     def _open_frame(self, i: int, tok: Token) -> _Frame:
@@ -381,25 +404,90 @@ class _Printer:
             return " "  # never glue `/` and `/` or `*` into a comment opener
         if gap and ((pk == "NUMBER" and k == "DOT") or (pk == "DOT" and k in ("NUMBER", "DURATION"))):
             return " "  # `1 .5` must not become the number `1.5`
-        if tok.start in self.entry_starts and pk != "LBRACE":
-            return "  "  # the next property of a one-line body
-        if k == "COLON" and gap and "?" in self.line:
+        if tok.start in self.entry_starts and pk not in ("LBRACE", "COMMA") and prev.text != "else":
+            return "  "  # the next property of a one-line body (`{ a: 1  b: 2 }`)
+        if k == "COLON" and tok.start in self.ternary_colons:
             return " "  # the `:` of a ternary `c ? a : b` (2.1)
         if pk in _NO_SPACE_AFTER or k in _NO_SPACE_BEFORE:
             return ""
+        if pk == "OP" and prev.text in "+-" and self._unary(i - 1):
+            return ""  # `-1`, `-(a + b)`
         if k == "LPAR":
             return "" if pk == "NAME" and prev.text not in _PAREN_KEYWORDS else " "
         if k == "LSQB" and not gap and pk in ("NAME", "RPAR", "RSQB"):
             return ""  # indexing `a[0]` (2.1) keeps its tight bracket
-        if pk == "OP" and prev.text in "+-" and self._unary(i - 1):
-            return ""
         return " "
 
     def _unary(self, j: int) -> bool:
         """True if the operator at token `j` has no left operand (`-1`)."""
         if j == 0 or not self.line[:-1]:
             return True
-        return self.toks[j - 1].kind in _UNARY_CONTEXT
+        before = self.toks[j - 1]
+        return before.kind in _UNARY_CONTEXT or (before.kind == "NAME" and before.text in _UNARY_AFTER_WORDS)
+
+
+def _entry_starts(statements: list[n.Node], else_after: set[int]) -> set[int]:
+    """Where every entry of every declarative body starts (and, into `else_after`, where the
+    then-body of an `if` entry followed by `else` ends). Bodies hang only off declarations,
+    handlers and entries, so expressions (most of a 2.1 tree) are not walked."""
+    out: set[int] = set()
+    bodies = [b for s in n.iter_statements(statements)
+              if isinstance(b := getattr(s, "body", None), n.Body)]
+    while bodies:
+        for entry in bodies.pop().entries:
+            e: n.Entry | n.Body | None = entry
+            while isinstance(e, n.Entry):  # an entry, and the `else if` entries it chains
+                out.add(e.start)
+                if e.body is not None:
+                    bodies.append(e.body)
+                if isinstance(e, n.IfEntry) and e.orelse is not None and e.body is not None:
+                    else_after.add(e.body.end)
+                e = e.orelse if isinstance(e, n.IfEntry) else None
+            if isinstance(e, n.Body):
+                bodies.append(e)
+    return out
+
+
+# Tokens that end a value: a field written after one starts a new field (`{ a: 1  b: 2 }`).
+_VALUE_END = frozenset({"NAME", "NUMBER", "STRING", "TSTRING", "DURATION", "RPAR", "RSQB", "RBRACE"})
+_KEY_KINDS = frozenset({"NAME", "HNAME", "STRING"})
+
+
+def _fields_and_ternaries(toks: list[Token], after_nl: set[int]) -> tuple[set[int], set[int]]:
+    """One pass over the tokens of a 2.1 file: where the fields of object literals and records
+    start (`{ a: 1  b: 2 }`), and where the `:` of each ternary `c ? a : b` is.
+
+    A field starts at a key written against its `:`, directly inside `{ }`: first in the
+    braces, after a `,`, at the start of a line or after a value (entries of bodies match too;
+    they are entries anyway). A ternary's `:` is the first `:` after a `?` at the same bracket
+    depth (keys inside the branches are deeper; nested ternaries pair inside out), and its
+    middle operand follows `?` or an operator, never a value, so it is not taken for a key."""
+    fields: set[int] = set()
+    colons: set[int] = set()
+    stack: list[str] = []
+    open_q = [0]  # per bracket depth: the `?` still waiting for their `:`
+    last = len(toks) - 1
+    for i, t in enumerate(toks):
+        k = t.kind
+        if k in _CLOSER_OF:
+            stack.append(k)
+            open_q.append(0)
+        elif k in _CLOSERS:
+            if stack:
+                stack.pop()
+                open_q.pop()
+        elif k == "QMARK":
+            open_q[-1] += 1
+        elif k == "COLON" and open_q[-1]:
+            open_q[-1] -= 1
+            colons.add(t.start)
+        elif (k in _KEY_KINDS and stack and stack[-1] == "LBRACE" and i < last
+              and toks[i + 1].kind == "COLON" and toks[i + 1].start == t.start + len(t.text)):
+            prev = toks[i - 1]
+            if (prev.kind in ("LBRACE", "COMMA") or t.start in after_nl
+                    or (prev.kind in _VALUE_END and prev.text not in _UNARY_AFTER_WORDS)):
+                fields.add(t.start)
+    return fields, colons
 
 
 def _match_brackets(toks: list[Token]) -> list[int]:

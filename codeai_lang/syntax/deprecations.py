@@ -480,24 +480,27 @@ _D7_KINDS = frozenset({"auth", "role", "middleware", "webhook", "integration"})
 def rule_d7(statements: list[n.Node], text: str) -> Iterator[Site]:
     for decl in _declarations(statements):
         if decl.kind in _D7_KINDS:
-            yield from _d7_in_body(decl.body)
+            yield from _d7_in_body(decl.body, text)
 
 
-def _d7_in_body(body: n.Body) -> Iterator[Site]:
+def _d7_in_body(body: n.Body, text: str) -> Iterator[Site]:
     for entry in body.entries:
-        edits = _colon_edits(entry)
+        edits = _colon_edits(entry, body, text)
         if edits:
             key = entry.key_name
             yield Site("D7", entry.key.start, entry.key.end,
                        Fix(f"write the clause as a property: `{key}: …`", tuple(edits)))
         if entry.body is not None:
-            yield from _d7_in_body(entry.body)
+            yield from _d7_in_body(entry.body, text)
 
 
-def _colon_edits(entry: n.Entry) -> list[Edit]:
+def _colon_edits(entry: n.Entry, body: n.Body, text: str) -> list[Edit]:
     """`method jwt` → `method: jwt`; a one-line chain `retry 3 initial_interval 1s backoff 2.0`
-    → `retry: 3 initial_interval: 1s backoff: 2.0` (each later key gets its colon too, so
-    the line reads as several `key: value` properties). Token by token: nothing else moves."""
+    → `retry: 3  initial_interval: 1s  backoff: 2.0` (each later key gets its colon too, so
+    the line reads as several `key: value` properties). Token by token, except the blank
+    before each later key: it becomes the separator of `codeai fmt` (two spaces in a body
+    written on one line, a line break at the entry's indentation in one written over lines),
+    so a formatted file stays formatted; a gap holding a comment is kept as it is."""
     # An entry with a body is a named block (`operation charge { … }`, `auth bearer { … }`),
     # not a clause: it stays as it is.
     if entry.colon or type(entry) is not n.Entry or not isinstance(entry.key, n.Ident) \
@@ -508,8 +511,24 @@ def _colon_edits(entry: n.Entry) -> list[Edit]:
     pairs = values[1::2]
     if len(values) >= 3 and len(values) % 2 == 1 and all(isinstance(k, n.Ident) for k in pairs) \
             and not any(isinstance(v, n.Operator) for v in values):
-        edits += [Edit(k.end, k.end, ":") for k in pairs]
+        sep = _entry_separator(entry, body, text)
+        for before, k in zip(values[0::2], pairs, strict=False):
+            if not text[before.end:k.start].strip():
+                edits.append(Edit(before.end, k.start, sep))
+            edits.append(Edit(k.end, k.end, ":"))
     return edits
+
+
+def _entry_separator(entry: n.Entry, body: n.Body, text: str) -> str:
+    """What separates two properties of `body`: two spaces on one line, else a line break
+    (the file's) and the indentation of `entry`'s line."""
+    if "\n" not in text[body.start:body.end]:
+        return "  "
+    line_start = text.rfind("\n", 0, entry.start) + 1
+    line = text[line_start:entry.start]
+    indent = line[:len(line) - len(line.lstrip(" \t"))]
+    eol = "\r\n" if text.find("\r\n", entry.start) == text.find("\n", entry.start) - 1 else "\n"
+    return eol + indent
 
 
 # -- D8: `event e { schema { f type … } }` (2.1) -------------------------------------------
@@ -523,7 +542,7 @@ def rule_d8(statements: list[n.Node], text: str) -> Iterator[Site]:
             if entry.key_name == "schema" and entry.body is not None and not entry.value:
                 edits = [Edit(entry.key.start, entry.key.end, "payload")]
                 for field_entry in entry.body.entries:
-                    edits += _colon_edits(field_entry)
+                    edits += _colon_edits(field_entry, entry.body, text)
                 yield Site("D8", entry.key.start, entry.key.end,
                            Fix("use `payload { field: type … }`", tuple(edits)))
 

@@ -1,0 +1,152 @@
+"""The proof that a layout kept the program: the output re-lexed, not re-parsed.
+
+The parser sees nothing of the text but the lexer's tokens: their kinds and texts (newline
+tokens included), and one fact about positions — whether a NAME is directly followed by `:`
+(a `key:`, in grammars that have one: 2.1 on). The AST builder makes nodes from those tokens alone (positions are
+only recorded), and the version comes from the `#version` directive or, without one, from the
+parse. So if the output's token stream equals the input's in all of that, the output parses to
+the same AST, positions aside: a complete proof, at the cost of one lex (~3x cheaper than a
+parse). Comments are compared too (the promise that every comment is kept).
+
+Two differences the layout makes on purpose: where newline tokens fall (newlines are tokens
+only inside `{ … }`: `} else` joined, an empty body `{ }`, a one-line body opened onto lines,
+statements split), and `name :` becoming `name:`. Whether the grammar cares depends on where
+they are, so the top-level statements holding such a difference are parsed again, alone (a
+top-level statement is an independent unit), and their trees compared; the other statements
+need nothing more.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from operator import attrgetter
+from typing import Any
+
+from codeai_lang.syntax import nodes as n
+from codeai_lang.syntax.lexer import Lexed, Token, lex
+from codeai_lang.syntax.parser import parse_tokens
+from codeai_lang.syntax.registry import default_registry
+from codeai_lang.syntax.versioned_parse import Document, parse_document
+
+_KIND_TEXT = attrgetter("kind", "text")
+_DIRECTIVE = re.compile(r"#version[ \t]*(\S*)[ \t]*(.*?)\s*$")
+
+
+class FormatError(Exception):
+    """The layout engine produced text that reads differently from the input (a bug)."""
+
+
+def verify_layout(doc: Document, out: str) -> None:
+    """Raise FormatError unless `out` is `doc`'s program with only its layout changed."""
+    before, after = doc.lexed, lex(out)
+    has_key = getattr(default_registry().tables(doc.version), "has_key", False)
+    if list(map(_KIND_TEXT, before.tokens)) != list(map(_KIND_TEXT, after.tokens)) or (
+            has_key and _glued_keys(before.tokens) != _glued_keys(after.tokens)):
+        a = [t for t in before.tokens if t.kind != "NL"]
+        b = [t for t in after.tokens if t.kind != "NL"]
+        _same_tokens(a, b)
+        moved = _moved(before.tokens, after.tokens, has_key)
+        _same_statements(doc, a, b, moved, out)
+    if [_directive(d.text) for d in before.directives] != [_directive(d.text) for d in after.directives]:
+        raise FormatError("internal error: formatting would change the #version line; file left unchanged")
+    if _comments(before) != _comments(after):
+        raise FormatError("internal error: formatting would change a comment; file left unchanged")
+
+
+def _same_tokens(a: list[Token], b: list[Token]) -> None:
+    ka, kb = list(map(_KIND_TEXT, a)), list(map(_KIND_TEXT, b))
+    if ka != kb:
+        at = next((i for i, (x, y) in enumerate(zip(ka, kb, strict=False)) if x != y), min(len(ka), len(kb)))
+        raise FormatError(f"internal error: formatting would change token {at} "
+                          f"({ka[at:at + 1]} → {kb[at:at + 1]}); file left unchanged")
+
+
+def _comments(lexed: Lexed) -> list[str]:
+    return [c.text.rstrip(" \t") for c in lexed.comments]
+
+
+def _directive(text: str) -> tuple[str, str]:
+    m = _DIRECTIVE.match(text)
+    return (m.group(1), m.group(2)) if m else (text, "")
+
+
+def _glued_keys(tokens: list[Token]) -> list[int]:
+    """Indexes (among the tokens other than NL) of every `:` written directly after a name
+    (what makes a KEY)."""
+    out, prev, count = [], None, 0
+    for t in tokens:
+        if t.kind == "NL":
+            prev = t
+            continue
+        if t.kind == "COLON" and prev is not None and prev.kind == "NAME" and prev.end == t.start:
+            out.append(count)
+        count += 1
+        prev = t
+    return out
+
+
+def _newline_before(tokens: list[Token]) -> list[bool]:
+    """For each token other than NL (and the end): whether a newline token precedes it."""
+    out, nl = [], False
+    for t in tokens:
+        if t.kind == "NL":
+            nl = True
+            continue
+        out.append(nl)
+        nl = False
+    out.append(nl)
+    return out
+
+
+def _moved(before: list[Token], after: list[Token], has_key: bool) -> set[int]:
+    """Indexes (among the tokens other than NL, which are equal) of tokens after which a
+    newline token moved, or that are a `:` whose gluing to the name before it changed."""
+    nl_a, nl_b = _newline_before(before), _newline_before(after)
+    moved = {j - 1 for j, (x, y) in enumerate(zip(nl_a, nl_b, strict=True)) if x != y and j}
+    if has_key:
+        moved |= set(_glued_keys(before)) ^ set(_glued_keys(after))
+    return moved
+
+
+def _same_statements(doc: Document, a: list[Token], b: list[Token], moved: set[int],
+                     out: str) -> None:
+    """Parse again, alone, each top-level statement holding a token of `moved`; its tree must
+    equal the input's (the tokens other than NL are already known to be equal)."""
+    statements = doc.statements
+    starts = [s.start for s in statements]
+    affected = {bisect_right(starts, a[j].start) - 1 for j in moved}
+    tables = default_registry().tables(doc.version)
+    firsts = [t.start for t in a]
+    for k in sorted(affected):
+        if k < 0:
+            raise FormatError("internal error: formatting moved a line break outside a statement")
+        stmt = statements[k]
+        first = bisect_right(firsts, stmt.start - 1)
+        last = bisect_right(firsts, stmt.end - 1) - 1
+        piece = out[b[first].start:b[last].end]
+        again = parse_tokens(lex(piece).tokens, tables, piece)
+        if again.diagnostics or len(again.statements) != 1 or \
+                _shape(again.statements[0]) != _shape(stmt):
+            raise FormatError("internal error: formatting would change the statement at offset "
+                              f"{stmt.start}; file left unchanged")
+    if affected and doc.version_source == "inferred":
+        # Without a directive the version is the newest that accepts the file: a statement
+        # equal under this version might now be accepted by a newer one. Infer again.
+        again_doc = parse_document(out)
+        if again_doc.version != doc.version:
+            raise FormatError(f"internal error: formatting would make the file read as DSL "
+                              f"{again_doc.version} instead of {doc.version}; file left unchanged")
+
+
+def _shape(node: n.Node) -> Any:
+    """A node's JSON without positions."""
+    return _strip(node.to_json())
+
+
+def _strip(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _strip(v) for k, v in value.items() if k not in ("range", "shell_start")}
+    if isinstance(value, list):
+        return [_strip(v) for v in value]
+    return value
