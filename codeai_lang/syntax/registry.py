@@ -214,6 +214,16 @@ class Registry:
         dep = self.deprecations[dep_id]
         return bool(dep.removed_in) and version_key(dep.removed_in) <= version_key(version)
 
+    def removed_rules(self, version: str) -> tuple[str, ...]:
+        """The deprecation ids `version` removed (CAI302), in manifest order."""
+        return tuple(r for r in self.deprecations if self.is_removed(r, version))
+
+    def reported_rules(self, version: str) -> tuple[str, ...]:
+        """The deprecation ids whose sites the validator reports under `version` (removed or
+        deprecated there): the only sites a validation needs to look for."""
+        return tuple(r for r in self.deprecations
+                     if self.is_removed(r, version) or self.is_deprecated(r, version))
+
     def grammar_text(self, name: str) -> str:
         return (self.grammar_dir / self.versions[name].grammar_file).read_text("utf-8")
 
