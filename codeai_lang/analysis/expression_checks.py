@@ -235,25 +235,31 @@ class _BodyScopes:
     def __init__(self, globals_: frozenset[str]) -> None:
         self.globals = globals_
         self.diags: list[Diagnostic] = []
+        # The names visible in the whole declaration, never copied: a file's globals can be
+        # thousands of names, and copying them per declaration made this check quadratic.
+        self.outer: tuple[frozenset[str], ...] = ()
 
     def declaration(self, decl: n.Declaration) -> None:
         if decl.kind in ("workflow", "job"):
+            self.outer = (_BODY_NAMES, self.globals)
             for entry in decl.body.entries:
                 if entry.key_name == "steps" and entry.body is not None:
-                    self.steps(entry.body, set(_BODY_NAMES | self.globals))
+                    self.steps(entry.body, set())
         elif decl.kind == "endpoint":
+            self.outer = (_BODY_NAMES, _ENDPOINT_NAMES, self.globals)
             for entry in decl.body.entries:
                 if entry.key_name == "do" and entry.body is not None:
-                    self.body(entry.body, [set(_BODY_NAMES | _ENDPOINT_NAMES | self.globals)])
+                    self.body(entry.body, [set()])
 
     def steps(self, steps: n.Body, visible: set[str]) -> None:
+        """`visible`: the `as:` names of the earlier steps."""
         for step in steps.entries:
             if step.body is None:
                 continue
             if step.key_name == "parallel":
                 self.steps(step.body, visible)
                 continue
-            self.body(step.body, [set(visible)])
+            self.body(step.body, [visible, set()])  # the step's own `var`s go in the new set
             visible |= _as_names(step.body)  # visible in the later steps
 
     def body(self, body: n.Body, scopes: list[set[str]]) -> None:
@@ -281,7 +287,7 @@ class _BodyScopes:
 
     def uses(self, expr: n.Node, scopes: list[set[str]]) -> None:
         for name, node in _name_roots(expr):
-            if not any(name in scope for scope in scopes):
+            if not any(name in scope for scope in scopes) and not any(name in s for s in self.outer):
                 self.diags.append(Diagnostic(
                     "CAI102", Severity.ERROR,
                     f"undefined variable '{name}' (visible here: trigger, input, config, env, "
