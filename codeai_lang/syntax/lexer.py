@@ -181,9 +181,9 @@ class _Lexer:
         text, out, stack = self.text, self.out, self.stack
         tokens = out.tokens
         append = tokens.append
-        match, skip_blanks = _TOKEN.match, _SKIP_BLANKS.match
+        match, skip_blanks = _TOKEN.match, _after_blanks
         n = len(text)
-        pos = skip_blanks(text, 0).end()  # each match then takes the blanks after its token
+        pos = skip_blanks(text, 0)  # each match then takes the blanks after its token
         last_nl = True  # suppress NL right after another NL or at file start
         names: dict[str, str] = {}  # one string object per distinct name or literal (memory)
         intern = names.setdefault
@@ -194,14 +194,14 @@ class _Lexer:
         while pos < n:
             m = match(text, pos)
             assert m is not None  # ERROR matches any character
-            kind = m.lastgroup
+            kind = m.lastgroup or ""
             after = m.end()  # past the token and the blanks after it
             if kind == "NAME":
                 word = m.group(kind)
                 if word == "exec":
                     end = pos + 4
                     if _EXEC_OPEN.match(text, end, end + _EXEC_LOOKAHEAD):
-                        pos = skip_blanks(text, self._exec(pos, end)).end()
+                        pos = skip_blanks(text, self._exec(pos, end))
                         last_nl = False
                         continue
                 name_tok = new(name_cls)
@@ -245,7 +245,7 @@ class _Lexer:
                     pm = _PATH.match(text, pos)
                     assert pm is not None
                     end = pm.end()
-                    after = skip_blanks(text, end).end()
+                    after = skip_blanks(text, end)
                     append(Token("PATH", pm.group(), pos, end))
                 else:
                     append(Token("OP", op, pos, end))
@@ -279,7 +279,7 @@ class _Lexer:
             else:  # NUMBER, DURATION
                 word = m.group(kind)
                 end = pos + len(word)
-                append(Token(kind, intern(word, word), pos))  # type: ignore[arg-type]
+                append(Token(kind, intern(word, word), pos))
             last_nl = False
             pos = after
             if kind in _RUN_KINDS:
@@ -287,9 +287,9 @@ class _Lexer:
                 run = run + 1 if len(tokens) > 1 and tokens[-2].text == last else 1
                 junk = 0 if last in _BRACKETS or last == "/" else junk + 1
                 if run >= MAX_RUN:
-                    pos, run, junk = skip_blanks(text, self._skip_run(last, end)).end(), 0, 0
+                    pos, run, junk = skip_blanks(text, self._skip_run(last, end)), 0, 0
                 elif junk >= MAX_RUN:
-                    pos, run, junk = skip_blanks(text, self._skip_run(None, end)).end(), 0, 0
+                    pos, run, junk = skip_blanks(text, self._skip_run(None, end)), 0, 0
             else:
                 run = junk = 0
         return self.finish()
@@ -376,6 +376,12 @@ class _Lexer:
 
     def _diag(self, code: str, message: str, start: int, end: int) -> None:
         self.out.diagnostics.append(Diagnostic(code, Severity.ERROR, message, start, end))
+
+
+def _after_blanks(text: str, pos: int) -> int:
+    """Where the blanks starting at `pos` end."""
+    m = _SKIP_BLANKS.match(text, pos)
+    return m.end() if m is not None else pos
 
 
 EXCERPT = 20  # characters of a long run quoted in a message (the range covers all of it)
