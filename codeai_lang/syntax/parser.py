@@ -228,8 +228,8 @@ class _Driver:
             name = rule.name
             value = BUILDERS[name](children)
             if name in _LINE_END_RULES and self.pos < len(self.tokens):
-                # An entry or body ending where the lookahead starts (`key value` or `}` just
-                # before a newline) shares that token's int object: one less per node.
+                # A node ending where the lookahead starts (`key value`, `}` or `)` just before
+                # a newline) shares that token's int object: one less per node.
                 start = self.tokens[self.pos].start
                 if value.end == start:
                     value.end = start
@@ -555,7 +555,7 @@ class _Driver:
 _CHECK_NEXT = frozenset({"NL", "RBRACE", "RPAR", "RSQB", "COMMA"})
 _SYNC_KINDS = frozenset({"RBRACE", "NL", "AT", "EXEC"})
 # Rules whose node usually ends right before a newline token (memory, see `_reduce`).
-_LINE_END_RULES = frozenset({"entry", "body"})
+_LINE_END_RULES = frozenset({"entry", "body", "call", "array", "block"})
 _STATEMENT_RULES = frozenset({
     "var_decl", "assignment", "if_stmt", "for_stmt", "function_decl", "exec_block", "call_stmt",
     "declaration", "on_handler",
