@@ -79,10 +79,13 @@ def check_expressions(statements: list[n.Node], version: str, registry: Registry
     queries use go to `refs` (the file's table), resolved against the file or its project."""
     checker = _Checker(refs)
     decls = [s for s in n.iter_statements(statements) if isinstance(s, n.Declaration)]
-    for decl in decls:
-        for node in _value_nodes(decl.body):
-            checker.node(node)
-    checker.version_gates(decls, version, registry)
+    entries = _all_entries(decls)  # one walk of the bodies serves every check below
+    for entry in entries:
+        for value in entry.value:
+            if type(value) in _EXPRESSION_ROOTS:  # leaves (most values) hold nothing to check
+                for node in _expression_nodes(value):
+                    checker.node(node)
+    checker.version_gates(decls, entries, version, registry)
     scopes = _BodyScopes(_script_globals(statements))
     for decl in decls:
         scopes.declaration(decl)
@@ -123,7 +126,8 @@ class _Checker:
                     self.refer(ident, FIELD, "", entity=name)
 
     # -- CAI403: 2.1 forms an older grammar parses generically ------------------------------
-    def version_gates(self, decls: list[n.Declaration], version: str, reg: Registry) -> None:
+    def version_gates(self, decls: list[n.Declaration], entries: list[n.Entry], version: str,
+                      reg: Registry) -> None:
         gates = (("body_statements", _body_statements), ("colon_clauses", _colon_clauses),
                  ("queries", _phrase_queries))
         for feature, finder in gates:
@@ -131,7 +135,7 @@ class _Checker:
                 continue
             what = next((a.description for v in reg.ordered for a in v.adds
                          if a.feature == feature), feature)
-            for node in finder(decls):
+            for node in finder(decls, entries):
                 self.report("CAI403", f"{what} require DSL {reg.since(feature)}, but the file "
                             f"declares {version}; change '#version' to {reg.since(feature)} "
                             "or newer", node)
@@ -154,16 +158,30 @@ def _bare_names(expr: n.Node) -> Iterator[n.Ident]:
             stack.extend(node.children())
 
 
-def _entries(decls: list[n.Declaration]) -> Iterator[tuple[n.Declaration, n.Entry]]:
+def _all_entries(decls: list[n.Declaration]) -> list[n.Entry]:
+    """Every entry of the declarations' bodies, nested ones included, in source order (what
+    a generic `walk()` of each body finds, without visiting the values' expression nodes:
+    entries live only in bodies and in an `if` entry's `else`)."""
+    out: list[n.Entry] = []
     for decl in decls:
-        for node in decl.body.walk():
-            if isinstance(node, n.Entry):
-                yield decl, node
+        stack: list[n.Entry] = list(reversed(decl.body.entries))
+        while stack:
+            entry = stack.pop()
+            out.append(entry)
+            if isinstance(entry, n.IfEntry):
+                orelse = entry.orelse
+                if isinstance(orelse, n.IfEntry):
+                    stack.append(orelse)
+                elif isinstance(orelse, n.Body):
+                    stack.extend(reversed(orelse.entries))
+            if entry.body is not None:
+                stack.extend(reversed(entry.body.entries))
+    return out
 
 
-def _body_statements(decls: list[n.Declaration]) -> Iterator[n.Node]:
+def _body_statements(decls: list[n.Declaration], entries: list[n.Entry]) -> Iterator[n.Node]:
     """`var x = …`, `for x in … { }`, `if … { }` parsed by an older grammar as entries."""
-    for _, entry in _entries(decls):
+    for entry in entries:
         if _looks_like_statement(entry):
             yield entry.key
 
@@ -178,7 +196,7 @@ def _looks_like_statement(entry: n.Entry) -> bool:
     return key == "if" and entry.body is not None and bool(values)
 
 
-def _colon_clauses(decls: list[n.Declaration]) -> Iterator[n.Node]:
+def _colon_clauses(decls: list[n.Declaration], entries: list[n.Entry]) -> Iterator[n.Node]:
     for decl in decls:
         if decl.kind in _COLON_CLAUSE_KINDS:
             first = next((e for e in decl.body.entries if e.colon), None)
@@ -186,9 +204,9 @@ def _colon_clauses(decls: list[n.Declaration]) -> Iterator[n.Node]:
                 yield first.key
 
 
-def _phrase_queries(decls: list[n.Declaration]) -> Iterator[n.Node]:
+def _phrase_queries(decls: list[n.Declaration], entries: list[n.Entry]) -> Iterator[n.Node]:
     """`q: select x from T` read as a phrase of bare words by an older grammar."""
-    for _, entry in _entries(decls):
+    for entry in entries:
         values = entry.value
         if entry.colon and len(values) >= 2 and isinstance(values[0], n.Ident) \
                 and values[0].name in _QUERY_WORDS and isinstance(values[1], n.Ident):
@@ -217,25 +235,31 @@ class _BodyScopes:
     def __init__(self, globals_: frozenset[str]) -> None:
         self.globals = globals_
         self.diags: list[Diagnostic] = []
+        # The names visible in the whole declaration, never copied: a file's globals can be
+        # thousands of names, and copying them per declaration made this check quadratic.
+        self.outer: tuple[frozenset[str], ...] = ()
 
     def declaration(self, decl: n.Declaration) -> None:
         if decl.kind in ("workflow", "job"):
+            self.outer = (_BODY_NAMES, self.globals)
             for entry in decl.body.entries:
                 if entry.key_name == "steps" and entry.body is not None:
-                    self.steps(entry.body, set(_BODY_NAMES | self.globals))
+                    self.steps(entry.body, set())
         elif decl.kind == "endpoint":
+            self.outer = (_BODY_NAMES, _ENDPOINT_NAMES, self.globals)
             for entry in decl.body.entries:
                 if entry.key_name == "do" and entry.body is not None:
-                    self.body(entry.body, [set(_BODY_NAMES | _ENDPOINT_NAMES | self.globals)])
+                    self.body(entry.body, [set()])
 
     def steps(self, steps: n.Body, visible: set[str]) -> None:
+        """`visible`: the `as:` names of the earlier steps."""
         for step in steps.entries:
             if step.body is None:
                 continue
             if step.key_name == "parallel":
                 self.steps(step.body, visible)
                 continue
-            self.body(step.body, [set(visible)])
+            self.body(step.body, [visible, set()])  # the step's own `var`s go in the new set
             visible |= _as_names(step.body)  # visible in the later steps
 
     def body(self, body: n.Body, scopes: list[set[str]]) -> None:
@@ -263,7 +287,7 @@ class _BodyScopes:
 
     def uses(self, expr: n.Node, scopes: list[set[str]]) -> None:
         for name, node in _name_roots(expr):
-            if not any(name in scope for scope in scopes):
+            if not any(name in scope for scope in scopes) and not any(name in s for s in self.outer):
                 self.diags.append(Diagnostic(
                     "CAI102", Severity.ERROR,
                     f"undefined variable '{name}' (visible here: trigger, input, config, env, "
@@ -311,25 +335,19 @@ _SUB_EXPRESSIONS: dict[type, tuple[str, ...]] = {
 }
 
 
-def _value_nodes(body: n.Body) -> Iterator[n.Node]:
-    """Every expression node in the values of a body's entries, nested bodies included."""
-    bodies = [body]
-    while bodies:
-        for entry in bodies.pop().entries:
-            stack = list(entry.value)
-            while stack:
-                node = stack.pop()
-                yield node
-                for attr in _SUB_EXPRESSIONS.get(type(node), ()):
-                    sub = getattr(node, attr)
-                    if isinstance(sub, list):
-                        stack.extend(sub)
-                    else:
-                        stack.append(sub)
-            if entry.body is not None:
-                bodies.append(entry.body)
-            orelse = entry.orelse if isinstance(entry, n.IfEntry) else None
-            if isinstance(orelse, n.Body):
-                bodies.append(orelse)
-            elif isinstance(orelse, n.IfEntry):  # `else if`: a body of that one entry
-                bodies.append(n.Body(orelse.start, orelse.end, [orelse]))
+# Values that are, or may hold, what `_Checker.node` checks (records and queries).
+_EXPRESSION_ROOTS = frozenset({*_SUB_EXPRESSIONS, *n.QUERY_TYPES})
+
+
+def _expression_nodes(value: n.Node) -> Iterator[n.Node]:
+    """`value` and its sub-expressions (not looking inside queries)."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        yield node
+        for attr in _SUB_EXPRESSIONS.get(type(node), ()):
+            sub = getattr(node, attr)
+            if isinstance(sub, list):
+                stack.extend(sub)
+            else:
+                stack.append(sub)

@@ -12,8 +12,6 @@ confirms each error first; tree-sitter still gives the position.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from collections.abc import Iterator
 from functools import cache
 from typing import Any
@@ -56,6 +54,8 @@ def check_shell(statements: list[n.Node]) -> list[Diagnostic]:
 def _bash_rejects(shell: str) -> bool:
     """Confirm a tree-sitter error with `bash -n` (parse only, nothing runs) where bash is
     installed: tree-sitter-bash rejects some valid text (`then { echo ok; } fi`)."""
+    import shutil  # here: only a block tree-sitter rejects needs them (memory, start-up)
+    import subprocess
     bash = shutil.which("bash")
     if bash is None:
         return True

@@ -75,7 +75,7 @@ def validate(text: str, *, version: str | None = None, registry: Registry | None
     diags += _without_recovery_echoes(doc, decl_diags)
     diags += check_expressions(doc.statements, doc.version, reg, refs)
     diags += check_shell(doc.statements)
-    diags += deprecation_diagnostics(doc.sites, doc.version, reg)
+    diags += deprecation_diagnostics(doc.sites_of(reg.reported_rules(doc.version)), doc.version, reg)
     result = finish(doc, diags, script, semantic.build_table(doc.statements, refs, occurrences))
     result.consulted = consulted
     return result

@@ -16,7 +16,7 @@ Layout conventions the fixes follow (so migrated files look hand-written):
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from codeai_lang.diagnostics.model import Edit, Fix
@@ -50,10 +50,45 @@ class Site:
 RuleFn = Callable[[list[n.Node], str], Iterator[Site]]
 
 
+class _Tree:
+    """What the rules look at, gathered in one pass over the statements: the declarations by
+    kind and the `on` handlers (each rule used to walk every statement again)."""
+
+    __slots__ = ("by_kind", "handlers", "decls")
+
+    def __init__(self, statements: list[n.Node]) -> None:
+        self.decls: list[n.Declaration] = []
+        self.by_kind: dict[str, list[n.Declaration]] = {}
+        self.handlers: list[n.OnHandler] = []
+        for stmt in n.iter_statements(statements):
+            if isinstance(stmt, n.Declaration):
+                self.decls.append(stmt)
+                self.by_kind.setdefault(stmt.kind, []).append(stmt)
+            elif isinstance(stmt, n.OnHandler):
+                self.handlers.append(stmt)
+
+    def of_kinds(self, kinds: Iterable[str]) -> list[n.Declaration]:
+        """Declarations of the given kinds, in source order."""
+        found = [d for k in kinds for d in self.by_kind.get(k, ())]
+        found.sort(key=lambda d: d.start)
+        return found
+
+
+_TreeRule = Callable[[_Tree, str], Iterator[Site]]
+
+
 def find_sites(statements: list[n.Node], text: str, rules: tuple[str, ...] | None = None) -> list[Site]:
     """Every deprecated form in the statements (only `rules` if given), in source order."""
-    chosen = RULES if rules is None else {r: RULES[r] for r in rules if r in RULES}
-    sites = [site for fn in chosen.values() for site in fn(statements, text)]
+    chosen = list(RULES) if rules is None else [r for r in rules if r in RULES]
+    if not chosen:
+        return []
+    tree = _Tree(statements)
+    sites: list[Site] = []
+    for rule_id in chosen:
+        fn = RULES[rule_id]
+        impl = _IMPLS.get(rule_id)
+        # The shared pass, unless a rule was replaced (RULES is the registry of record).
+        sites += impl(tree, text) if impl is not None and fn is _DEFAULT[rule_id] else fn(statements, text)
     sites.sort(key=lambda s: (s.start, s.rule))
     return sites
 
@@ -79,12 +114,6 @@ def may_have_sites(tokens: Sequence[Token]) -> bool:
         if word == "do" and i >= 2 and tokens[i - 1].kind == "STRING" and tokens[i - 2].text == "on":
             return True
     return False
-
-
-def _declarations(statements: list[n.Node]) -> Iterator[n.Declaration]:
-    for stmt in n.iter_statements(statements):
-        if isinstance(stmt, n.Declaration):
-            yield stmt
 
 
 # -- text helpers ---------------------------------------------------------------------------
@@ -157,11 +186,9 @@ def _delete_construct(text: str, start: int, end: int) -> Edit:
 # -- D1 / D2: the `database` wrapper --------------------------------------------------------
 
 
-def _database_wrapper(statements: list[n.Node], text: str, rule: str, engine: str,
+def _database_wrapper(tree: _Tree, text: str, rule: str, engine: str,
                       inner: str, keyword: str) -> Iterator[Site]:
-    for decl in _declarations(statements):
-        if decl.kind != "database":
-            continue
+    for decl in tree.by_kind.get("database", ()):
         head = decl.head[0] if decl.head else None
         if not (isinstance(head, n.Ident) and head.name == engine):
             continue
@@ -265,21 +292,19 @@ def _dedent_lines(text: str, lo: int, hi: int, outer: str, unit: str,
         pos = end
 
 
-def rule_d1(statements: list[n.Node], text: str) -> Iterator[Site]:
-    return _database_wrapper(statements, text, "D1", "postgres", "model", "entity")
+def _d1(tree: _Tree, text: str) -> Iterator[Site]:
+    return _database_wrapper(tree, text, "D1", "postgres", "model", "entity")
 
 
-def rule_d2(statements: list[n.Node], text: str) -> Iterator[Site]:
-    return _database_wrapper(statements, text, "D2", "mongodb", "collection", "collection")
+def _d2(tree: _Tree, text: str) -> Iterator[Site]:
+    return _database_wrapper(tree, text, "D2", "mongodb", "collection", "collection")
 
 
 # -- D3: flat database keys in config -------------------------------------------------------
 
 
-def rule_d3(statements: list[n.Node], text: str) -> Iterator[Site]:
-    for decl in _declarations(statements):
-        if decl.kind != "config":
-            continue
+def _d3(tree: _Tree, text: str) -> Iterator[Site]:
+    for decl in tree.by_kind.get("config", ()):
         flat = [e for e in decl.body.entries
                 if e.colon and (e.key_name in _D3_KEYS or e.key_name == "database_type")]
         if not flat:
@@ -392,10 +417,8 @@ def _movable_comment(text: str, entry: n.Entry, first: bool) -> str:
 # -- D4: duration strings ------------------------------------------------------------------
 
 
-def rule_d4(statements: list[n.Node], text: str) -> Iterator[Site]:
-    for decl in _declarations(statements):
-        if decl.kind not in _D4_KINDS:
-            continue
+def _d4(tree: _Tree, text: str) -> Iterator[Site]:
+    for decl in tree.of_kinds(_D4_KINDS):
         for entry in _entries(decl.body):
             yield from _d4_in_entry(entry)
 
@@ -424,8 +447,8 @@ def _d4_in_entry(entry: n.Entry) -> Iterator[Site]:
 # -- D5: old field modifiers ---------------------------------------------------------------
 
 
-def rule_d5(statements: list[n.Node], text: str) -> Iterator[Site]:
-    for decl in _declarations(statements):
+def _d5(tree: _Tree, text: str) -> Iterator[Site]:
+    for decl in tree.decls:
         yield from _d5_in_body(decl.body, decl.kind in ("entity", "collection"))
 
 
@@ -447,9 +470,9 @@ def _d5_in_body(body: n.Body, fields_here: bool) -> Iterator[Site]:
 # -- D6: `on "e" do action "target" async` --------------------------------------------------
 
 
-def rule_d6(statements: list[n.Node], text: str) -> Iterator[Site]:
-    for stmt in n.iter_statements(statements):
-        if not (isinstance(stmt, n.OnHandler) and stmt.action is not None):
+def _d6(tree: _Tree, text: str) -> Iterator[Site]:
+    for stmt in tree.handlers:
+        if stmt.action is None:
             continue
         do = _keyword_between(text, "do", stmt.event.end, stmt.action.start)
         if do < 0:
@@ -477,10 +500,9 @@ def _keyword_between(text: str, word: str, start: int, end: int) -> int:
 _D7_KINDS = frozenset({"auth", "role", "middleware", "webhook", "integration"})
 
 
-def rule_d7(statements: list[n.Node], text: str) -> Iterator[Site]:
-    for decl in _declarations(statements):
-        if decl.kind in _D7_KINDS:
-            yield from _d7_in_body(decl.body, text)
+def _d7(tree: _Tree, text: str) -> Iterator[Site]:
+    for decl in tree.of_kinds(_D7_KINDS):
+        yield from _d7_in_body(decl.body, text)
 
 
 def _d7_in_body(body: n.Body, text: str) -> Iterator[Site]:
@@ -534,10 +556,8 @@ def _entry_separator(entry: n.Entry, body: n.Body, text: str) -> str:
 # -- D8: `event e { schema { f type … } }` (2.1) -------------------------------------------
 
 
-def rule_d8(statements: list[n.Node], text: str) -> Iterator[Site]:
-    for decl in _declarations(statements):
-        if decl.kind != "event":
-            continue
+def _d8(tree: _Tree, text: str) -> Iterator[Site]:
+    for decl in tree.by_kind.get("event", ()):
         for entry in decl.body.entries:
             if entry.key_name == "schema" and entry.body is not None and not entry.value:
                 edits = [Edit(entry.key.start, entry.key.end, "payload")]
@@ -547,7 +567,20 @@ def rule_d8(statements: list[n.Node], text: str) -> Iterator[Site]:
                            Fix("use `payload { field: type … }`", tuple(edits)))
 
 
-RULES: dict[str, RuleFn] = {
-    "D1": rule_d1, "D2": rule_d2, "D3": rule_d3, "D4": rule_d4, "D5": rule_d5, "D6": rule_d6,
-    "D7": rule_d7, "D8": rule_d8,
+_IMPLS: dict[str, _TreeRule] = {
+    "D1": _d1, "D2": _d2, "D3": _d3, "D4": _d4, "D5": _d5, "D6": _d6, "D7": _d7, "D8": _d8,
 }
+
+
+def _rule(impl: _TreeRule) -> RuleFn:
+    def rule(statements: list[n.Node], text: str) -> Iterator[Site]:
+        return impl(_Tree(statements), text)
+    rule.__doc__ = impl.__doc__
+    return rule
+
+
+# One finder per rule over statements (`find_sites` shares one pass among the rules it runs).
+RULES: dict[str, RuleFn] = {rule_id: _rule(impl) for rule_id, impl in _IMPLS.items()}
+_DEFAULT = dict(RULES)
+rule_d1, rule_d2, rule_d3, rule_d4 = RULES["D1"], RULES["D2"], RULES["D3"], RULES["D4"]
+rule_d5, rule_d6, rule_d7, rule_d8 = RULES["D5"], RULES["D6"], RULES["D7"], RULES["D8"]

@@ -32,11 +32,9 @@ HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTI
 # STRING uses possessive quantifiers (Python 3.11+): with a plain `(?:[^"\\]|\\.)*`, `re` keeps a
 # backtracking frame per character, about 300 bytes each (a 3 MB literal needed ~900 MB). Nothing
 # after the body ever needs to backtrack into it, so possessive repeats match the same strings.
-_MASTER = re.compile(
-    r"""
-    (?P<WS>[ \t\r\f\v\ufeff]+)
-  | (?P<NEWLINE>\n)
-  | (?P<LINE_COMMENT>//[^\r\n]*)
+# Every token but white space and newlines (shared by the two patterns below).
+_TOKENS = r"""
+    (?P<LINE_COMMENT>//[^\r\n]*)
   | (?P<BLOCK_COMMENT>/\*[\s\S]*?(?:\*/|\Z))
   | (?P<DIRECTIVE>\#version\b[^\n]*)
   | (?P<TSTRING>"{3}[\s\S]*?(?:"{3}|\Z))
@@ -48,9 +46,16 @@ _MASTER = re.compile(
   | (?P<OP><=|>=|==|!=|[<>+\-*/])
   | (?P<PUNCT>[{}()\[\],:=.@?%])
   | (?P<ERROR>.[^\sA-Za-z0-9_"{}()\[\],:=.@/<>+\-*!\#?%]*)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
+"""
+_BLANKS = r"[ \t\r\f\v\ufeff]*+"
+_MASTER = re.compile(r"(?P<WS>[ \t\r\f\v\ufeff]+) | (?P<NEWLINE>\n) |" + _TOKENS,
+                     re.VERBOSE | re.DOTALL)
+# The lexer's own pattern: each match also takes the blanks after its token (after a newline,
+# the blank lines too), so white space costs no match of its own — a third of all matches in
+# an indented file. A match starts where its token starts (`_Lexer.run` skips leading blanks).
+_SKIP_BLANKS = re.compile(_BLANKS)
+_TOKEN = re.compile(r"(?: (?P<NEWLINE>\n(?:" + _BLANKS + r"\n)*+) |" + _TOKENS + ")" + _BLANKS,
+                    re.VERBOSE | re.DOTALL)
 _PUNCT_KINDS = {
     "{": "LBRACE", "}": "RBRACE", "(": "LPAR", ")": "RPAR", "[": "LSQB", "]": "RSQB",
     ",": "COMMA", ":": "COLON", "=": "EQUAL", ".": "DOT", "@": "AT", "?": "QMARK", "%": "PERCENT",
@@ -176,8 +181,9 @@ class _Lexer:
         text, out, stack = self.text, self.out, self.stack
         tokens = out.tokens
         append = tokens.append
-        match = _MASTER.match
-        pos, n = 0, len(text)
+        match, skip_blanks = _TOKEN.match, _after_blanks
+        n = len(text)
+        pos = skip_blanks(text, 0)  # each match then takes the blanks after its token
         last_nl = True  # suppress NL right after another NL or at file start
         names: dict[str, str] = {}  # one string object per distinct name or literal (memory)
         intern = names.setdefault
@@ -188,31 +194,26 @@ class _Lexer:
         while pos < n:
             m = match(text, pos)
             assert m is not None  # ERROR matches any character
-            kind = m.lastgroup
-            end = m.end()
-            if kind == "WS":
-                pos = end
-                continue
+            kind = m.lastgroup or ""
+            after = m.end()  # past the token and the blanks after it
             if kind == "NAME":
-                word = m.group()
-                if word == "exec" and _EXEC_OPEN.match(text, end, end + _EXEC_LOOKAHEAD):
-                    pos = self._exec(pos, end)
-                    last_nl = False
-                    continue
+                word = m.group(kind)
+                if word == "exec":
+                    end = pos + 4
+                    if _EXEC_OPEN.match(text, end, end + _EXEC_LOOKAHEAD):
+                        pos = skip_blanks(text, self._exec(pos, end))
+                        last_nl = False
+                        continue
                 name_tok = new(name_cls)
                 name_tok.text = intern(word, word)
                 name_tok.start = pos
                 append(name_tok)
-            elif kind == "NEWLINE":
-                if not last_nl and stack and stack[-1].text == "{":
-                    tok = new(nl_cls)
-                    tok.start = pos
-                    append(tok)
-                    last_nl = True
-                pos = end
+                last_nl = False
+                run = junk = 0
+                pos = after
                 continue
-            elif kind == "PUNCT":
-                ch = m.group()
+            if kind == "PUNCT":
+                ch = text[pos]
                 tok = new(punct_cls[ch])
                 tok.start = pos
                 if ch in _CLOSER_OF:
@@ -223,52 +224,72 @@ class _Lexer:
                 elif ch in ")]}":
                     self._close(tok)
                 append(tok)
+                end = pos + 1
+            elif kind == "NEWLINE":
+                if not last_nl and stack and stack[-1].text == "{":
+                    tok = new(nl_cls)
+                    tok.start = pos
+                    append(tok)
+                    last_nl = True
+                pos = after
+                continue
             elif kind in ("LINE_COMMENT", "BLOCK_COMMENT"):
-                self._comment(m.group(), pos, end)
-                pos = end
+                body = m.group(kind)
+                self._comment(body, pos, pos + len(body))
+                pos = after
                 continue
             elif kind == "OP":
-                op = m.group()
+                op = m.group(kind)
+                end = pos + len(op)
                 if op == "/" and tokens and tokens[-1].kind == "NAME" and tokens[-1].text in HTTP_METHODS:
                     pm = _PATH.match(text, pos)
                     assert pm is not None
                     end = pm.end()
+                    after = skip_blanks(text, end)
                     append(Token("PATH", pm.group(), pos, end))
                 else:
                     append(Token("OP", op, pos, end))
             elif kind == "TSTRING":
-                s = m.group()
+                s = m.group(kind)
+                end = pos + len(s)
                 if len(s) < 6 or not s.endswith('"""'):
                     self._diag("CAI002", "unterminated triple-quoted string: expected '\"\"\"'",
                                pos, pos + 3)
                     self.too_deep = True  # it swallowed the closers: "unclosed" would be noise
                 append(Token("TSTRING", s, pos, end))
             elif kind == "HNAME":
-                append(Token("HNAME", m.group(), pos, end))
+                word = m.group(kind)
+                end = pos + len(word)
+                append(Token("HNAME", word, pos, end))
             elif kind == "STRING":
-                s = m.group()
+                s = m.group(kind)
+                end = pos + len(s)
                 if len(s) < 2 or not s.endswith('"') or _escaped_quote_at_end(s):
                     self._diag("CAI002", "unterminated string literal", pos, end)
                 append(Token("STRING", intern(s, s) if len(s) <= _INTERN_MAX else s, pos))
             elif kind == "DIRECTIVE":
-                out.directives.append(Token("DIRECTIVE", m.group(), pos, end))
+                word = m.group(kind)
+                end = pos + len(word)
+                out.directives.append(Token("DIRECTIVE", word, pos, end))
             elif kind == "ERROR":  # a run of characters no token starts with: one error
-                ch = m.group()
+                ch = m.group(kind)
+                end = pos + len(ch)
                 self._diag("CAI001", f"unexpected {_quote_run(ch)}", pos, end)
                 append(Token("ERROR", ch, pos, end))
             else:  # NUMBER, DURATION
-                word = m.group()
-                append(Token(kind, intern(word, word), pos))  # type: ignore[arg-type]
+                word = m.group(kind)
+                end = pos + len(word)
+                append(Token(kind, intern(word, word), pos))
             last_nl = False
-            pos = end
+            pos = after
             if kind in _RUN_KINDS:
                 last = tokens[-1].text
                 run = run + 1 if len(tokens) > 1 and tokens[-2].text == last else 1
                 junk = 0 if last in _BRACKETS or last == "/" else junk + 1
                 if run >= MAX_RUN:
-                    pos, run, junk = self._skip_run(last, end), 0, 0
+                    pos, run, junk = skip_blanks(text, self._skip_run(last, end)), 0, 0
                 elif junk >= MAX_RUN:
-                    pos, run, junk = self._skip_run(None, end), 0, 0
+                    pos, run, junk = skip_blanks(text, self._skip_run(None, end)), 0, 0
             else:
                 run = junk = 0
         return self.finish()
@@ -355,6 +376,12 @@ class _Lexer:
 
     def _diag(self, code: str, message: str, start: int, end: int) -> None:
         self.out.diagnostics.append(Diagnostic(code, Severity.ERROR, message, start, end))
+
+
+def _after_blanks(text: str, pos: int) -> int:
+    """Where the blanks starting at `pos` end."""
+    m = _SKIP_BLANKS.match(text, pos)
+    return m.end() if m is not None else pos
 
 
 EXCERPT = 20  # characters of a long run quoted in a message (the range covers all of it)

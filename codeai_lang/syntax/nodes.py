@@ -8,9 +8,9 @@ node types; nothing forks.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, TypeVar
 
 
 @dataclass(slots=True, eq=False)
@@ -94,11 +94,40 @@ def _json_value(value: Any) -> Any:
 # ---- leaves and expressions -----------------------------------------------------
 
 
+_Leaf = TypeVar("_Leaf", bound=type[Node])
+
+
+def _spelled_leaf(attr: str) -> Callable[[_Leaf], _Leaf]:
+    """For a leaf built from one token: `end` is where its spelling (`attr`) ends, computed
+    rather than stored — one int object less per name, string or number (~4 MB on a
+    100k-line file). The constructor keeps its (start, end, spelling) signature; assigning
+    `end` is accepted and ignored (it follows `start`, as a token's does), so code that
+    shifts every node's start and end alike keeps working."""
+    def apply(cls: _Leaf) -> _Leaf:
+        def __init__(self: Any, start: int, end: int, spelling: Any) -> None:
+            self.start = start
+            setattr(self, attr, spelling)
+
+        def get_end(self: Any) -> int:
+            start: int = self.start
+            return start + len(getattr(self, attr))
+
+        def set_end(self: Any, value: int) -> None:
+            pass
+
+        cls.__init__ = __init__  # type: ignore[assignment]
+        cls.end = property(get_end, set_end)  # type: ignore[assignment,misc]
+        return cls
+    return apply
+
+
+@_spelled_leaf("name")
 @dataclass(slots=True, eq=False)
 class Ident(Node):
     name: str
 
 
+@_spelled_leaf("raw")
 @dataclass(slots=True, eq=False)
 class StringLit(Node):
     raw: str  # with quotes and escapes, exactly as written
@@ -109,6 +138,7 @@ class StringLit(Node):
         return _unescape(body)
 
 
+@_spelled_leaf("text")
 @dataclass(slots=True, eq=False)
 class NumberLit(Node):
     text: str
@@ -119,16 +149,19 @@ class BoolLit(Node):
     value: bool
 
 
+@_spelled_leaf("text")
 @dataclass(slots=True, eq=False)
 class DurationLit(Node):
     text: str
 
 
+@_spelled_leaf("text")
 @dataclass(slots=True, eq=False)
 class PathLit(Node):
     text: str
 
 
+@_spelled_leaf("text")
 @dataclass(slots=True, eq=False)
 class Operator(Node):
     text: str

@@ -135,16 +135,16 @@ class _Driver:
         self.sstack, self.vstack = sstack, vstack
         reduce = self._reduce
         ntok = len(tokens)
+        eof = self.eof
         i = 0
         while True:
-            self.pos = i
-            tok = tokens[i] if i < ntok else self.eof
+            tok = tokens[i] if i < ntok else eof
             kind = tok.kind
             actions = states[sstack[-1]]
             if kind == "NAME":
                 nxt = tokens[i + 1] if i + 1 < ntok else None
-                if has_key and nxt is not None and nxt.kind == "COLON" and nxt.start == tok.end \
-                        and "KEY" in actions:
+                if has_key and nxt is not None and nxt.kind == "COLON" \
+                        and nxt.start == tok.start + len(tok.text) and "KEY" in actions:
                     kind = "KEY"  # `key: value` (2.1+): a key wherever the grammar takes one
                 else:
                     kw = keywords.get(tok.text)
@@ -171,6 +171,7 @@ class _Driver:
                     continue
                 if actions is not states[sstack[-1]]:
                     continue  # reduced, then stuck: classify the token again in the new state
+                self.pos = i
                 i = self._recover(i, tok, kind)
                 continue
             if action[0] == SHIFT:
@@ -180,6 +181,7 @@ class _Driver:
                 vstack.append(tok)
                 i += 1
                 continue
+            self.pos = i  # the lookahead, where a statement reduced now ends its unit
             value = reduce(action[1])
             if kind == "$END" and sstack[-1] == self.tables.end:
                 return self._finish(value, ntok)
@@ -223,8 +225,15 @@ class _Driver:
         elif rule.expand1 and len(children) == 1:
             value = children[0]
         else:
-            value = BUILDERS[rule.name](children)
-            if rule.name in _STATEMENT_RULES and len(sstack) <= 2 and self._at_top():
+            name = rule.name
+            value = BUILDERS[name](children)
+            if name in _LINE_END_RULES and self.pos < len(self.tokens):
+                # A node ending where the lookahead starts (`key value`, `}` or `)` just before
+                # a newline) shares that token's int object: one less per node.
+                start = self.tokens[self.pos].start
+                if value.end == start:
+                    value.end = start
+            if name in _STATEMENT_RULES and len(sstack) <= 2 and self._at_top():
                 self._end_unit(value)
         sstack.append(self.states[sstack[-1]][rule.origin][1])
         vstack.append(value)
@@ -288,7 +297,7 @@ class _Driver:
 
     def _end_unit(self, node: n.Node) -> None:
         # The unit ends at the lookahead token, so tokens dropped by recovery stay inside it.
-        nxt = self.pos if self.unit_errors else self._token_index_after(node.end)
+        nxt = self.pos if self.unit_errors else self._index_after_node(node.end)
         self.units.append(Unit(self.unit_first, nxt, node, self.unit_errors))
         self.unit_first, self.unit_errors = -1, []
 
@@ -299,6 +308,15 @@ class _Driver:
         elif self.unit_errors and self.units:
             self.units[-1].errors.extend(self.unit_errors)
         self.unit_first, self.unit_errors = -1, []
+
+    def _index_after_node(self, offset: int) -> int:
+        """`_token_index_after(offset)` for a node that just reduced: almost always the
+        lookahead (checked in O(1): the first token starting at or after `offset`)."""
+        tokens, pos = self.tokens, self.pos
+        if (pos >= len(tokens) or tokens[pos].start >= offset) and \
+                (pos == 0 or tokens[pos - 1].start < offset):
+            return pos
+        return self._token_index_after(offset)
 
     def _token_index_after(self, offset: int) -> int:
         tokens = self.tokens
@@ -536,6 +554,8 @@ class _Driver:
 # Before these, a word that may be a keyword or a name is checked (see `_keyword_fits`).
 _CHECK_NEXT = frozenset({"NL", "RBRACE", "RPAR", "RSQB", "COMMA"})
 _SYNC_KINDS = frozenset({"RBRACE", "NL", "AT", "EXEC"})
+# Rules whose node usually ends right before a newline token (memory, see `_reduce`).
+_LINE_END_RULES = frozenset({"entry", "body", "call", "array", "block"})
 _STATEMENT_RULES = frozenset({
     "var_decl", "assignment", "if_stmt", "for_stmt", "function_decl", "exec_block", "call_stmt",
     "declaration", "on_handler",

@@ -8,12 +8,12 @@ them with its own driver (contextual keywords, significant newlines, error recov
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 import pickle
 import re
 import tomllib
+import zlib
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
@@ -25,7 +25,7 @@ from codeai_lang.syntax.lexer import DRIVER_TERMINALS, OPERATOR_TERMINALS, TOKEN
 
 SHIFT = 0
 REDUCE = 1
-_TABLES_FORMAT = 2  # bump when Tables/Rule change shape, so cached pickles are not reused
+_TABLES_FORMAT = 3  # bump when Tables/Rule or the cache file change shape (old pickles ignored)
 
 _DECLARE = re.compile(r"^%declare\s+(.+)$", re.MULTILINE)
 
@@ -214,6 +214,16 @@ class Registry:
         dep = self.deprecations[dep_id]
         return bool(dep.removed_in) and version_key(dep.removed_in) <= version_key(version)
 
+    def removed_rules(self, version: str) -> tuple[str, ...]:
+        """The deprecation ids `version` removed (CAI302), in manifest order."""
+        return tuple(r for r in self.deprecations if self.is_removed(r, version))
+
+    def reported_rules(self, version: str) -> tuple[str, ...]:
+        """The deprecation ids whose sites the validator reports under `version` (removed or
+        deprecated there): the only sites a validation needs to look for."""
+        return tuple(r for r in self.deprecations
+                     if self.is_removed(r, version) or self.is_deprecated(r, version))
+
     def grammar_text(self, name: str) -> str:
         return (self.grammar_dir / self.versions[name].grammar_file).read_text("utf-8")
 
@@ -244,20 +254,28 @@ def _lark_stamp() -> str:
     return f"{origin}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
-def _cache_path(grammar_text: str) -> Path:
-    key = f"{_TABLES_FORMAT}\0{_lark_stamp()}\0{grammar_text}"
-    digest = hashlib.sha256(key.encode()).hexdigest()[:24]
+def _cache_key(grammar_text: str) -> str:
+    return f"{_TABLES_FORMAT}\0{_lark_stamp()}\0{grammar_text}"
+
+
+def _cache_path(key: str) -> Path:
+    # A checksum names the file; the full key stored inside decides (`_load_cached`), so two
+    # keys sharing a name only cost a recompile. Not hashlib: importing it loads OpenSSL,
+    # ~4 MB of resident memory in every process that parses (issue 13's memory bar).
+    data = key.encode()
+    digest = f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}{len(data):x}"
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return base / "codeai" / f"tables-{digest}.pickle"
 
 
 def _load_cached(grammar_text: str) -> Tables:
     """Compile with Lark, caching the tables on disk: loading them is ~20× faster than analysis."""
-    path = _cache_path(grammar_text)
+    key = _cache_key(grammar_text)
+    path = _cache_path(key)
     try:
         with path.open("rb") as fh:
-            cached = pickle.load(fh)
-        if isinstance(cached, Tables):
+            cached_key, cached = pickle.load(fh)
+        if cached_key == key and isinstance(cached, Tables):
             return cached
     except Exception:  # a missing, stale or corrupt cache only costs a recompile
         pass
@@ -266,7 +284,7 @@ def _load_cached(grammar_text: str) -> Tables:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         with tmp.open("wb") as fh:
-            pickle.dump(tables, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((key, tables), fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
     except OSError:
         pass  # a read-only home only costs the cache

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from codeai_lang.diagnostics.model import Diagnostic, Severity
 from codeai_lang.syntax import nodes as n
-from codeai_lang.syntax.deprecations import Site, find_sites
+from codeai_lang.syntax.deprecations import RULES, Site, find_sites
 from codeai_lang.syntax.lexer import Lexed, Token, lex
 from codeai_lang.syntax.parser import ParseOutput, Unit, parse_tokens
 from codeai_lang.syntax.registry import Registry, Version, default_registry
@@ -34,12 +34,45 @@ class Document:
     version_source: str  # "directive" | "inferred" | "override"
     declared: str | None
     diagnostics: list[Diagnostic]
-    sites: list[Site] = field(default_factory=list)  # deprecated forms found (D1–D6)
+    # Deprecated forms found (D1–D8), or None until first asked for (see `sites`).
+    _sites: list[Site] | None = None
     directive: Token | None = None
+    _by_rule: dict[str, list[Site]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def statements(self) -> list[n.Node]:
         return self.program.statements
+
+    @property
+    def sites(self) -> list[Site]:
+        """Every deprecation site, in source order. Computed on first use: a validation asks
+        only for the rules its version reports (`sites_of`), so a 1.x file, where no rule is
+        reported, never walks the tree for them; migrate-dsl and quick fixes ask for all."""
+        if self._sites is None:
+            self._sites = self.sites_of(tuple(RULES))
+        return self._sites
+
+    @sites.setter
+    def sites(self, value: list[Site]) -> None:
+        self._sites = value
+
+    def sites_of(self, rules: tuple[str, ...]) -> list[Site]:
+        """The sites of `rules` only, in source order (each rule's search runs once)."""
+        if self._sites is not None:
+            return [s for s in self._sites if s.rule in rules]
+        missing = tuple(r for r in rules if r not in self._by_rule)
+        if missing:
+            for rule in missing:
+                self._by_rule[rule] = []
+            for site in find_sites(self.program.statements, self.text, missing):
+                self._by_rule[site.rule].append(site)
+        out = [s for rule in rules for s in self._by_rule.get(rule, ())]
+        out.sort(key=_site_order)
+        return out
+
+
+def _site_order(site: Site) -> tuple[int, str]:
+    return site.start, site.rule
 
 
 def parse_document(text: str, *, version: str | None = None, registry: Registry | None = None,
@@ -112,9 +145,12 @@ def _parse_declared(text: str, lexed: Lexed, reg: Registry, version: str, source
     out = _parse(text, lexed, reg, version)
     statements, syntax, older = _explain_failures(text, lexed, reg, version, out)
     program = n.Program(0, len(text), statements)
-    sites = find_sites(statements, text)
-    syntax = _drop_errors_explained_by_removals(syntax, older, lexed, sites, reg, version)
-    return Document(text, lexed, program, version, source, declared, diags + syntax, sites, directive)
+    doc = Document(text, lexed, program, version, source, declared, diags, None, directive)
+    if older:  # only units an older version parsed can be explained by a removed form
+        removed = doc.sites_of(reg.removed_rules(version))
+        syntax = _drop_errors_explained_by_removals(syntax, older, lexed, removed, reg, version)
+    doc.diagnostics = diags + syntax
+    return doc
 
 
 def _parse_inferred(text: str, lexed: Lexed, reg: Registry, directive: Token | None,
@@ -130,11 +166,11 @@ def _parse_inferred(text: str, lexed: Lexed, reg: Registry, directive: Token | N
         statements = _reparse_units(text, lexed, reg, cand, out.units, failing)
         if statements is None:
             continue
-        sites = find_sites(statements, text)
-        if any(reg.is_removed(s.rule, cand.name) for s in sites):
-            continue
         program = n.Program(0, len(text), statements)
-        return Document(text, lexed, program, cand.name, "inferred", None, diags, sites, directive)
+        doc = Document(text, lexed, program, cand.name, "inferred", None, diags, None, directive)
+        if doc.sites_of(reg.removed_rules(cand.name)):
+            continue  # a form this candidate removed: an older version accepts the file
+        return doc
     # Nothing accepts the file: report it against the newest version.
     doc = _parse_declared(text, lexed, reg, newest.name, "inferred", None, directive, diags)
     return doc

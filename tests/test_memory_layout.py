@@ -1,0 +1,62 @@
+"""The compact AST representations (issue 13's memory bar) keep their contracts.
+
+- Leaves built from one token compute `end` from their spelling; the constructor and
+  the incremental document's shifting (assigning start and end alike) still work.
+- Declarations without decorators and entries without a value share one empty list, so
+  nothing may mutate an AST list: every tool runs over the corpus, then the list must
+  still be empty.
+"""
+
+from __future__ import annotations
+
+import copy
+import pickle
+from pathlib import Path
+
+from codeai_lang.analysis.validator import validate
+from codeai_lang.fixes.rewrite import migrate_text
+from codeai_lang.format.api import format_text
+from codeai_lang.syntax import ast_builder
+from codeai_lang.syntax import nodes as n
+from codeai_lang.syntax.versioned_parse import parse_document
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+
+def test_leaves_compute_their_end_and_shift_like_other_nodes() -> None:
+    ident = n.Ident(3, 6, "abc")
+    assert (ident.start, ident.end) == (3, 6)
+    ident.start += 10
+    ident.end += 10  # what shifting code does to every node: the end follows the start
+    assert (ident.start, ident.end) == (13, 16)
+    for clone in (pickle.loads(pickle.dumps(ident)), copy.deepcopy(ident)):
+        assert (clone.start, clone.end, clone.name) == (13, 16, "abc")
+    assert ident.to_json() == {"kind": "Ident", "name": "abc", "range": [13, 16]}
+    triple = n.TripleStringLit(0, 9, '"""a\nb"""')
+    assert (triple.end, triple.value) == (9, "a\nb")
+
+
+def test_parsed_leaves_end_where_their_text_ends() -> None:
+    text = 'entity User { id: uuid, primary }\nworkflow w { timeout "30s" retries 3 }\n'
+    doc = parse_document(text)
+    leaves = [x for s in doc.statements for x in s.walk()
+              if isinstance(x, n.Ident | n.StringLit | n.NumberLit)]
+    assert leaves
+    for leaf in leaves:
+        spelled = leaf.name if isinstance(leaf, n.Ident) else \
+            leaf.raw if isinstance(leaf, n.StringLit) else leaf.text
+        assert text[leaf.start:leaf.end] == spelled
+
+
+def test_no_tool_mutates_the_shared_empty_list() -> None:
+    files = sorted(CORPUS.glob("**/*.cai"))
+    assert len(files) > 50
+    for path in files:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        result = validate(text)
+        for stmt in result.document.statements:
+            stmt.to_json()
+        if result.valid:
+            format_text(text, verify=False)
+        migrate_text(text)
+    assert ast_builder.NO_NODES == []
