@@ -33,10 +33,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from codeai_lang.analysis import decl_checks, semantic
+from codeai_lang.analysis.check_cache import ExpressionCache, ScriptCache, ShellCache
 from codeai_lang.analysis.decl_checks import check_declarations_local
-from codeai_lang.analysis.expression_checks import check_expressions
-from codeai_lang.analysis.script_checks import check_script
-from codeai_lang.analysis.shell_checks import check_shell
 from codeai_lang.analysis.validator import (
     Result,
     _without_recovery_echoes,
@@ -162,6 +160,9 @@ class IncrementalDocument:
         self._result: Result | None = None
         self._infos: list[_UnitInfo] | None = None
         self._decl_checks = _DeclCache(self.reg)
+        self._expression_checks = ExpressionCache(self.reg)
+        self._script_checks = ScriptCache()
+        self._shell_checks = ShellCache()
         self.parse_version = self.reg.latest
         self._external: Mapping[str, tuple[str, int]] | None = None
         self._external_token: object = ()
@@ -374,12 +375,12 @@ class IncrementalDocument:
             doc = self._inferred(directive, diags)
         out = list(doc.diagnostics)
         occurrences: list[semantic.Occurrence] = []
-        script = check_script(doc.statements, self._external, occurrences)
+        script = self._script_checks.run(doc.statements, self._external, self._external_token,
+                                         occurrences)
         decl_diags, refs = self._decl_checks.run(doc.statements, doc.version)
         out += _without_recovery_echoes(doc, decl_diags)
-        refs = list(refs)  # (the decl checker's cached list is not ours to extend)
-        out += check_expressions(doc.statements, doc.version, reg, refs)  # as validator.validate
-        out += check_shell(doc.statements)
+        out += self._expression_checks.run(doc.statements, doc.version, refs)  # as validator.validate
+        out += self._shell_checks.run(doc.statements)
         out += deprecation_diagnostics(_reported_sites(doc.sites, doc.version, reg), doc.version, reg)
         return finish(doc, out, script, semantic.build_table(doc.statements, refs, occurrences))
 
