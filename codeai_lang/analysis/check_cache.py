@@ -20,9 +20,11 @@ diagnostics, same order); the property tests and `scripts/fuzz.py incremental` c
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
+from codeai_lang.analysis import decl_checks, semantic
 from codeai_lang.analysis import expression_checks as ex
 from codeai_lang.analysis import script_checks as sc
 from codeai_lang.analysis.semantic import Occurrence
@@ -41,6 +43,19 @@ def relative(diags: list[Diagnostic], base: int) -> list[Rel]:
 
 def absolute(rels: list[Rel], base: int) -> list[Diagnostic]:
     return [Diagnostic(c, sev, msg, base + s, base + e) for c, sev, msg, s, e in rels]
+
+
+class _Span(Protocol):
+    start: int
+    end: int
+
+
+def move(items: Sequence[_Span], delta: int) -> None:
+    """Shift cached name records (occurrences, references, declarations) that moved with
+    their statement: in place, as the statement's nodes are (no new objects per edit)."""
+    for item in items:
+        item.start += delta
+        item.end += delta
 
 
 # -- expression checks (expression_checks.check_expressions) ---------------------------------
@@ -75,35 +90,25 @@ def _same_answers(asked: list[tuple[str, str, object]], index: ex.TypeIndex) -> 
     return all(getattr(index, how)(name) == answer for how, name, answer in asked)
 
 
-class _NamedScopes(ex._BodyScopes):
-    """The §8.2 body-scope check run without the file's global names, noting the name of
-    each diagnostic: with globals G the findings are exactly those whose name is not in G
-    (globals only make more names visible), so the entry stays valid when globals change."""
-
-    def __init__(self) -> None:
-        super().__init__(frozenset())
-        self.names: list[str] = []
-
-    def uses(self, expr: n.Node, scopes: list[set[str]]) -> None:
-        before = len(self.diags)
-        super().uses(expr, scopes)
-        names = [name for name, _ in ex._name_roots(expr) if not any(name in s for s in scopes)]
-        if len(names) != len(self.diags) - before:
-            raise RuntimeError("expression_checks changed shape")  # the caller falls back
-        self.names += names
-
-
 @dataclass(slots=True)
 class _ExprEntry:
     node: n.Node  # kept alive, so that its id is not reused while the entry exists
     asked: list[tuple[str, str, object]]
-    values: list[Rel]  # record and query findings
-    gates: list[list[Rel]]  # CAI403 per missing gate (missing_gates' order)
-    scoped: list[tuple[str, Rel]]  # CAI102 with the undefined name
+    found: list[Rel]
+    undefined: list[str | None]  # for each finding, the name of a CAI102 (else None)
 
 
 class ExpressionCache:
-    """`check_expressions(statements, version, reg)` statement by statement."""
+    """`check_expressions(statements, version, reg)` statement by statement.
+
+    Each statement is checked alone (`check_expressions([stmt], …)`: no internals of the
+    check are used) with the file's type index behind `_AskedIndex`, and without the file's
+    global script names: a declaration declares no script globals, and with globals G the
+    §8.2 scope check reports exactly its findings whose name is not in G (globals only make
+    more names visible), so an entry stays valid when globals change. Concatenating the
+    statements' findings gives the plain check's findings in another order, but the same
+    list after `finish`'s stable sort by (start, end, code): findings that tie on that key
+    lie in one statement, where their order is the plain check's."""
 
     def __init__(self, reg: Registry) -> None:
         self.reg = reg
@@ -112,37 +117,47 @@ class ExpressionCache:
         self.indexes: dict[int, tuple[n.Node, ex.LocalIndex]] = {}
         self.rechecked = 0  # statements checked afresh by the last run (tests read it)
 
-    def run(self, statements: list[n.Node], version: str,
+    def run(self, statements: list[n.Node], version: str, text: str,
             index: ex.TypeIndex | None = None) -> list[Diagnostic]:
         try:
-            return self._run(statements, version, index)
-        except (AttributeError, RuntimeError, TypeError):  # internals moved: the plain check
+            return self._run(statements, version, text, index)
+        except _Unexpected:  # the check changed how it reports CAI102: the plain check
             self.entries = {}
             return ex.check_expressions(statements, version, self.reg, index)
 
-    def _run(self, statements: list[n.Node], version: str,
+    def _run(self, statements: list[n.Node], version: str, text: str,
              index: ex.TypeIndex | None) -> list[Diagnostic]:
         if version != self.version:
             self.version, self.entries = version, {}
-        gates = ex.missing_gates(version, self.reg)
         types = index if index is not None else self._local_index(statements)
-        globals_ = ex._script_globals(statements)
+        globals_: frozenset[str] | None = None
         fresh: dict[int, _ExprEntry] = {}
+        out: list[Diagnostic] = []
         self.rechecked = 0
         for stmt in statements:
+            if not isinstance(stmt, _MAY_HOLD_DECLARATIONS):
+                continue
             entry = self.entries.get(id(stmt))
-            if entry is None or entry.node is not stmt or not _same_answers(entry.asked, types):
-                entry = self._check(stmt, types, gates)
+            if entry is None or entry.node is not stmt or \
+                    (entry.asked and not _same_answers(entry.asked, types)):
+                entry = self._check(stmt, version, types, text)
                 self.rechecked += 1
             fresh[id(stmt)] = entry
+            if entry.found:
+                if globals_ is None:
+                    globals_ = ex._script_globals(statements)
+                out += absolute([rel for rel, name in zip(entry.found, entry.undefined, strict=True)
+                                 if name is None or name not in globals_], stmt.start)
         self.entries = fresh
-        return self._collect(statements, fresh, len(gates), globals_)
+        return out
 
     def _local_index(self, statements: list[n.Node]) -> ex.LocalIndex:
         """`local_index(statements)` from each statement's own part (later ones win, as there)."""
         merged = ex.LocalIndex()
         parts: dict[int, tuple[n.Node, ex.LocalIndex]] = {}
         for stmt in statements:
+            if not isinstance(stmt, _MAY_HOLD_DECLARATIONS):
+                continue
             part = self.indexes.get(id(stmt))
             if part is None or part[0] is not stmt:
                 part = (stmt, ex.local_index([stmt]))
@@ -154,39 +169,29 @@ class ExpressionCache:
         self.indexes = parts
         return merged
 
-    def _check(self, stmt: n.Node, types: ex.TypeIndex,
-               gates: list[tuple[ex.Finder, str]]) -> _ExprEntry:
-        decls = [s for s in n.iter_statements([stmt]) if isinstance(s, n.Declaration)]
+    def _check(self, stmt: n.Node, version: str, types: ex.TypeIndex, text: str) -> _ExprEntry:
         asked = _AskedIndex(types)
-        checker = ex._Checker(asked)
-        for decl in decls:
-            for node in ex._value_nodes(decl.body):
-                checker.node(node)
-        base = stmt.start
-        per_gate = [[("CAI403", Severity.ERROR, message, node.start - base, node.end - base)
-                     for node in finder(decls)] for finder, message in gates]
-        scopes = _NamedScopes()
-        for decl in decls:
-            scopes.declaration(decl)
-        scoped = list(zip(scopes.names, relative(scopes.diags, base), strict=True))
-        return _ExprEntry(stmt, asked.asked, relative(checker.diags, base), per_gate, scoped)
+        found = ex.check_expressions([stmt], version, self.reg, asked)
+        return _ExprEntry(stmt, asked.asked, relative(found, stmt.start),
+                          [_undefined_name(d, text) for d in found])
 
-    def _collect(self, statements: list[n.Node], entries: dict[int, _ExprEntry], ngates: int,
-                 globals_: frozenset[str]) -> list[Diagnostic]:
-        """The findings in check_expressions' order: values, each gate, then scopes."""
-        out: list[Diagnostic] = []
-        for stmt in statements:
-            if entries[id(stmt)].values:
-                out += absolute(entries[id(stmt)].values, stmt.start)
-        for g in range(ngates):
-            for stmt in statements:
-                if entries[id(stmt)].gates[g]:
-                    out += absolute(entries[id(stmt)].gates[g], stmt.start)
-        for stmt in statements:
-            scoped = entries[id(stmt)].scoped
-            if scoped:
-                out += absolute([rel for name, rel in scoped if name not in globals_], stmt.start)
-        return out
+
+class _Unexpected(Exception):
+    pass
+
+
+# What `n.iter_statements` finds declarations in (recovery can leave one inside a block).
+_MAY_HOLD_DECLARATIONS = (n.Declaration, n.IfStmt, n.ForStmt, n.FunctionDecl)
+
+
+def _undefined_name(d: Diagnostic, text: str) -> str | None:
+    """The name a CAI102 of the scope check is about (its range is the name)."""
+    if d.code != "CAI102":
+        return None
+    name = text[d.start:d.end]
+    if f"'{name}'" not in d.message:
+        raise _Unexpected
+    return name
 
 
 # -- shell checks (shell_checks.check_shell) -------------------------------------------------
@@ -252,7 +257,8 @@ class _ScriptEntry:
     # and their final state
     writes: list[tuple[str, sc.Symbol | None, _Snap]]
     diags: list[Rel]
-    occurrences: list[Occurrence]  # relative to the statement's start
+    occurrences: list[Occurrence]  # absolute for `base`, moved in place with the statement
+    base: int
 
 
 class ScriptCache:
@@ -299,9 +305,12 @@ class ScriptCache:
                 self.rechecked += 1
             fresh[id(stmt)] = entry
             base = stmt.start
-            diags += absolute(entry.diags, base)
-            occurrences += [Occurrence(o.start + base, o.end + base, o.key, o.is_decl, o.local)
-                            for o in entry.occurrences]
+            if entry.diags:
+                diags += absolute(entry.diags, base)
+            if base != entry.base:
+                move(entry.occurrences, base - entry.base)
+                entry.base = base
+            occurrences += entry.occurrences
         self.entries = fresh
         return diags
 
@@ -332,7 +341,97 @@ class ScriptCache:
         writes += [(name, None, _snap(sym)) for name, (sym, snap) in symbols.reads.items()
                    if sym is not None and name not in declared and _snap(sym) != snap]
         base = stmt.start
-        occ = [Occurrence(o.start - base, o.end - base, o.key, o.is_decl, o.local)
-               for o in checker.occ or ()]
         reads = {name: snap for name, (_, snap) in symbols.reads.items()}
-        return _ScriptEntry(stmt, reads, writes, relative(checker.diags, base), occ)
+        return _ScriptEntry(stmt, reads, writes, relative(checker.diags, base),
+                            list(checker.occ or ()), base)
+
+
+# -- declaration checks and the table's declarations -----------------------------------------
+
+
+@dataclass(slots=True)
+class _DeclEntry:
+    node: n.Node
+    diags: list[Rel]
+    refs: list[semantic.Ref]  # absolute for `base`
+    base: int
+
+
+class DeclCache:
+    """`check_declarations_local(statements, version, reg)` statement by statement: the
+    local checks of a declaration depend on nothing else (names are resolved afterwards,
+    by the semantic model), so an entry is reused while the node and DSL version are."""
+
+    def __init__(self, reg: Registry) -> None:
+        self.reg = reg
+        self.version: str | None = None
+        self.entries: dict[int, _DeclEntry] = {}
+
+    def run(self, statements: list[n.Node], version: str) -> tuple[list[Diagnostic], list[semantic.Ref]]:
+        try:
+            return self._run(statements, version)
+        except AttributeError:  # internals moved: the plain check
+            self.entries = {}
+            return decl_checks.check_declarations_local(statements, version, self.reg)
+
+    def _run(self, statements: list[n.Node], version: str) -> tuple[list[Diagnostic], list[semantic.Ref]]:
+        if version != self.version:
+            self.version, self.entries = version, {}
+        checker: decl_checks._DeclChecker | None = None
+        out: list[Diagnostic] = []
+        refs: list[semantic.Ref] = []
+        fresh: dict[int, _DeclEntry] = {}
+        for decl in statements:
+            if not isinstance(decl, n.Declaration | n.OnHandler):
+                continue
+            entry = self.entries.get(id(decl))
+            if entry is None or entry.node is not decl:
+                checker = checker or decl_checks._DeclChecker(version, self.reg)
+                checker.diags, checker.refs = [], []
+                checker.check(decl)
+                entry = _DeclEntry(decl, relative(checker.diags, decl.start), checker.refs, decl.start)
+            fresh[id(decl)] = entry
+            if entry.diags:
+                out += absolute(entry.diags, decl.start)
+            if entry.base != decl.start:
+                _move_refs(entry.refs, decl.start - entry.base)
+                entry.base = decl.start
+            refs += entry.refs
+        self.entries = fresh
+        return out, refs
+
+
+def _move_refs(refs: list[semantic.Ref], delta: int) -> None:
+    for ref in refs:
+        ref.start += delta
+        ref.end += delta
+        ref.name_start += delta
+        ref.name_end += delta
+
+
+class TableDeclCache:
+    """`semantic.file_declarations(statements)` statement by statement (a pure function of
+    each top-level statement), its `Decl`s moved in place with the statement."""
+
+    def __init__(self) -> None:
+        self.entries: dict[int, tuple[n.Node, list[semantic.Decl], int]] = {}
+
+    def run(self, statements: list[n.Node]) -> list[semantic.Decl]:
+        out: list[semantic.Decl] = []
+        fresh: dict[int, tuple[n.Node, list[semantic.Decl], int]] = {}
+        for stmt in statements:
+            if not isinstance(stmt, _DECLARING):
+                continue
+            entry = self.entries.get(id(stmt))
+            if entry is None or entry[0] is not stmt or any(d.node is None for d in entry[1]):
+                entry = (stmt, semantic.file_declarations([stmt]), stmt.start)
+            elif entry[2] != stmt.start:
+                move(entry[1], stmt.start - entry[2])
+                entry = (stmt, entry[1], stmt.start)
+            fresh[id(stmt)] = entry
+            out += entry[1]
+        self.entries = fresh
+        return out
+
+
+_DECLARING = (n.Declaration, n.FunctionDecl, n.VarDecl)

@@ -32,9 +32,14 @@ from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from codeai_lang.analysis import decl_checks, semantic
-from codeai_lang.analysis.check_cache import ExpressionCache, ScriptCache, ShellCache
-from codeai_lang.analysis.decl_checks import check_declarations_local
+from codeai_lang.analysis import semantic
+from codeai_lang.analysis.check_cache import (
+    DeclCache,
+    ExpressionCache,
+    ScriptCache,
+    ShellCache,
+    TableDeclCache,
+)
 from codeai_lang.analysis.validator import (
     Result,
     _without_recovery_echoes,
@@ -42,7 +47,7 @@ from codeai_lang.analysis.validator import (
     finish,
     validate,
 )
-from codeai_lang.diagnostics.model import Diagnostic, Edit, Fix, Severity
+from codeai_lang.diagnostics.model import Diagnostic, Edit, Fix
 from codeai_lang.syntax import nodes as n
 from codeai_lang.syntax import versioned_parse as docmod
 from codeai_lang.syntax.deprecations import Site, find_sites
@@ -81,6 +86,7 @@ class _UnitInfo:
     sites: list[Site] | None = None
     alt: dict[str, _Alt] = field(default_factory=dict)
     sites_delta: int = 0  # a shift not yet applied to `sites` (applied when they are needed)
+    has_exec: bool = False  # exec blocks among `nodes` (they hold one more offset)
 
     def current_sites(self) -> list[Site] | None:
         """The cached sites, with any pending shift applied."""
@@ -98,6 +104,8 @@ class _UnitInfo:
         if not delta:
             return
         _shift_nodes(self.nodes, delta)
+        if self.has_exec:
+            _shift_execs(self.nodes, delta)
         for d in unit.errors:
             d.start += delta
             d.end += delta
@@ -105,16 +113,21 @@ class _UnitInfo:
             self.sites_delta += delta  # most sites are never reported: shift them on demand
         for alt in self.alt.values():
             _shift_nodes(alt.nodes, delta)
+            _shift_execs(alt.nodes, delta)
             if alt.sites is not None:
                 alt.sites = [_shift_site(s, delta) for s in alt.sites]
 
 
 def _shift_nodes(nodes: list[n.Node], delta: int) -> None:
-    exec_block = n.ExecBlock
     for node in nodes:
         node.start += delta
         node.end += delta
-        if type(node) is exec_block:
+
+
+def _shift_execs(nodes: list[n.Node], delta: int) -> None:
+    """Exec blocks also hold the offset of their shell text."""
+    for node in nodes:
+        if type(node) is n.ExecBlock:
             node.shell_start += delta
 
 
@@ -159,7 +172,8 @@ class IncrementalDocument:
         self.text = text
         self._result: Result | None = None
         self._infos: list[_UnitInfo] | None = None
-        self._decl_checks = _DeclCache(self.reg)
+        self._decl_checks = DeclCache(self.reg)
+        self._table_decls = TableDeclCache()
         self._expression_checks = ExpressionCache(self.reg)
         self._script_checks = ScriptCache()
         self._shell_checks = ShellCache()
@@ -379,10 +393,11 @@ class IncrementalDocument:
                                          occurrences)
         decl_diags, refs = self._decl_checks.run(doc.statements, doc.version)
         out += _without_recovery_echoes(doc, decl_diags)
-        out += self._expression_checks.run(doc.statements, doc.version, refs)  # as validator.validate
+        out += self._expression_checks.run(doc.statements, doc.version, self.text)  # as validator.validate
         out += self._shell_checks.run(doc.statements)
         out += deprecation_diagnostics(_reported_sites(doc.sites, doc.version, reg), doc.version, reg)
-        return finish(doc, out, script, semantic.build_table(doc.statements, refs, occurrences))
+        decls = self._table_decls.run(doc.statements)
+        return finish(doc, out, script, semantic.build_table(doc.statements, refs, occurrences, decls))
 
     def _adjacent_failures(self) -> bool:
         """Two neighbouring units with errors may be one statement that recovery split; the
@@ -527,51 +542,6 @@ def _reported_sites(sites: list[Site], version: str, reg: Registry) -> list[Site
     return [s for s in sites if status.get(s.rule, True)]
 
 
-_Rel = tuple[str, Severity, str, int, int]
-
-
-class _DeclCache:
-    """Declaration checks with each declaration's diagnostics and references reused while
-    the declaration is unchanged (same node) and the DSL version is the same: the local
-    checks depend on nothing else (names are resolved afterwards, by the semantic model).
-    Uses `decl_checks._DeclChecker`; if that ever changes shape, the plain function is used."""
-
-    def __init__(self, reg: Registry) -> None:
-        self.reg = reg
-        self.version: str | None = None
-        self.cache: dict[int, tuple[n.Node, list[_Rel], list[semantic.Ref]]] = {}
-
-    def run(self, statements: list[n.Node], version: str) -> tuple[list[Diagnostic], list[semantic.Ref]]:
-        try:
-            return self._run(statements, version)
-        except AttributeError:
-            return check_declarations_local(statements, version, self.reg)
-
-    def _run(self, statements: list[n.Node], version: str) -> tuple[list[Diagnostic], list[semantic.Ref]]:
-        checker = decl_checks._DeclChecker(version, self.reg)
-        if version != self.version:
-            self.version, self.cache = version, {}
-        out: list[Diagnostic] = []
-        refs: list[semantic.Ref] = []
-        cache: dict[int, tuple[n.Node, list[_Rel], list[semantic.Ref]]] = {}
-        for decl in statements:
-            if not isinstance(decl, n.Declaration | n.OnHandler):
-                continue
-            hit = self.cache.get(id(decl))
-            if hit is None or hit[0] is not decl:
-                checker.diags, checker.refs = [], []
-                checker.check(decl)
-                rel = [(d.code, d.severity, d.message, d.start - decl.start, d.end - decl.start)
-                       for d in checker.diags]
-                hit = (decl, rel, [r.shifted(-decl.start) for r in checker.refs])
-            cache[id(decl)] = hit
-            base = decl.start
-            out += [Diagnostic(c, sev, msg, base + s, base + e) for c, sev, msg, s, e in hit[1]]
-            refs += [r.shifted(base) for r in hit[2]]
-        self.cache = cache
-        return out, refs
-
-
 @dataclass(slots=True)
 class _Window:
     ia: int  # first old token index replaced
@@ -614,8 +584,11 @@ def _make_infos(tokens: list[Token], units: list[Unit], base: int, end: int) -> 
         return []
     flags = _clean_starts(tokens, units, base)
     exts = [u.first for u in units[1:]] + [end]
-    return [_UnitInfo(u, ext, _flat_nodes([u.node] if u.node else []), flag)
-            for u, ext, flag in zip(units, exts, flags, strict=True)]
+    infos = [_UnitInfo(u, ext, _flat_nodes([u.node] if u.node else []), flag)
+             for u, ext, flag in zip(units, exts, flags, strict=True)]
+    for info in infos:
+        info.has_exec = any(type(node) is n.ExecBlock for node in info.nodes)
+    return infos
 
 
 def _clean_starts(tokens: list[Token], units: list[Unit], base: int) -> list[bool]:
