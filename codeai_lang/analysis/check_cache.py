@@ -20,7 +20,7 @@ diagnostics, same order); the property tests and `scripts/fuzz.py incremental` c
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -35,6 +35,15 @@ from codeai_lang.syntax.registry import Registry
 
 # A diagnostic relative to its statement: (code, severity, message, start, end).
 Rel = tuple[str, Severity, str, int, int]
+# Where a top-level statement starts now. The incremental document brings the offsets of a
+# moved statement's nodes up to date only when they are read (`_UnitInfo.lag`), so a node's
+# own `start` may lag behind; findings are computed relative to it (consistent either way)
+# and made absolute with this.
+Starts = Callable[[n.Node], int]
+
+
+def own_start(stmt: n.Node) -> int:
+    return stmt.start
 
 
 def relative(diags: list[Diagnostic], base: int) -> list[Rel]:
@@ -117,15 +126,15 @@ class ExpressionCache:
         self.indexes: dict[int, tuple[n.Node, ex.LocalIndex]] = {}
         self.rechecked = 0  # statements checked afresh by the last run (tests read it)
 
-    def run(self, statements: list[n.Node], version: str, text: str,
+    def run(self, statements: list[n.Node], version: str, text: str, start: Starts = own_start,
             index: ex.TypeIndex | None = None) -> list[Diagnostic]:
         try:
-            return self._run(statements, version, text, index)
+            return self._run(statements, version, text, start, index)
         except _Unexpected:  # the check changed how it reports CAI102: the plain check
             self.entries = {}
             return ex.check_expressions(statements, version, self.reg, index)
 
-    def _run(self, statements: list[n.Node], version: str, text: str,
+    def _run(self, statements: list[n.Node], version: str, text: str, start: Starts,
              index: ex.TypeIndex | None) -> list[Diagnostic]:
         if version != self.version:
             self.version, self.entries = version, {}
@@ -140,14 +149,14 @@ class ExpressionCache:
             entry = self.entries.get(id(stmt))
             if entry is None or entry.node is not stmt or \
                     (entry.asked and not _same_answers(entry.asked, types)):
-                entry = self._check(stmt, version, types, text)
+                entry = self._check(stmt, version, types, text, start(stmt) - stmt.start)
                 self.rechecked += 1
             fresh[id(stmt)] = entry
             if entry.found:
                 if globals_ is None:
                     globals_ = ex._script_globals(statements)
                 out += absolute([rel for rel, name in zip(entry.found, entry.undefined, strict=True)
-                                 if name is None or name not in globals_], stmt.start)
+                                 if name is None or name not in globals_], start(stmt))
         self.entries = fresh
         return out
 
@@ -169,11 +178,13 @@ class ExpressionCache:
         self.indexes = parts
         return merged
 
-    def _check(self, stmt: n.Node, version: str, types: ex.TypeIndex, text: str) -> _ExprEntry:
+    def _check(self, stmt: n.Node, version: str, types: ex.TypeIndex, text: str,
+               lag: int) -> _ExprEntry:
+        """`lag`: how far the statement's own offsets are behind `text`."""
         asked = _AskedIndex(types)
         found = ex.check_expressions([stmt], version, self.reg, asked)
         return _ExprEntry(stmt, asked.asked, relative(found, stmt.start),
-                          [_undefined_name(d, text) for d in found])
+                          [_undefined_name(d, text, lag) for d in found])
 
 
 class _Unexpected(Exception):
@@ -184,11 +195,11 @@ class _Unexpected(Exception):
 _MAY_HOLD_DECLARATIONS = (n.Declaration, n.IfStmt, n.ForStmt, n.FunctionDecl)
 
 
-def _undefined_name(d: Diagnostic, text: str) -> str | None:
+def _undefined_name(d: Diagnostic, text: str, lag: int) -> str | None:
     """The name a CAI102 of the scope check is about (its range is the name)."""
     if d.code != "CAI102":
         return None
-    name = text[d.start:d.end]
+    name = text[d.start + lag:d.end + lag]
     if f"'{name}'" not in d.message:
         raise _Unexpected
     return name
@@ -203,7 +214,7 @@ class ShellCache:
     def __init__(self) -> None:
         self.entries: dict[int, tuple[n.Node, list[Rel]]] = {}
 
-    def run(self, statements: list[n.Node]) -> list[Diagnostic]:
+    def run(self, statements: list[n.Node], start: Starts = own_start) -> list[Diagnostic]:
         out: list[Diagnostic] = []
         fresh: dict[int, tuple[n.Node, list[Rel]]] = {}
         for stmt in statements:
@@ -213,7 +224,8 @@ class ShellCache:
             if entry is None or entry[0] is not stmt:
                 entry = (stmt, relative(check_shell([stmt]), stmt.start))
             fresh[id(stmt)] = entry
-            out += absolute(entry[1], stmt.start)
+            if entry[1]:
+                out += absolute(entry[1], start(stmt))
         self.entries = fresh
         return out
 
@@ -274,18 +286,19 @@ class ScriptCache:
         self.rechecked = 0
 
     def run(self, statements: list[n.Node], external: Mapping[str, tuple[str, int]] | None,
-            external_token: object, occurrences: list[Occurrence]) -> list[Diagnostic]:
+            external_token: object, occurrences: list[Occurrence],
+            start: Starts = own_start) -> list[Diagnostic]:
         if external_token != self.external_token:
             self.entries, self.external_token = {}, external_token
         try:
-            return self._run(statements, external, occurrences)
+            return self._run(statements, external, occurrences, start)
         except (AttributeError, TypeError):  # internals moved: the plain check
             self.entries = {}
             del occurrences[:]
             return sc.check_script(statements, external, occurrences)
 
     def _run(self, statements: list[n.Node], external: Mapping[str, tuple[str, int]] | None,
-             occurrences: list[Occurrence]) -> list[Diagnostic]:
+             occurrences: list[Occurrence], start: Starts) -> list[Diagnostic]:
         checker = sc._ScriptChecker([])
         outer = sc.builtin_scope()
         if external is not None:
@@ -304,7 +317,7 @@ class ScriptCache:
                 entry = self._check(stmt, checker, scope, symbols)
                 self.rechecked += 1
             fresh[id(stmt)] = entry
-            base = stmt.start
+            base = start(stmt)
             if entry.diags:
                 diags += absolute(entry.diags, base)
             if base != entry.base:
@@ -367,14 +380,16 @@ class DeclCache:
         self.version: str | None = None
         self.entries: dict[int, _DeclEntry] = {}
 
-    def run(self, statements: list[n.Node], version: str) -> tuple[list[Diagnostic], list[semantic.Ref]]:
+    def run(self, statements: list[n.Node], version: str,
+            start: Starts = own_start) -> tuple[list[Diagnostic], list[semantic.Ref]]:
         try:
-            return self._run(statements, version)
+            return self._run(statements, version, start)
         except AttributeError:  # internals moved: the plain check
             self.entries = {}
             return decl_checks.check_declarations_local(statements, version, self.reg)
 
-    def _run(self, statements: list[n.Node], version: str) -> tuple[list[Diagnostic], list[semantic.Ref]]:
+    def _run(self, statements: list[n.Node], version: str,
+             start: Starts) -> tuple[list[Diagnostic], list[semantic.Ref]]:
         if version != self.version:
             self.version, self.entries = version, {}
         checker: decl_checks._DeclChecker | None = None
@@ -391,11 +406,12 @@ class DeclCache:
                 checker.check(decl)
                 entry = _DeclEntry(decl, relative(checker.diags, decl.start), checker.refs, decl.start)
             fresh[id(decl)] = entry
+            base = start(decl)
             if entry.diags:
-                out += absolute(entry.diags, decl.start)
-            if entry.base != decl.start:
-                _move_refs(entry.refs, decl.start - entry.base)
-                entry.base = decl.start
+                out += absolute(entry.diags, base)
+            if entry.base != base:
+                _move_refs(entry.refs, base - entry.base)
+                entry.base = base
             refs += entry.refs
         self.entries = fresh
         return out, refs
@@ -416,7 +432,7 @@ class TableDeclCache:
     def __init__(self) -> None:
         self.entries: dict[int, tuple[n.Node, list[semantic.Decl], int]] = {}
 
-    def run(self, statements: list[n.Node]) -> list[semantic.Decl]:
+    def run(self, statements: list[n.Node], start: Starts = own_start) -> list[semantic.Decl]:
         out: list[semantic.Decl] = []
         fresh: dict[int, tuple[n.Node, list[semantic.Decl], int]] = {}
         for stmt in statements:
@@ -425,9 +441,10 @@ class TableDeclCache:
             entry = self.entries.get(id(stmt))
             if entry is None or entry[0] is not stmt or any(d.node is None for d in entry[1]):
                 entry = (stmt, semantic.file_declarations([stmt]), stmt.start)
-            elif entry[2] != stmt.start:
-                move(entry[1], stmt.start - entry[2])
-                entry = (stmt, entry[1], stmt.start)
+            base = start(stmt)
+            if entry[2] != base:
+                move(entry[1], base - entry[2])
+                entry = (stmt, entry[1], base)
             fresh[id(stmt)] = entry
             out += entry[1]
         self.entries = fresh

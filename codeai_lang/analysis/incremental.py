@@ -28,9 +28,11 @@ time; the document-level steps (version directive, inference, CAI403, removed fo
 
 from __future__ import annotations
 
+import weakref
 from bisect import bisect_right
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 from codeai_lang.analysis import semantic
 from codeai_lang.analysis.check_cache import (
@@ -87,6 +89,11 @@ class _UnitInfo:
     alt: dict[str, _Alt] = field(default_factory=dict)
     sites_delta: int = 0  # a shift not yet applied to `sites` (applied when they are needed)
     has_exec: bool = False  # exec blocks among `nodes` (they hold one more offset)
+    # Characters by which this unit's tokens, nodes, errors and alternative parses are behind
+    # the text: an edit before the unit only adds to it, and the offsets are brought up to
+    # date (`settle`) when something reads them, so an edit costs the units it touches, not
+    # every later token and node (rust-analyzer keeps offsets relative for the same reason).
+    lag: int = 0
 
     def current_sites(self) -> list[Site] | None:
         """The cached sites, with any pending shift applied."""
@@ -96,21 +103,30 @@ class _UnitInfo:
         return self.sites
 
     def shift(self, delta: int, dindex: int) -> None:
-        """Move this unit by `delta` characters and `dindex` tokens (text before it changed)."""
+        """Move this unit by `delta` characters and `dindex` tokens (text before it changed):
+        token indices now, offsets when they are read (see `lag`)."""
         unit = self.unit
         unit.first += dindex
         unit.last += dindex
         self.ext += dindex
+        self.lag += delta
+        if self.sites:
+            self.sites_delta += delta  # most sites are never reported: shift them on demand
+
+    def settle(self, tokens: list[Token]) -> None:
+        """Bring the offsets of this unit's tokens, nodes, errors and alternatives up to date."""
+        delta = self.lag
         if not delta:
             return
+        self.lag = 0
+        for tok in tokens[self.unit.first:self.ext]:
+            tok.start += delta  # (its end follows)
         _shift_nodes(self.nodes, delta)
         if self.has_exec:
             _shift_execs(self.nodes, delta)
-        for d in unit.errors:
+        for d in self.unit.errors:
             d.start += delta
             d.end += delta
-        if self.sites:
-            self.sites_delta += delta  # most sites are never reported: shift them on demand
         for alt in self.alt.values():
             _shift_nodes(alt.nodes, delta)
             _shift_execs(alt.nodes, delta)
@@ -172,6 +188,7 @@ class IncrementalDocument:
         self.text = text
         self._result: Result | None = None
         self._infos: list[_UnitInfo] | None = None
+        self._lagging = False  # some unit's offsets are behind the text (see `_UnitInfo.lag`)
         self._decl_checks = DeclCache(self.reg)
         self._table_decls = TableDeclCache()
         self._expression_checks = ExpressionCache(self.reg)
@@ -219,10 +236,24 @@ class IncrementalDocument:
 
     @property
     def result(self) -> Result:
-        """The analysis of the current text: identical to `validate(text, …)`."""
+        """The analysis of the current text: identical to `validate(text, …)`.
+
+        Its diagnostics and name table are exact at once; the offsets of the tokens and nodes
+        that an edit only moved are brought up to date when `result.document` is first read
+        (or by `settle()`), so publishing diagnostics after an edit never pays for them."""
         if self._result is None:
             self._result = self._analyze()
         return self._result
+
+    def settle(self) -> None:
+        """Bring every token's and node's offsets up to date (an edge: a request that reads
+        the tree, such as hover, calls this first; it is free when nothing moved)."""
+        if self._lagging and self._infos:
+            tokens = self.lexed.tokens
+            for info in self._infos:
+                if info.lag:
+                    info.settle(tokens)
+        self._lagging = False
 
     # -- full analysis ----------------------------------------------------------------------
     def _full(self) -> None:
@@ -273,6 +304,8 @@ class IncrementalDocument:
             window = self._try_window(old, left, right, start, end, delta)
             if window is not None:
                 self._splice(window, left, right, delta)
+                if self._infos:  # (the directive check reads the first token's start)
+                    self._infos[0].settle(self.lexed.tokens)
                 if self._parse_version(self.lexed) != self.parse_version or \
                         sum(len(i.unit.errors) for i in self._infos or ()) >= MAX_SYNTAX_ERRORS:
                     raise _Fallback
@@ -287,6 +320,9 @@ class IncrementalDocument:
         infos = self._infos
         assert infos is not None
         tokens = self.lexed.tokens
+        for i in (left, right, right + 1):
+            if i < len(infos):
+                infos[i].settle(tokens)
         new = self.text
         ia = infos[left].unit.first if left > 0 else 0
         a = tokens[ia].start if left > 0 else 0
@@ -339,13 +375,11 @@ class IncrementalDocument:
         lexed = self.lexed
         tokens = lexed.tokens
         dindex = len(w.tokens) - (w.ib - w.ia)
-        if delta:
-            for tok in tokens[w.ib:]:
-                tok.start += delta  # (its end follows)
         lexed.tokens = tokens[:w.ia] + w.tokens + tokens[w.ib:]
         tail = infos[right:] if right < len(infos) else []
         for info in tail[1:]:
             info.shift(delta, dindex)
+        self._lagging = self._lagging or bool(delta and tail[1:])
         for u in w.out.units:
             u.first += w.ia
             u.last += w.ia
@@ -372,7 +406,9 @@ class IncrementalDocument:
     # -- document-level analysis (mirrors document.parse_document and validator.validate) ---
     def _analyze(self) -> Result:
         if self._infos is None or self._adjacent_failures():
+            self.settle()
             return self._validate()
+        self._settle_read_units()
         self._forget_last_unit_sites()
         lexed, reg = self.lexed, self.reg
         diags = list(lexed.diagnostics)
@@ -388,16 +424,38 @@ class IncrementalDocument:
         else:
             doc = self._inferred(directive, diags)
         out = list(doc.diagnostics)
+        statements = doc.statements
+        start = self._start_of()
         occurrences: list[semantic.Occurrence] = []
-        script = self._script_checks.run(doc.statements, self._external, self._external_token,
-                                         occurrences)
-        decl_diags, refs = self._decl_checks.run(doc.statements, doc.version)
+        script = self._script_checks.run(statements, self._external, self._external_token,
+                                         occurrences, start)
+        decl_diags, refs = self._decl_checks.run(statements, doc.version, start)
         out += _without_recovery_echoes(doc, decl_diags)
-        out += self._expression_checks.run(doc.statements, doc.version, self.text)  # as validator.validate
-        out += self._shell_checks.run(doc.statements)
+        out += self._expression_checks.run(statements, doc.version, self.text, start)  # as validate
+        out += self._shell_checks.run(statements, start)
         out += deprecation_diagnostics(_reported_sites(doc.sites, doc.version, reg), doc.version, reg)
-        decls = self._table_decls.run(doc.statements)
-        return finish(doc, out, script, semantic.build_table(doc.statements, refs, occurrences, decls))
+        table = semantic.build_table(statements, refs, occurrences, self._table_decls.run(statements, start))
+        settle = _settler(self)
+        table.statements = _SettlingList(statements, settle)  # (read for mentions)
+        return _LiveResult.of(finish(doc, out, script, table), settle)
+
+    def _settle_read_units(self) -> None:
+        """Settle the units whose offsets the document-level steps read: those with syntax
+        errors (reported, re-parsed under other versions), the first (directive) and last."""
+        infos = self._infos
+        assert infos is not None
+        if not self._lagging or not infos:
+            return
+        tokens = self.lexed.tokens
+        for info in (infos[0], infos[-1], *(i for i in infos if i.unit.errors)):
+            info.settle(tokens)
+
+    def _start_of(self) -> Callable[[n.Node], int]:
+        """Where a top-level statement starts now (its own `start` may lag behind)."""
+        lags = {id(i.unit.node): i.lag for i in self._infos or () if i.lag}
+        if not lags:
+            return _own_start
+        return lambda stmt: stmt.start + lags.get(id(stmt), 0)
 
     def _adjacent_failures(self) -> bool:
         """Two neighbouring units with errors may be one statement that recovery split; the
@@ -523,6 +581,7 @@ class IncrementalDocument:
     def _sites(self, info: _UnitInfo, rules: frozenset[str]) -> list[Site]:
         assert info.unit.node is not None
         if info.sites is None:
+            info.settle(self.lexed.tokens)  # the rules read the text at the nodes' offsets
             info.sites, info.sites_delta = find_sites([info.unit.node], self.text), 0
         if not any(s.rule in rules for s in info.sites):
             return []  # nothing here is reported: leave any shift pending
@@ -657,10 +716,14 @@ class _UnitStarts:
         return len(self.infos)
 
     def __getitem__(self, i: int) -> int:
-        return self.tokens[self.infos[i].unit.first].start
+        info = self.infos[i]
+        return self.tokens[info.unit.first].start + info.lag
 
 
 def _span(text: str, tokens: list[Token], infos: list[_UnitInfo], i: int) -> tuple[int, int]:
+    for j in (i - 1, i, i + 1):  # the unit and the neighbouring tokens it reads
+        if 0 <= j < len(infos):
+            infos[j].settle(tokens)
     info = infos[i]
     unit = info.unit
     first, last = tokens[unit.first].start, tokens[info.ext - 1].end
@@ -695,3 +758,66 @@ def _splice_diags(items: list[Diagnostic], a: int, b_old: int, delta: int,
         d.start += delta
         d.end += delta
     return kept + fresh + later
+
+
+def _own_start(stmt: n.Node) -> int:
+    return stmt.start
+
+
+def _settler(doc: IncrementalDocument) -> Callable[[], None]:
+    """`doc.settle` without a strong reference: the document holds its result, and a cycle
+    would outlive a closed document once the server has frozen it out of the collector."""
+    ref = weakref.ref(doc)
+
+    def settle() -> None:
+        alive = ref()
+        if alive is not None:
+            alive.settle()
+    return settle
+
+
+class _SettlingList(list[n.Node]):
+    """The statements, settled (`IncrementalDocument.settle`) before any is read."""
+
+    def __init__(self, items: list[n.Node], settle: Callable[[], None]) -> None:
+        super().__init__(items)
+        self._settle = settle
+
+    def __iter__(self) -> Iterator[n.Node]:
+        self._settle()
+        return super().__iter__()
+
+    def __reversed__(self) -> Iterator[n.Node]:
+        self._settle()
+        return super().__reversed__()
+
+    def __getitem__(self, i: Any) -> Any:
+        self._settle()
+        return super().__getitem__(i)
+
+
+_DOCUMENT = Result.__dict__["document"]  # the dataclass's slot
+
+
+class _LiveResult(Result):
+    """A `Result` whose document settles the incremental document's offsets when read."""
+
+    __slots__ = ("_settle",)
+    _settle: Callable[[], None]
+
+    @classmethod
+    def of(cls, result: Result, settle: Callable[[], None]) -> _LiveResult:
+        live = cls.__new__(cls)
+        for f in fields(Result):
+            Result.__dict__[f.name].__set__(live, getattr(result, f.name))
+        live._settle = settle
+        return live
+
+    @property
+    def document(self) -> Document:
+        self._settle()
+        return _DOCUMENT.__get__(self)
+
+    @document.setter
+    def document(self, value: Document) -> None:
+        _DOCUMENT.__set__(self, value)
