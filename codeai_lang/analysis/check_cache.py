@@ -430,25 +430,33 @@ class TableDeclCache:
     each top-level statement), its `Decl`s moved in place with the statement."""
 
     def __init__(self) -> None:
-        self.entries: dict[int, tuple[n.Node, list[semantic.Decl], int]] = {}
+        self.entries: dict[int, _TableEntry] = {}
 
     def run(self, statements: list[n.Node], start: Starts = own_start) -> list[semantic.Decl]:
         out: list[semantic.Decl] = []
-        fresh: dict[int, tuple[n.Node, list[semantic.Decl], int]] = {}
+        fresh: dict[int, _TableEntry] = {}
         for stmt in statements:
             if not isinstance(stmt, _DECLARING):
                 continue
             entry = self.entries.get(id(stmt))
-            if entry is None or entry[0] is not stmt or any(d.node is None for d in entry[1]):
-                entry = (stmt, semantic.file_declarations([stmt]), stmt.start)
+            # (a compacted table lets go of the nodes: such records are made again)
+            if entry is None or entry.node is not stmt or (entry.decls and entry.decls[0].node is None):
+                entry = _TableEntry(stmt, semantic.file_declarations([stmt]), stmt.start)
             base = start(stmt)
-            if entry[2] != base:
-                move(entry[1], base - entry[2])
-                entry = (stmt, entry[1], base)
+            if entry.base != base:
+                move(entry.decls, base - entry.base)
+                entry.base = base
             fresh[id(stmt)] = entry
-            out += entry[1]
+            out += entry.decls
         self.entries = fresh
         return out
+
+
+@dataclass(slots=True)
+class _TableEntry:
+    node: n.Node
+    decls: list[semantic.Decl]  # absolute for `base`
+    base: int
 
 
 _DECLARING = (n.Declaration, n.FunctionDecl, n.VarDecl)

@@ -28,10 +28,11 @@ time; the document-level steps (version directive, inference, CAI403, removed fo
 
 from __future__ import annotations
 
+import copy
 import weakref
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
 from codeai_lang.analysis import semantic
@@ -45,6 +46,8 @@ from codeai_lang.analysis.check_cache import (
 from codeai_lang.analysis.validator import (
     Result,
     _without_recovery_echoes,
+    cap_syntax_errors,
+    dedupe,
     deprecation_diagnostics,
     finish,
     validate,
@@ -437,7 +440,7 @@ class IncrementalDocument:
         table = semantic.build_table(statements, refs, occurrences, self._table_decls.run(statements, start))
         settle = _settler(self)
         table.statements = _SettlingList(statements, settle)  # (read for mentions)
-        return _LiveResult.of(finish(doc, out, script, table), settle)
+        return _LiveResult.of(doc, out, script, table, settle)
 
     def _settle_read_units(self) -> None:
         """Settle the units whose offsets the document-level steps read: those with syntax
@@ -573,7 +576,8 @@ class IncrementalDocument:
                 sites.extend(alt.sites)
             elif unit.node is not None:
                 statements.append(unit.node)
-                sites.extend(self._sites(info, rules))
+                if rules:  # (a 1.x file reports no rule: its units are never walked for sites)
+                    sites.extend(self._sites(info, rules))
         sites = [s for s in sites if s.rule in rules]
         sites.sort(key=lambda s: (s.start, s.rule))
         return statements, sites
@@ -796,21 +800,34 @@ class _SettlingList(list[n.Node]):
         return super().__getitem__(i)
 
 
-_DOCUMENT = Result.__dict__["document"]  # the dataclass's slot
+_DOCUMENT = Result.__dict__["document"]  # the dataclass's slots
+_DIAGNOSTICS = Result.__dict__["diagnostics"]
 
 
 class _LiveResult(Result):
-    """A `Result` whose document settles the incremental document's offsets when read."""
+    """A `Result` whose document settles the incremental document's offsets when read, and
+    whose standalone `diagnostics` (names resolved within the file alone) are made when
+    first read: the language server reads `local` and resolves names in the project."""
 
-    __slots__ = ("_settle",)
+    __slots__ = ("_settle", "_standalone")
     _settle: Callable[[], None]
+    _standalone: tuple[list[Diagnostic], semantic.FileTable] | None
 
     @classmethod
-    def of(cls, result: Result, settle: Callable[[], None]) -> _LiveResult:
+    def of(cls, doc: Document, out: list[Diagnostic], script: list[Diagnostic],
+           table: semantic.FileTable, settle: Callable[[], None]) -> _LiveResult:
         live = cls.__new__(cls)
+        local = cap_syntax_errors(dedupe(sorted(out + script, key=Diagnostic.sort_key)))  # as finish
+        given = {"document": doc, "local": local, "table": table, "script": script}
         for f in fields(Result):
-            Result.__dict__[f.name].__set__(live, getattr(result, f.name))
-        live._settle = settle
+            if f.name in given:
+                value: object = given[f.name]
+            elif f.default_factory is not MISSING:
+                value = f.default_factory()
+            else:
+                value = None if f.default is MISSING else f.default
+            Result.__dict__[f.name].__set__(live, value)
+        live._settle, live._standalone = settle, (out, table)
         return live
 
     @property
@@ -821,3 +838,21 @@ class _LiveResult(Result):
     @document.setter
     def document(self, value: Document) -> None:
         _DOCUMENT.__set__(self, value)
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        if self._standalone is not None:
+            out, table = self._standalone
+            self._standalone = None
+            # `finish` resolves names in an index of its own, which sets each declaration's
+            # path: resolve copies, the table may already be in a project's index.
+            alone = semantic.FileTable([copy.copy(d) for d in table.decls], table.refs,
+                                       dict(table.script_names))
+            doc = _DOCUMENT.__get__(self)
+            _DIAGNOSTICS.__set__(self, finish(doc, out, self.script, alone).diagnostics)
+        return _DIAGNOSTICS.__get__(self)
+
+    @diagnostics.setter
+    def diagnostics(self, value: list[Diagnostic]) -> None:
+        self._standalone = None
+        _DIAGNOSTICS.__set__(self, value)
