@@ -70,121 +70,82 @@ def move(items: Sequence[_Span], delta: int) -> None:
 # -- expression checks (expression_checks.check_expressions) ---------------------------------
 
 
-class _AskedIndex:
-    """A type index that remembers each question and its answer."""
-
-    __slots__ = ("asked", "index")
-
-    def __init__(self, index: ex.TypeIndex) -> None:
-        self.index = index
-        self.asked: list[tuple[str, str, object]] = []
-
-    def is_entity(self, name: str) -> bool:
-        answer = self.index.is_entity(name)
-        self.asked.append(("is_entity", name, answer))
-        return answer
-
-    def is_event(self, name: str) -> bool:
-        answer = self.index.is_event(name)
-        self.asked.append(("is_event", name, answer))
-        return answer
-
-    def fields(self, entity: str) -> frozenset[str] | None:
-        answer = self.index.fields(entity)
-        self.asked.append(("fields", entity, answer))
-        return answer
-
-
-def _same_answers(asked: list[tuple[str, str, object]], index: ex.TypeIndex) -> bool:
-    return all(getattr(index, how)(name) == answer for how, name, answer in asked)
-
-
 @dataclass(slots=True)
 class _ExprEntry:
     node: n.Node  # kept alive, so that its id is not reused while the entry exists
-    asked: list[tuple[str, str, object]]
     found: list[Rel]
     undefined: list[str | None]  # for each finding, the name of a CAI102 (else None)
+    refs: list[semantic.Ref]  # the names its records and queries use; absolute for `base`
+    base: int
 
 
 class ExpressionCache:
-    """`check_expressions(statements, version, reg)` statement by statement.
+    """`check_expressions(statements, version, reg, refs)` statement by statement.
 
     Each statement is checked alone (`check_expressions([stmt], …)`: no internals of the
-    check are used) with the file's type index behind `_AskedIndex`, and without the file's
-    global script names: a declaration declares no script globals, and with globals G the
-    §8.2 scope check reports exactly its findings whose name is not in G (globals only make
-    more names visible), so an entry stays valid when globals change. Concatenating the
-    statements' findings gives the plain check's findings in another order, but the same
-    list after `finish`'s stable sort by (start, end, code): findings that tie on that key
-    lie in one statement, where their order is the plain check's."""
+    check are used). Its findings and references depend on the statement and the DSL version
+    only (names are resolved afterwards, in the table), except the §8.2 scope check (CAI102),
+    which sees the file's global script names: it runs without them, and with globals G it
+    reports exactly its findings whose name is not in G (globals only make more names
+    visible), so an entry stays valid when globals change. Concatenating the statements'
+    findings gives the plain check's findings in another order, but the same list after
+    `finish`'s stable sort by (start, end, code): findings that tie on that key lie in one
+    statement, where their order is the plain check's. References keep the plain order."""
 
     def __init__(self, reg: Registry) -> None:
         self.reg = reg
         self.version: str | None = None
         self.entries: dict[int, _ExprEntry] = {}
-        self.indexes: dict[int, tuple[n.Node, ex.LocalIndex]] = {}
         self.rechecked = 0  # statements checked afresh by the last run (tests read it)
+        self.fallbacks = 0  # runs that fell back to the plain check (tests read it)
 
-    def run(self, statements: list[n.Node], version: str, text: str, start: Starts = own_start,
-            index: ex.TypeIndex | None = None) -> list[Diagnostic]:
+    def run(self, statements: list[n.Node], version: str, refs: list[semantic.Ref], text: str,
+            start: Starts = own_start) -> list[Diagnostic]:
+        """The findings; the references are appended to `refs`."""
         try:
-            return self._run(statements, version, text, start, index)
+            return self._run(statements, version, refs, text, start)
         except _Unexpected:  # the check changed how it reports CAI102: the plain check
-            self.entries = {}
-            return ex.check_expressions(statements, version, self.reg, index)
+            self.entries, self.fallbacks = {}, self.fallbacks + 1
+            return ex.check_expressions(statements, version, self.reg, refs)
 
-    def _run(self, statements: list[n.Node], version: str, text: str, start: Starts,
-             index: ex.TypeIndex | None) -> list[Diagnostic]:
+    def _run(self, statements: list[n.Node], version: str, refs: list[semantic.Ref], text: str,
+             start: Starts) -> list[Diagnostic]:
         if version != self.version:
             self.version, self.entries = version, {}
-        types = index if index is not None else self._local_index(statements)
         globals_: frozenset[str] | None = None
         fresh: dict[int, _ExprEntry] = {}
         out: list[Diagnostic] = []
+        mine: list[semantic.Ref] = []  # (only appended once every statement went well)
         self.rechecked = 0
         for stmt in statements:
             if not isinstance(stmt, _MAY_HOLD_DECLARATIONS):
                 continue
             entry = self.entries.get(id(stmt))
-            if entry is None or entry.node is not stmt or \
-                    (entry.asked and not _same_answers(entry.asked, types)):
-                entry = self._check(stmt, version, types, text, start(stmt) - stmt.start)
+            base = start(stmt)
+            if entry is None or entry.node is not stmt:
+                entry = self._check(stmt, version, text, base - stmt.start)
                 self.rechecked += 1
             fresh[id(stmt)] = entry
+            if entry.refs:
+                if entry.base != base:
+                    _move_refs(entry.refs, base - entry.base)
+                    entry.base = base
+                mine += entry.refs
             if entry.found:
                 if globals_ is None:
                     globals_ = ex._script_globals(statements)
                 out += absolute([rel for rel, name in zip(entry.found, entry.undefined, strict=True)
-                                 if name is None or name not in globals_], start(stmt))
+                                 if name is None or name not in globals_], base)
         self.entries = fresh
+        refs += mine
         return out
 
-    def _local_index(self, statements: list[n.Node]) -> ex.LocalIndex:
-        """`local_index(statements)` from each statement's own part (later ones win, as there)."""
-        merged = ex.LocalIndex()
-        parts: dict[int, tuple[n.Node, ex.LocalIndex]] = {}
-        for stmt in statements:
-            if not isinstance(stmt, _MAY_HOLD_DECLARATIONS):
-                continue
-            part = self.indexes.get(id(stmt))
-            if part is None or part[0] is not stmt:
-                part = (stmt, ex.local_index([stmt]))
-            parts[id(stmt)] = part
-            if part[1].entities:
-                merged.entities.update(part[1].entities)
-            if part[1].events:
-                merged.events |= part[1].events
-        self.indexes = parts
-        return merged
-
-    def _check(self, stmt: n.Node, version: str, types: ex.TypeIndex, text: str,
-               lag: int) -> _ExprEntry:
+    def _check(self, stmt: n.Node, version: str, text: str, lag: int) -> _ExprEntry:
         """`lag`: how far the statement's own offsets are behind `text`."""
-        asked = _AskedIndex(types)
-        found = ex.check_expressions([stmt], version, self.reg, asked)
-        return _ExprEntry(stmt, asked.asked, relative(found, stmt.start),
-                          [_undefined_name(d, text, lag) for d in found])
+        refs: list[semantic.Ref] = []
+        found = ex.check_expressions([stmt], version, self.reg, refs)
+        return _ExprEntry(stmt, relative(found, stmt.start),
+                          [_undefined_name(d, text, lag) for d in found], refs, stmt.start)
 
 
 class _Unexpected(Exception):
@@ -284,6 +245,7 @@ class ScriptCache:
         self.entries: dict[int, _ScriptEntry] = {}
         self.external_token: object = None
         self.rechecked = 0
+        self.fallbacks = 0
 
     def run(self, statements: list[n.Node], external: Mapping[str, tuple[str, int]] | None,
             external_token: object, occurrences: list[Occurrence],
@@ -293,7 +255,7 @@ class ScriptCache:
         try:
             return self._run(statements, external, occurrences, start)
         except (AttributeError, TypeError):  # internals moved: the plain check
-            self.entries = {}
+            self.entries, self.fallbacks = {}, self.fallbacks + 1
             del occurrences[:]
             return sc.check_script(statements, external, occurrences)
 
@@ -302,7 +264,7 @@ class ScriptCache:
         checker = sc._ScriptChecker([])
         outer = sc.builtin_scope()
         if external is not None:
-            outer = sc.Scope(outer, lambda name: sc._external_symbol(external, name))
+            outer = sc.Scope(outer, lambda name: sc._external_symbol(external, name, None))
         scope = sc.Scope(outer)
         symbols = scope.symbols = _FileSymbols()
         checker.file_scope = scope
@@ -379,13 +341,14 @@ class DeclCache:
         self.reg = reg
         self.version: str | None = None
         self.entries: dict[int, _DeclEntry] = {}
+        self.fallbacks = 0
 
     def run(self, statements: list[n.Node], version: str,
             start: Starts = own_start) -> tuple[list[Diagnostic], list[semantic.Ref]]:
         try:
             return self._run(statements, version, start)
         except AttributeError:  # internals moved: the plain check
-            self.entries = {}
+            self.entries, self.fallbacks = {}, self.fallbacks + 1
             return decl_checks.check_declarations_local(statements, version, self.reg)
 
     def _run(self, statements: list[n.Node], version: str,

@@ -434,7 +434,7 @@ class IncrementalDocument:
                                          occurrences, start)
         decl_diags, refs = self._decl_checks.run(statements, doc.version, start)
         out += _without_recovery_echoes(doc, decl_diags)
-        out += self._expression_checks.run(statements, doc.version, self.text, start)  # as validate
+        out += self._expression_checks.run(statements, doc.version, refs, self.text, start)  # as validate
         out += self._shell_checks.run(statements, start)
         out += deprecation_diagnostics(_reported_sites(doc.sites, doc.version, reg), doc.version, reg)
         table = semantic.build_table(statements, refs, occurrences, self._table_decls.run(statements, start))
