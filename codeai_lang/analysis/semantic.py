@@ -302,6 +302,14 @@ def build_table(statements: list[n.Node], refs: list[Ref], script_occurrences: l
     return table
 
 
+def same_decls(old: FileTable | None, new: FileTable) -> bool:
+    """The same declaration records in the same order: an incremental re-analysis reuses the
+    records of the statements an edit did not touch, whose kinds, names and fields are then
+    unchanged (only their spans may have moved), so nothing derived from names is stale."""
+    return old is not None and len(old.decls) == len(new.decls) and \
+        all(a is b for a, b in zip(old.decls, new.decls, strict=True))
+
+
 def fields_changed(old: FileTable | None, new: FileTable) -> frozenset[str]:
     """The data types declared in both tables whose fields differ (their queries' field
     references may resolve differently in other files)."""
@@ -347,6 +355,8 @@ class ProjectIndex:
             d.path = path
         old = self.tables.get(path)
         self.tables[path] = table
+        if same_decls(old, table) and old is not None and old.script_names == table.script_names:
+            return  # (the same records: the index holds them already)
         if (old.script_names if old is not None else {}) != table.script_names:
             self.script_generation += 1
         if old is None or [d.key for d in old.decls] != [d.key for d in table.decls] or \

@@ -8,9 +8,15 @@ from __future__ import annotations
 import gc
 
 from codeai_lsp import features
+from codeai_lsp.projects import LspProject
 from codeai_lsp.server import create_server
 from codeai_testing.generate import program_2_1
 from lsprotocol import types as t
+
+from codeai_lang.analysis.incremental import IncrementalDocument
+from codeai_lang.analysis.validator import validate
+from codeai_lang.files.project import ProjectConfig
+from codeai_lang.syntax.registry import default_registry
 
 URI = "file:///tmp/settle.cai"
 
@@ -40,3 +46,27 @@ def test_requests_after_unsettled_edits_match_a_fresh_analysis() -> None:
         assert _requests(ls.snapshot(state)) == expected
     finally:
         gc.set_threshold(*threshold)
+
+
+def test_project_index_reuses_unchanged_declaration_records() -> None:
+    """An edit that declares nothing anew keeps the table's declaration records (the same
+    objects), so the project index is not rebuilt; renaming a declaration still tells the
+    files that use the name, and their diagnostics follow."""
+    reg = default_registry()
+    project = LspProject(None, ProjectConfig(), reg)
+    doc = IncrementalDocument(program_2_1(600, seed=5), min_incremental=0)
+    assert "entity Order {" in doc.text
+    other = validate("#version 2.1\njob nightly {\n    steps {\n        s {\n"
+                     "            q: select total from Order\n        }\n    }\n}\n")
+    project.index.set_file("file:///other.cai", other.table)
+    assert project.set_open("file:///big.cai", doc.result) == {"file:///other.cai"}  # new names
+    generation = project.index.generation
+    at = doc.text.index("status: 201")
+    doc.apply_edit(at, at + len("status: 201"), "status: 202")  # inside a `do` body
+    assert project.set_open("file:///big.cai", doc.result) == frozenset()
+    assert project.index.generation == generation  # nothing derived from names was dropped
+    assert project.diagnostics("file:///other.cai", other.local) == []
+    at = doc.text.index("entity Order {")
+    doc.apply_edit(at, at + len("entity Order {"), "entity Orders {")
+    assert project.set_open("file:///big.cai", doc.result) == {"file:///other.cai"}
+    assert [d.code for d in project.diagnostics("file:///other.cai", other.local)] == ["CAI202"]
