@@ -105,17 +105,6 @@ class _UnitInfo:
         self.sites_delta = 0
         return self.sites
 
-    def shift(self, delta: int, dindex: int) -> None:
-        """Move this unit by `delta` characters and `dindex` tokens (text before it changed):
-        token indices now, offsets when they are read (see `lag`)."""
-        unit = self.unit
-        unit.first += dindex
-        unit.last += dindex
-        self.ext += dindex
-        self.lag += delta
-        if self.sites:
-            self.sites_delta += delta  # most sites are never reported: shift them on demand
-
     def settle(self, tokens: list[Token]) -> None:
         """Bring the offsets of this unit's tokens, nodes, errors and alternatives up to date."""
         delta = self.lag
@@ -135,6 +124,20 @@ class _UnitInfo:
             _shift_execs(alt.nodes, delta)
             if alt.sites is not None:
                 alt.sites = [_shift_site(s, delta) for s in alt.sites]
+
+
+def _shift_units(infos: list[_UnitInfo], first: int, delta: int, dindex: int) -> None:
+    """Move the units from `first` on by `delta` characters and `dindex` tokens (text before
+    them changed): token indices now, offsets when they are read (see `_UnitInfo.lag`)."""
+    for i in range(first, len(infos)):
+        info = infos[i]
+        unit = info.unit
+        unit.first += dindex
+        unit.last += dindex
+        info.ext += dindex
+        info.lag += delta
+        if info.sites:
+            info.sites_delta += delta  # most sites are never reported: shift them on demand
 
 
 def _shift_nodes(nodes: list[n.Node], delta: int) -> None:
@@ -192,6 +195,7 @@ class IncrementalDocument:
         self._result: Result | None = None
         self._infos: list[_UnitInfo] | None = None
         self._lagging = False  # some unit's offsets are behind the text (see `_UnitInfo.lag`)
+        self._errors = 0  # syntax errors of all units
         self._decl_checks = DeclCache(self.reg)
         self._table_decls = TableDeclCache()
         self._expression_checks = ExpressionCache(self.reg)
@@ -276,6 +280,7 @@ class IncrementalDocument:
             self._result = self._validate()
             return
         self._infos = _make_infos(lexed.tokens, out.units, 0, len(lexed.tokens))
+        self._errors = sum(len(u.errors) for u in out.units)  # (kept up to date by _splice)
         self.stats.reparsed_units += len(out.units)
 
     def _validate(self) -> Result:
@@ -310,7 +315,7 @@ class IncrementalDocument:
                 if self._infos:  # (the directive check reads the first token's start)
                     self._infos[0].settle(self.lexed.tokens)
                 if self._parse_version(self.lexed) != self.parse_version or \
-                        sum(len(i.unit.errors) for i in self._infos or ()) >= MAX_SYNTAX_ERRORS:
+                        self._errors >= MAX_SYNTAX_ERRORS:
                     raise _Fallback
                 return
             right += 1
@@ -378,16 +383,18 @@ class IncrementalDocument:
         lexed = self.lexed
         tokens = lexed.tokens
         dindex = len(w.tokens) - (w.ib - w.ia)
-        lexed.tokens = tokens[:w.ia] + w.tokens + tokens[w.ib:]
-        tail = infos[right:] if right < len(infos) else []
-        for info in tail[1:]:
-            info.shift(delta, dindex)
-        self._lagging = self._lagging or bool(delta and tail[1:])
+        tokens[w.ia:w.ib] = w.tokens  # (in place: one move, not a new list of every token)
+        if right + 1 < len(infos) and (delta or dindex):
+            _shift_units(infos, right + 1, delta, dindex)
+            self._lagging = self._lagging or bool(delta)
         for u in w.out.units:
             u.first += w.ia
             u.last += w.ia
         fresh = _make_infos(w.tokens, w.out.units, w.ia, w.ia + len(w.tokens))
-        self._infos = infos[:left] + fresh + tail[1:]
+        replaced = infos[left:right + 1]
+        self._errors += sum(len(u.errors) for u in w.out.units) - \
+            sum(len(i.unit.errors) for i in replaced)
+        infos[left:right + 1] = fresh
         self.stats.reparsed_units += len(fresh)
         self._splice_lexed(w, delta)
 

@@ -127,7 +127,7 @@ class LspProject:
         different project because of it (its declared names changed)."""
         self.closed.pop(uri, None)
         before = self.index.tables.get(uri)
-        if semantic.same_decls(before, result.table):  # (an edit that declared nothing anew)
+        if semantic.renewed_decls(before, result.table) is not None:  # the same names
             self.index.set_file(uri, result.table)
             return frozenset()
         old = before.keys() if before is not None else frozenset()
