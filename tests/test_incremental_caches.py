@@ -116,3 +116,33 @@ def test_script_statements_replay_their_effects_on_the_file_scope() -> None:
     _edit(doc, "var items = [1, 2]\n", "")  # what read `items` now finds nothing
     _same(doc)
     assert [d.code for d in doc.result.diagnostics] == ["CAI105", "CAI102", "CAI102", "CAI105"]
+
+
+def _names(result: Result) -> tuple[object, ...]:
+    """What publishing diagnostics reads: no tokens or nodes (those settle when read)."""
+    table = result.table
+    return ([(d.code, d.start, d.end, d.message) for d in result.local],
+            [(d.kind, d.name, d.start, d.end) for d in table.decls],
+            [(r.namespace, r.name, r.start, r.end, r.name_start, r.name_end) for r in table.refs])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(kind=st.integers(0, 2), seed=st.integers(0, 40),
+       steps=st.lists(st.tuples(st.floats(0, 1), st.integers(0, 3), st.sampled_from(NAMED + [""])),
+                      min_size=2, max_size=12))
+def test_offsets_lag_across_edits_until_read(kind: int, seed: int,
+                                              steps: list[tuple[float, int, str]]) -> None:
+    """Several edits in a row without reading the tree (as the language server publishes):
+    what is read in between is exact, and so is the tree when it is finally read."""
+    text = (program_1_0, program_2_0, program_2_1)[kind](60, seed=seed)
+    doc = IncrementalDocument(text, min_incremental=0)
+    for where, length, piece in steps:
+        start = int(where * len(doc.text))
+        doc.apply_edit(start, start + length, piece)
+        assert _names(doc.result) == _names(validate(doc.text))
+    _same(doc)  # reads the document and the occurrences: everything settles
+    full = validate(doc.text).document
+    assert [(type(s).__name__, s.start, s.end) for s in doc.result.document.statements] == \
+        [(type(s).__name__, s.start, s.end) for s in full.statements]
+    assert [(t.kind, t.start, t.end) for t in doc.result.document.lexed.tokens] == \
+        [(t.kind, t.start, t.end) for t in full.lexed.tokens]
