@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from codeai_testing.generate import program_1_0, program_1_1
+from codeai_testing.generate import program_1_0, program_1_1, program_2_0, program_2_1
 
 from codeai_lang.analysis.incremental import IncrementalDocument
 from codeai_lang.analysis.validator import validate
@@ -52,12 +52,22 @@ def fuzz_validate(rng: random.Random) -> str | None:
     return None
 
 
+# Edits that change what other statements depend on: names of entities, fields, events and
+# script globals (the per-statement check caches must notice), 2.1 expressions and queries.
+NAMED = ["@a ", "database postgres {", "Order", "status", "total", "OrderShipped", "discount",
+         " x", "var discount = 1\n", "function log2(a) { }\n", "var y = x\n", "x = [1]\n",
+         "status: string\n", "entity Order {\n", "q: select total from Order where statu = 1\n",
+         "r: OrderShipped { order_id: 1 }\n", "var z = discount + input\n", "[", "(", "1)"]
+GENERATORS = [program_1_0, program_1_1, program_2_0, program_2_1]
+
+
 def fuzz_incremental(rng: random.Random) -> str | None:
-    text = (program_1_0 if rng.random() < 0.5 else program_1_1)(rng.randrange(40, 300), seed=rng.randrange(999))
+    make = rng.choice(GENERATORS)
+    text = make(rng.randrange(40, 300), seed=rng.randrange(999))
     doc = IncrementalDocument(text, min_incremental=0)
     for _ in range(10):
         a = rng.randrange(len(doc.text) + 1)
-        doc.apply_edit(a, min(len(doc.text), a + rng.randrange(5)), rng.choice(PIECES + ["@a ", "database postgres {"]))
+        doc.apply_edit(a, min(len(doc.text), a + rng.randrange(5)), rng.choice(PIECES + NAMED))
         LAST[0] = doc.text
         inc = [(d.code, d.start, d.end, d.message) for d in doc.result.diagnostics]
         if inc != [(d.code, d.start, d.end, d.message) for d in validate(doc.text).diagnostics]:

@@ -28,23 +28,31 @@ time; the document-level steps (version directive, inference, CAI403, removed fo
 
 from __future__ import annotations
 
+import copy
+import weakref
 from bisect import bisect_right
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any
 
-from codeai_lang.analysis import decl_checks, semantic
-from codeai_lang.analysis.decl_checks import check_declarations_local
-from codeai_lang.analysis.expression_checks import check_expressions
-from codeai_lang.analysis.script_checks import check_script
-from codeai_lang.analysis.shell_checks import check_shell
+from codeai_lang.analysis import semantic
+from codeai_lang.analysis.check_cache import (
+    DeclCache,
+    ExpressionCache,
+    ScriptCache,
+    ShellCache,
+    TableDeclCache,
+)
 from codeai_lang.analysis.validator import (
     Result,
     _without_recovery_echoes,
+    cap_syntax_errors,
+    dedupe,
     deprecation_diagnostics,
     finish,
     validate,
 )
-from codeai_lang.diagnostics.model import Diagnostic, Edit, Fix, Severity
+from codeai_lang.diagnostics.model import Diagnostic, Edit, Fix
 from codeai_lang.syntax import nodes as n
 from codeai_lang.syntax import versioned_parse as docmod
 from codeai_lang.syntax.deprecations import Site, find_sites
@@ -83,6 +91,12 @@ class _UnitInfo:
     sites: list[Site] | None = None
     alt: dict[str, _Alt] = field(default_factory=dict)
     sites_delta: int = 0  # a shift not yet applied to `sites` (applied when they are needed)
+    has_exec: bool = False  # exec blocks among `nodes` (they hold one more offset)
+    # Characters by which this unit's tokens, nodes, errors and alternative parses are behind
+    # the text: an edit before the unit only adds to it, and the offsets are brought up to
+    # date (`settle`) when something reads them, so an edit costs the units it touches, not
+    # every later token and node (rust-analyzer keeps offsets relative for the same reason).
+    lag: int = 0
 
     def current_sites(self) -> list[Site] | None:
         """The cached sites, with any pending shift applied."""
@@ -91,32 +105,51 @@ class _UnitInfo:
         self.sites_delta = 0
         return self.sites
 
-    def shift(self, delta: int, dindex: int) -> None:
-        """Move this unit by `delta` characters and `dindex` tokens (text before it changed)."""
-        unit = self.unit
-        unit.first += dindex
-        unit.last += dindex
-        self.ext += dindex
+    def settle(self, tokens: list[Token]) -> None:
+        """Bring the offsets of this unit's tokens, nodes, errors and alternatives up to date."""
+        delta = self.lag
         if not delta:
             return
+        self.lag = 0
+        for tok in tokens[self.unit.first:self.ext]:
+            tok.start += delta  # (its end follows)
         _shift_nodes(self.nodes, delta)
-        for d in unit.errors:
+        if self.has_exec:
+            _shift_execs(self.nodes, delta)
+        for d in self.unit.errors:
             d.start += delta
             d.end += delta
-        if self.sites:
-            self.sites_delta += delta  # most sites are never reported: shift them on demand
         for alt in self.alt.values():
             _shift_nodes(alt.nodes, delta)
+            _shift_execs(alt.nodes, delta)
             if alt.sites is not None:
                 alt.sites = [_shift_site(s, delta) for s in alt.sites]
 
 
+def _shift_units(infos: list[_UnitInfo], first: int, delta: int, dindex: int) -> None:
+    """Move the units from `first` on by `delta` characters and `dindex` tokens (text before
+    them changed): token indices now, offsets when they are read (see `_UnitInfo.lag`)."""
+    for i in range(first, len(infos)):
+        info = infos[i]
+        unit = info.unit
+        unit.first += dindex
+        unit.last += dindex
+        info.ext += dindex
+        info.lag += delta
+        if info.sites:
+            info.sites_delta += delta  # most sites are never reported: shift them on demand
+
+
 def _shift_nodes(nodes: list[n.Node], delta: int) -> None:
-    exec_block = n.ExecBlock
     for node in nodes:
         node.start += delta
         node.end += delta
-        if type(node) is exec_block:
+
+
+def _shift_execs(nodes: list[n.Node], delta: int) -> None:
+    """Exec blocks also hold the offset of their shell text."""
+    for node in nodes:
+        if type(node) is n.ExecBlock:
             node.shell_start += delta
 
 
@@ -161,7 +194,13 @@ class IncrementalDocument:
         self.text = text
         self._result: Result | None = None
         self._infos: list[_UnitInfo] | None = None
-        self._decl_checks = _DeclCache(self.reg)
+        self._lagging = False  # some unit's offsets are behind the text (see `_UnitInfo.lag`)
+        self._errors = 0  # syntax errors of all units
+        self._decl_checks = DeclCache(self.reg)
+        self._table_decls = TableDeclCache()
+        self._expression_checks = ExpressionCache(self.reg)
+        self._script_checks = ScriptCache()
+        self._shell_checks = ShellCache()
         self.parse_version = self.reg.latest
         self._external: Mapping[str, tuple[str, int]] | None = None
         self._external_token: object = ()
@@ -204,10 +243,24 @@ class IncrementalDocument:
 
     @property
     def result(self) -> Result:
-        """The analysis of the current text: identical to `validate(text, …)`."""
+        """The analysis of the current text: identical to `validate(text, …)`.
+
+        Its diagnostics and name table are exact at once; the offsets of the tokens and nodes
+        that an edit only moved are brought up to date when `result.document` is first read
+        (or by `settle()`), so publishing diagnostics after an edit never pays for them."""
         if self._result is None:
             self._result = self._analyze()
         return self._result
+
+    def settle(self) -> None:
+        """Bring every token's and node's offsets up to date (an edge: a request that reads
+        the tree, such as hover, calls this first; it is free when nothing moved)."""
+        if self._lagging and self._infos:
+            tokens = self.lexed.tokens
+            for info in self._infos:
+                if info.lag:
+                    info.settle(tokens)
+        self._lagging = False
 
     # -- full analysis ----------------------------------------------------------------------
     def _full(self) -> None:
@@ -227,6 +280,7 @@ class IncrementalDocument:
             self._result = self._validate()
             return
         self._infos = _make_infos(lexed.tokens, out.units, 0, len(lexed.tokens))
+        self._errors = sum(len(u.errors) for u in out.units)  # (kept up to date by _splice)
         self.stats.reparsed_units += len(out.units)
 
     def _validate(self) -> Result:
@@ -258,8 +312,10 @@ class IncrementalDocument:
             window = self._try_window(old, left, right, start, end, delta)
             if window is not None:
                 self._splice(window, left, right, delta)
+                if self._infos:  # (the directive check reads the first token's start)
+                    self._infos[0].settle(self.lexed.tokens)
                 if self._parse_version(self.lexed) != self.parse_version or \
-                        sum(len(i.unit.errors) for i in self._infos or ()) >= MAX_SYNTAX_ERRORS:
+                        self._errors >= MAX_SYNTAX_ERRORS:
                     raise _Fallback
                 return
             right += 1
@@ -272,6 +328,9 @@ class IncrementalDocument:
         infos = self._infos
         assert infos is not None
         tokens = self.lexed.tokens
+        for i in (left, right, right + 1):
+            if i < len(infos):
+                infos[i].settle(tokens)
         new = self.text
         ia = infos[left].unit.first if left > 0 else 0
         a = tokens[ia].start if left > 0 else 0
@@ -324,18 +383,18 @@ class IncrementalDocument:
         lexed = self.lexed
         tokens = lexed.tokens
         dindex = len(w.tokens) - (w.ib - w.ia)
-        if delta:
-            for tok in tokens[w.ib:]:
-                tok.start += delta  # (its end follows)
-        lexed.tokens = tokens[:w.ia] + w.tokens + tokens[w.ib:]
-        tail = infos[right:] if right < len(infos) else []
-        for info in tail[1:]:
-            info.shift(delta, dindex)
+        tokens[w.ia:w.ib] = w.tokens  # (in place: one move, not a new list of every token)
+        if right + 1 < len(infos) and (delta or dindex):
+            _shift_units(infos, right + 1, delta, dindex)
+            self._lagging = self._lagging or bool(delta)
         for u in w.out.units:
             u.first += w.ia
             u.last += w.ia
         fresh = _make_infos(w.tokens, w.out.units, w.ia, w.ia + len(w.tokens))
-        self._infos = infos[:left] + fresh + tail[1:]
+        replaced = infos[left:right + 1]
+        self._errors += sum(len(u.errors) for u in w.out.units) - \
+            sum(len(i.unit.errors) for i in replaced)
+        infos[left:right + 1] = fresh
         self.stats.reparsed_units += len(fresh)
         self._splice_lexed(w, delta)
 
@@ -357,7 +416,9 @@ class IncrementalDocument:
     # -- document-level analysis (mirrors document.parse_document and validator.validate) ---
     def _analyze(self) -> Result:
         if self._infos is None or self._adjacent_failures():
+            self.settle()
             return self._validate()
+        self._settle_read_units()
         self._forget_last_unit_sites()
         lexed, reg = self.lexed, self.reg
         diags = list(lexed.diagnostics)
@@ -373,15 +434,38 @@ class IncrementalDocument:
         else:
             doc = self._inferred(directive, diags)
         out = list(doc.diagnostics)
+        statements = doc.statements
+        start = self._start_of()
         occurrences: list[semantic.Occurrence] = []
-        script = check_script(doc.statements, self._external, occurrences)
-        decl_diags, refs = self._decl_checks.run(doc.statements, doc.version)
+        script = self._script_checks.run(statements, self._external, self._external_token,
+                                         occurrences, start)
+        decl_diags, refs = self._decl_checks.run(statements, doc.version, start)
         out += _without_recovery_echoes(doc, decl_diags)
-        refs = list(refs)  # (the decl checker's cached list is not ours to extend)
-        out += check_expressions(doc.statements, doc.version, reg, refs)  # as validator.validate
-        out += check_shell(doc.statements)
+        out += self._expression_checks.run(statements, doc.version, refs, self.text, start)  # as validate
+        out += self._shell_checks.run(statements, start)
         out += deprecation_diagnostics(_reported_sites(doc.sites, doc.version, reg), doc.version, reg)
-        return finish(doc, out, script, semantic.build_table(doc.statements, refs, occurrences))
+        table = semantic.build_table(statements, refs, occurrences, self._table_decls.run(statements, start))
+        settle = _settler(self)
+        table.statements = _SettlingList(statements, settle)  # (read for mentions)
+        return _LiveResult.of(doc, out, script, table, settle)
+
+    def _settle_read_units(self) -> None:
+        """Settle the units whose offsets the document-level steps read: those with syntax
+        errors (reported, re-parsed under other versions), the first (directive) and last."""
+        infos = self._infos
+        assert infos is not None
+        if not self._lagging or not infos:
+            return
+        tokens = self.lexed.tokens
+        for info in (infos[0], infos[-1], *(i for i in infos if i.unit.errors)):
+            info.settle(tokens)
+
+    def _start_of(self) -> Callable[[n.Node], int]:
+        """Where a top-level statement starts now (its own `start` may lag behind)."""
+        lags = {id(i.unit.node): i.lag for i in self._infos or () if i.lag}
+        if not lags:
+            return _own_start
+        return lambda stmt: stmt.start + lags.get(id(stmt), 0)
 
     def _adjacent_failures(self) -> bool:
         """Two neighbouring units with errors may be one statement that recovery split; the
@@ -499,7 +583,8 @@ class IncrementalDocument:
                 sites.extend(alt.sites)
             elif unit.node is not None:
                 statements.append(unit.node)
-                sites.extend(self._sites(info, rules))
+                if rules:  # (a 1.x file reports no rule: its units are never walked for sites)
+                    sites.extend(self._sites(info, rules))
         sites = [s for s in sites if s.rule in rules]
         sites.sort(key=lambda s: (s.start, s.rule))
         return statements, sites
@@ -507,6 +592,7 @@ class IncrementalDocument:
     def _sites(self, info: _UnitInfo, rules: frozenset[str]) -> list[Site]:
         assert info.unit.node is not None
         if info.sites is None:
+            info.settle(self.lexed.tokens)  # the rules read the text at the nodes' offsets
             info.sites, info.sites_delta = find_sites([info.unit.node], self.text), 0
         if not any(s.rule in rules for s in info.sites):
             return []  # nothing here is reported: leave any shift pending
@@ -524,51 +610,6 @@ def _reported_sites(sites: list[Site], version: str, reg: Registry) -> list[Site
     status = {r: reg.is_removed(r, version) or reg.is_deprecated(r, version)
               for r in reg.deprecations}
     return [s for s in sites if status.get(s.rule, True)]
-
-
-_Rel = tuple[str, Severity, str, int, int]
-
-
-class _DeclCache:
-    """Declaration checks with each declaration's diagnostics and references reused while
-    the declaration is unchanged (same node) and the DSL version is the same: the local
-    checks depend on nothing else (names are resolved afterwards, by the semantic model).
-    Uses `decl_checks._DeclChecker`; if that ever changes shape, the plain function is used."""
-
-    def __init__(self, reg: Registry) -> None:
-        self.reg = reg
-        self.version: str | None = None
-        self.cache: dict[int, tuple[n.Node, list[_Rel], list[semantic.Ref]]] = {}
-
-    def run(self, statements: list[n.Node], version: str) -> tuple[list[Diagnostic], list[semantic.Ref]]:
-        try:
-            return self._run(statements, version)
-        except AttributeError:
-            return check_declarations_local(statements, version, self.reg)
-
-    def _run(self, statements: list[n.Node], version: str) -> tuple[list[Diagnostic], list[semantic.Ref]]:
-        checker = decl_checks._DeclChecker(version, self.reg)
-        if version != self.version:
-            self.version, self.cache = version, {}
-        out: list[Diagnostic] = []
-        refs: list[semantic.Ref] = []
-        cache: dict[int, tuple[n.Node, list[_Rel], list[semantic.Ref]]] = {}
-        for decl in statements:
-            if not isinstance(decl, n.Declaration | n.OnHandler):
-                continue
-            hit = self.cache.get(id(decl))
-            if hit is None or hit[0] is not decl:
-                checker.diags, checker.refs = [], []
-                checker.check(decl)
-                rel = [(d.code, d.severity, d.message, d.start - decl.start, d.end - decl.start)
-                       for d in checker.diags]
-                hit = (decl, rel, [r.shifted(-decl.start) for r in checker.refs])
-            cache[id(decl)] = hit
-            base = decl.start
-            out += [Diagnostic(c, sev, msg, base + s, base + e) for c, sev, msg, s, e in hit[1]]
-            refs += [r.shifted(base) for r in hit[2]]
-        self.cache = cache
-        return out, refs
 
 
 @dataclass(slots=True)
@@ -613,8 +654,11 @@ def _make_infos(tokens: list[Token], units: list[Unit], base: int, end: int) -> 
         return []
     flags = _clean_starts(tokens, units, base)
     exts = [u.first for u in units[1:]] + [end]
-    return [_UnitInfo(u, ext, _flat_nodes([u.node] if u.node else []), flag)
-            for u, ext, flag in zip(units, exts, flags, strict=True)]
+    infos = [_UnitInfo(u, ext, _flat_nodes([u.node] if u.node else []), flag)
+             for u, ext, flag in zip(units, exts, flags, strict=True)]
+    for info in infos:
+        info.has_exec = any(type(node) is n.ExecBlock for node in info.nodes)
+    return infos
 
 
 def _clean_starts(tokens: list[Token], units: list[Unit], base: int) -> list[bool]:
@@ -683,10 +727,14 @@ class _UnitStarts:
         return len(self.infos)
 
     def __getitem__(self, i: int) -> int:
-        return self.tokens[self.infos[i].unit.first].start
+        info = self.infos[i]
+        return self.tokens[info.unit.first].start + info.lag
 
 
 def _span(text: str, tokens: list[Token], infos: list[_UnitInfo], i: int) -> tuple[int, int]:
+    for j in (i - 1, i, i + 1):  # the unit and the neighbouring tokens it reads
+        if 0 <= j < len(infos):
+            infos[j].settle(tokens)
     info = infos[i]
     unit = info.unit
     first, last = tokens[unit.first].start, tokens[info.ext - 1].end
@@ -721,3 +769,97 @@ def _splice_diags(items: list[Diagnostic], a: int, b_old: int, delta: int,
         d.start += delta
         d.end += delta
     return kept + fresh + later
+
+
+def _own_start(stmt: n.Node) -> int:
+    return stmt.start
+
+
+def _settler(doc: IncrementalDocument) -> Callable[[], None]:
+    """`doc.settle` without a strong reference: the document holds its result, and a cycle
+    would outlive a closed document once the server has frozen it out of the collector."""
+    ref = weakref.ref(doc)
+
+    def settle() -> None:
+        alive = ref()
+        if alive is not None:
+            alive.settle()
+    return settle
+
+
+class _SettlingList(list[n.Node]):
+    """The statements, settled (`IncrementalDocument.settle`) before any is read."""
+
+    def __init__(self, items: list[n.Node], settle: Callable[[], None]) -> None:
+        super().__init__(items)
+        self._settle = settle
+
+    def __iter__(self) -> Iterator[n.Node]:
+        self._settle()
+        return super().__iter__()
+
+    def __reversed__(self) -> Iterator[n.Node]:
+        self._settle()
+        return super().__reversed__()
+
+    def __getitem__(self, i: Any) -> Any:
+        self._settle()
+        return super().__getitem__(i)
+
+
+_DOCUMENT = Result.__dict__["document"]  # the dataclass's slots
+_DIAGNOSTICS = Result.__dict__["diagnostics"]
+
+
+class _LiveResult(Result):
+    """A `Result` whose document settles the incremental document's offsets when read, and
+    whose standalone `diagnostics` (names resolved within the file alone) are made when
+    first read: the language server reads `local` and resolves names in the project."""
+
+    __slots__ = ("_settle", "_standalone")
+    _settle: Callable[[], None]
+    _standalone: tuple[list[Diagnostic], semantic.FileTable] | None
+
+    @classmethod
+    def of(cls, doc: Document, out: list[Diagnostic], script: list[Diagnostic],
+           table: semantic.FileTable, settle: Callable[[], None]) -> _LiveResult:
+        live = cls.__new__(cls)
+        local = cap_syntax_errors(dedupe(sorted(out + script, key=Diagnostic.sort_key)))  # as finish
+        given = {"document": doc, "local": local, "table": table, "script": script}
+        for f in fields(Result):
+            if f.name in given:
+                value: object = given[f.name]
+            elif f.default_factory is not MISSING:
+                value = f.default_factory()
+            else:
+                value = None if f.default is MISSING else f.default
+            Result.__dict__[f.name].__set__(live, value)
+        live._settle, live._standalone = settle, (out, table)
+        return live
+
+    @property
+    def document(self) -> Document:
+        self._settle()
+        return _DOCUMENT.__get__(self)
+
+    @document.setter
+    def document(self, value: Document) -> None:
+        _DOCUMENT.__set__(self, value)
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        if self._standalone is not None:
+            out, table = self._standalone
+            self._standalone = None
+            # `finish` resolves names in an index of its own, which sets each declaration's
+            # path: resolve copies, the table may already be in a project's index.
+            alone = semantic.FileTable([copy.copy(d) for d in table.decls], table.refs,
+                                       dict(table.script_names))
+            doc = _DOCUMENT.__get__(self)
+            _DIAGNOSTICS.__set__(self, finish(doc, out, self.script, alone).diagnostics)
+        return _DIAGNOSTICS.__get__(self)
+
+    @diagnostics.setter
+    def diagnostics(self, value: list[Diagnostic]) -> None:
+        self._standalone = None
+        _DIAGNOSTICS.__set__(self, value)

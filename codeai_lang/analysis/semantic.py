@@ -302,6 +302,22 @@ def build_table(statements: list[n.Node], refs: list[Ref], script_occurrences: l
     return table
 
 
+def renewed_decls(old: FileTable | None, new: FileTable) -> list[tuple[Decl, Decl]] | None:
+    """If `new` declares the same names as `old`, in the same order and with the same fields,
+    the pairs of records that differ (new objects for the same names), else None. An
+    incremental re-analysis reuses the records of the statements an edit did not touch, so
+    this is an identity test for all but a few."""
+    if old is None or len(old.decls) != len(new.decls):
+        return None
+    pairs: list[tuple[Decl, Decl]] = []
+    for a, b in zip(old.decls, new.decls, strict=True):
+        if a is not b:
+            if a.kind != b.kind or a.name != b.name or a.fields != b.fields:
+                return None
+            pairs.append((a, b))
+    return pairs
+
+
 def fields_changed(old: FileTable | None, new: FileTable) -> frozenset[str]:
     """The data types declared in both tables whose fields differ (their queries' field
     references may resolve differently in other files)."""
@@ -347,6 +363,14 @@ class ProjectIndex:
             d.path = path
         old = self.tables.get(path)
         self.tables[path] = table
+        if old is not None and old.script_names == table.script_names and \
+                (pairs := renewed_decls(old, table)) is not None:
+            if self._decls is not None and pairs:  # same names: swap the new records in
+                for a, b in pairs:
+                    same = self._decls[a.key]
+                    same[same.index(a)] = b
+                self._by_name = self._lowered = None
+            return
         if (old.script_names if old is not None else {}) != table.script_names:
             self.script_generation += 1
         if old is None or [d.key for d in old.decls] != [d.key for d in table.decls] or \

@@ -22,15 +22,18 @@ class Position:
 class LineIndex:
     """Maps character offsets of one text to lines, columns, byte offsets and UTF-16 columns."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, line_starts: list[int] | None = None) -> None:
+        """`line_starts`: the offsets where `text`'s lines start, if the caller keeps them up
+        to date already (the language server does, edit by edit)."""
         self.text = text
-        starts = [0]
-        find = text.find
-        i = find("\n")
-        while i != -1:
-            starts.append(i + 1)
-            i = find("\n", i + 1)
-        self.line_starts = starts
+        if line_starts is None:
+            line_starts = [0]
+            find = text.find
+            i = find("\n")
+            while i != -1:
+                line_starts.append(i + 1)
+                i = find("\n", i + 1)
+        self.line_starts = line_starts
         self._ascii = text.isascii()
         self._byte_starts: list[int] | None = None
 

@@ -46,10 +46,11 @@ class Snapshot:
     encoding: str = UTF16  # the negotiated position encoding
     project: LspProject | None = None  # the document's project (its index has this file)
     lines_of: Callable[[str], LineIndex | None] | None = None  # another file's line index
+    line_starts: list[int] | None = None  # the text's line starts, if known (saves a scan)
 
     @cached_property
     def lines(self) -> LineIndex:
-        return LineIndex(self.text)
+        return LineIndex(self.text, self.line_starts)
 
     @cached_property
     def diagnostics(self) -> list[Diagnostic]:

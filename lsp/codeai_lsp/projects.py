@@ -127,6 +127,9 @@ class LspProject:
         different project because of it (its declared names changed)."""
         self.closed.pop(uri, None)
         before = self.index.tables.get(uri)
+        if semantic.renewed_decls(before, result.table) is not None:  # the same names
+            self.index.set_file(uri, result.table)
+            return frozenset()
         old = before.keys() if before is not None else frozenset()
         retyped = semantic.fields_changed(before, result.table)
         self.index.set_file(uri, result.table)

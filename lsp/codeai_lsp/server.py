@@ -49,6 +49,7 @@ DEFAULT_DEBOUNCE_MS = 100
 # the event loop a moment — without a floor, a debounce of 0 would analyse every edit in turn
 # (each analysis delaying the next read), instead of once after the burst.
 MIN_EDIT_DELAY_MS = 20
+GC_YOUNG_THRESHOLD = 10_000
 
 
 class RequestFailed(JsonRpcException):
@@ -133,9 +134,14 @@ class CodeAIServer(LanguageServer):
         self.docs[uri] = state
         # The analysis of a large file is hundreds of thousands of long-lived objects: keep
         # them out of the cyclic collector, whose full passes would stall later edits
-        # (collect first, so that no garbage is frozen with them).
+        # (collect first, so that no garbage is frozen with them). The checks' results and
+        # caches are long-lived too: analyse now, so that they are frozen with the tree.
+        doc.result  # noqa: B018 (computed for the freeze; the first publish reuses it)
         gc.collect()
         gc.freeze()
+        # An edit's analysis keeps thousands of small objects alive for a moment; at the
+        # default threshold (700) that is a dozen young collections per keystroke.
+        gc.set_threshold(GC_YOUNG_THRESHOLD, 10, 10)
         return state
 
     def change(self, state: DocState, version: int, changes: list[t.TextDocumentContentChangeEvent]) -> None:
@@ -151,8 +157,10 @@ class CodeAIServer(LanguageServer):
         state.version = version
         state.snapshot = None
 
-    def snapshot(self, state: DocState) -> features.Snapshot:
-        """The analysis of the document's current text (its pending edits folded into one)."""
+    def snapshot(self, state: DocState, *, settled: bool = True) -> features.Snapshot:
+        """The analysis of the document's current text (its pending edits folded into one).
+        `settled=False` (publishing diagnostics) leaves the offsets of the tokens and nodes an
+        edit only moved to be brought up to date by the next request that reads the tree."""
         if state.snapshot is None:
             edit = state.live.take()
             if edit is not None:
@@ -171,7 +179,10 @@ class CodeAIServer(LanguageServer):
             if project is not None:
                 self._dependents_changed(state, project.set_open(state.uri, result))
             state.snapshot = features.Snapshot(state.uri, state.version, state.text, result,
-                                               self.reg, self.encoding, project, self.lines_of)
+                                               self.reg, self.encoding, project, self.lines_of,
+                                               list(state.live.starts))
+        if settled:
+            state.doc.settle()
         return state.snapshot
 
     def _dependents_changed(self, origin: DocState, uris: frozenset[str]) -> None:
@@ -242,7 +253,7 @@ class CodeAIServer(LanguageServer):
             await asyncio.sleep(delay_ms / 1000)
             if self.docs.get(state.uri) is not state or state.version != version:
                 return  # superseded or closed
-            snap = self.snapshot(state)
+            snap = self.snapshot(state, settled=False)
             if snap.version != version:
                 return
             self.publish(snap)

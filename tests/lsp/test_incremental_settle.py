@@ -1,0 +1,72 @@
+"""After edits to a large document the server publishes diagnostics without bringing the
+offsets of moved tokens and nodes up to date (`IncrementalDocument.settle`); every request
+that reads the tree must still see exact offsets. Compared with a server that opened the
+final text afresh (in-process: the server's own methods, no transport)."""
+
+from __future__ import annotations
+
+import gc
+
+from codeai_lsp import features
+from codeai_lsp.projects import LspProject
+from codeai_lsp.server import create_server
+from codeai_testing.generate import program_2_1
+from lsprotocol import types as t
+
+from codeai_lang.analysis.incremental import IncrementalDocument
+from codeai_lang.analysis.validator import validate
+from codeai_lang.files.project import ProjectConfig
+from codeai_lang.syntax.registry import default_registry
+
+URI = "file:///tmp/settle.cai"
+
+
+def _requests(snap: features.Snapshot) -> tuple[object, ...]:
+    hover_at = t.Position(line=60, character=8)
+    return (features.semantic_tokens(snap).data, features.document_symbols(snap),
+            features.folding_ranges(snap), features.hover(snap, hover_at),
+            features.definition(snap, hover_at))
+
+
+def test_requests_after_unsettled_edits_match_a_fresh_analysis() -> None:
+    threshold = gc.get_threshold()
+    try:
+        ls = create_server(0)
+        state = ls.open(URI, 1, program_2_1(900, seed=3))
+        assert len(state.text) > state.doc.min_incremental  # the incremental path
+        ls.snapshot(state, settled=False)
+        for version, line in enumerate((5, 40, 2, 300, 0), start=2):  # early lines: much moves
+            at = t.Position(line=line, character=0)
+            ls.change(state, version, [t.TextDocumentContentChangePartial(
+                range=t.Range(start=at, end=at), text="// note\n")])
+            ls.snapshot(state, settled=False)  # what publishing diagnostics does
+        assert state.doc.stats.incremental == 5 and state.doc._lagging
+        fresh = create_server(0)
+        expected = _requests(fresh.snapshot(fresh.open(URI, 1, state.text)))
+        assert _requests(ls.snapshot(state)) == expected
+    finally:
+        gc.set_threshold(*threshold)
+
+
+def test_project_index_reuses_unchanged_declaration_records() -> None:
+    """An edit that declares nothing anew keeps the table's declaration records (the same
+    objects), so the project index is not rebuilt; renaming a declaration still tells the
+    files that use the name, and their diagnostics follow."""
+    reg = default_registry()
+    project = LspProject(None, ProjectConfig(), reg)
+    doc = IncrementalDocument(program_2_1(600, seed=5), min_incremental=0)
+    assert "entity Order {" in doc.text
+    other = validate("#version 2.1\njob nightly {\n    steps {\n        s {\n"
+                     "            q: select total from Order\n        }\n    }\n}\n")
+    project.index.set_file("file:///other.cai", other.table)
+    assert project.set_open("file:///big.cai", doc.result) == {"file:///other.cai"}  # new names
+    generation = project.index.generation
+    at = doc.text.index("status: 201")
+    doc.apply_edit(at, at + len("status: 201"), "status: 202")  # inside a `do` body
+    assert project.set_open("file:///big.cai", doc.result) == frozenset()
+    assert project.index.generation == generation  # nothing derived from names was dropped
+    assert project.diagnostics("file:///other.cai", other.local) == []
+    at = doc.text.index("entity Order {")
+    doc.apply_edit(at, at + len("entity Order {"), "entity Orders {")
+    assert project.set_open("file:///big.cai", doc.result) == {"file:///other.cai"}
+    assert [d.code for d in project.diagnostics("file:///other.cai", other.local)] == ["CAI202"]
