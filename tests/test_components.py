@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,8 +10,6 @@ from pathlib import Path
 import pytest
 from cli_runner import ROOT
 from codeai_testing.components import require_component
-
-SCRIPT = ROOT / "scripts" / "ensure-postgres.sh"
 
 
 def test_require_component_skips_locally(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -55,62 +52,44 @@ def test_ci_run_fails_for_a_missing_component(tmp_path: Path) -> None:
     assert "COMPONENT MISSING [widget]" in result.stdout
 
 
-def _script(tmp_path: Path, ci: str | None) -> subprocess.CompletedProcess[str]:
-    # CODEAI_PG_BINDIR pointing at an empty directory: "no PostgreSQL" without touching apt.
-    env = {"PATH": os.environ["PATH"], "CODEAI_PG_BINDIR": str(tmp_path)}
+# Each script with the variable that names the only place it looks (an empty or missing one is
+# "not installed", without touching apt) and a fake binary's file name and version line.
+SCRIPTS = {
+    "postgres": ("ensure-postgres.sh", "CODEAI_PG_BINDIR", "initdb", "initdb (PostgreSQL) 15", True),
+    "redis": ("ensure-redis.sh", "CODEAI_REDIS_SERVER", "redis-server", "Redis server v=7.0.15", False),
+}
+
+
+def _script(name: str, tmp_path: Path, ci: str | None) -> subprocess.CompletedProcess[str]:
+    script, var, binary, _, names_dir = SCRIPTS[name]
+    env = {"PATH": os.environ["PATH"], var: str(tmp_path if names_dir else tmp_path / binary)}
     if ci is not None:
         env["CI"] = ci
-    return subprocess.run(["sh", str(SCRIPT)], capture_output=True, text=True, env=env, timeout=60)
+    return subprocess.run(["sh", str(ROOT / "scripts" / script)], capture_output=True, text=True,
+                          env=env, timeout=60)
 
 
-def test_ensure_postgres_fails_under_ci_without_postgres(tmp_path: Path) -> None:
-    result = _script(tmp_path, "true")
+@pytest.mark.parametrize("name", sorted(SCRIPTS))
+def test_ensure_script_fails_under_ci_without_its_component(name: str, tmp_path: Path) -> None:
+    result = _script(name, tmp_path, "true")
     assert result.returncode == 1
     assert "ERROR" in result.stderr and "CI=true" in result.stderr
 
 
-def test_ensure_postgres_only_warns_locally_without_postgres(tmp_path: Path) -> None:
-    result = _script(tmp_path, None)
+@pytest.mark.parametrize("name", sorted(SCRIPTS))
+def test_ensure_script_only_warns_locally_without_its_component(name: str, tmp_path: Path) -> None:
+    result = _script(name, tmp_path, None)
     assert result.returncode == 0
     assert "WILL BE SKIPPED" in result.stderr
 
 
-def test_ensure_postgres_accepts_working_binaries(tmp_path: Path) -> None:
-    initdb = tmp_path / "initdb"
-    initdb.write_text("#!/bin/sh\necho 'initdb (PostgreSQL) 15'\n", encoding="utf-8")
-    initdb.chmod(0o755)
-    assert shutil.which("sh")
-    assert _script(tmp_path, "true").returncode == 0
-
-
-REDIS_SCRIPT = ROOT / "scripts" / "ensure-redis.sh"
-
-
-def _redis_script(binary: Path, ci: str | None) -> subprocess.CompletedProcess[str]:
-    # CODEAI_REDIS_SERVER names the only binary looked at: a missing one is "no Redis", without apt.
-    env = {"PATH": os.environ["PATH"], "CODEAI_REDIS_SERVER": str(binary)}
-    if ci is not None:
-        env["CI"] = ci
-    return subprocess.run(["sh", str(REDIS_SCRIPT)], capture_output=True, text=True, env=env, timeout=60)
-
-
-def test_ensure_redis_fails_under_ci_without_redis(tmp_path: Path) -> None:
-    result = _redis_script(tmp_path / "redis-server", "true")
-    assert result.returncode == 1
-    assert "ERROR" in result.stderr and "CI=true" in result.stderr
-
-
-def test_ensure_redis_only_warns_locally_without_redis(tmp_path: Path) -> None:
-    result = _redis_script(tmp_path / "redis-server", None)
-    assert result.returncode == 0
-    assert "WILL BE SKIPPED" in result.stderr
-
-
-def test_ensure_redis_accepts_a_working_binary(tmp_path: Path) -> None:
-    binary = tmp_path / "redis-server"
-    binary.write_text("#!/bin/sh\necho 'Redis server v=7.0.15'\n", encoding="utf-8")
-    binary.chmod(0o755)
-    result = _redis_script(binary, "true")
+@pytest.mark.parametrize("name", sorted(SCRIPTS))
+def test_ensure_script_accepts_a_working_binary(name: str, tmp_path: Path) -> None:
+    _, _, binary, version, _ = SCRIPTS[name]
+    fake = tmp_path / binary
+    fake.write_text(f"#!/bin/sh\necho '{version}'\n", encoding="utf-8")
+    fake.chmod(0o755)
+    result = _script(name, tmp_path, "true")
     assert result.returncode == 0 and result.stderr == ""
 
 

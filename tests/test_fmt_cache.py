@@ -16,21 +16,12 @@ from typing import Any
 
 import pytest
 from cli_runner import run_codeai
+from fmt_samples import BROKEN, CLEAN, MESSY, write
 
 import codeai_lang.format
 from codeai_lang.cli import fmt_cmd
 from codeai_lang.files.cache import ResultCache
 from codeai_lang.format.known import FormattedCache
-
-MESSY = "#version 1.0\nvar   a=[1 ,2]\nfunction f(x){\nlog(x)\n}\n"
-CLEAN = "#version 1.0\n\nvar a = [1, 2]\nfunction f(x) {\n    log(x)\n}\n"
-BROKEN = "#version 1.0\nvar a = (\n"
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(text.encode("utf-8"))
-    return path
 
 
 @pytest.fixture

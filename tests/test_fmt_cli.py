@@ -7,17 +7,9 @@ from pathlib import Path
 
 import pytest
 from cli_runner import run_codeai
+from fmt_samples import BROKEN, CLEAN, MESSY, write
 
 FORMAT = Path(__file__).resolve().parent.parent / "corpus" / "format"
-MESSY = "#version 1.0\nvar   a=[1 ,2]\nfunction f(x){\nlog(x)\n}\n"
-CLEAN = "#version 1.0\n\nvar a = [1, 2]\nfunction f(x) {\n    log(x)\n}\n"
-BROKEN = "#version 1.0\nvar a = (\n"
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(text.encode("utf-8"))
-    return path
 
 
 @pytest.fixture
