@@ -98,16 +98,9 @@ def wait_until_statement_runs(db: Db, marker: str, timeout: float = 60) -> None:
     pytest.fail(f"no backend ever ran the statement containing {marker!r}")
 
 
-def test_kill_9_mid_migration_then_status_and_up(db: Db, db_factory: Callable[[str], Db], tmp_path: Path) -> None:
-    migrations = write_migrations(tmp_path / "m", {
-        "20260101000000_one.up.sql": "CREATE TABLE one_t (id INTEGER);\nINSERT INTO one_t VALUES (1);\n",
-        "20260101000000_one.down.sql": "DROP TABLE one_t;\n",
-        "20260102000000_two.up.sql": "CREATE TABLE two_t (id INTEGER);\nINSERT INTO two_t VALUES (2);\n"
-                                     + slow_sql(2) + "INSERT INTO two_t VALUES (3);\n",
-        "20260102000000_two.down.sql": "DROP TABLE two_t;\n",
-        "20260103000000_three.up.sql": "CREATE TABLE three_t (id INTEGER);\n",
-        "20260103000000_three.down.sql": "DROP TABLE three_t;\n",
-    })
+def up_until_slow_statement(db: Db, tmp_path: Path, migrations: Path) -> tuple[subprocess.Popen[str], list[str]]:
+    """Start `up --verbose` and return once it runs the third statement of the second migration
+    (the slow one): the process and the stderr lines read so far."""
     proc = spawn(db, tmp_path, "up", "--verbose", "--dir", str(migrations))
     assert proc.stderr is not None
     seen = []
@@ -118,10 +111,24 @@ def test_kill_9_mid_migration_then_status_and_up(db: Db, db_factory: Callable[[s
     else:
         pytest.fail("runner never reached the slow statement:\n" + "".join(seen))
     wait_until_statement_runs(db, "pg_sleep")
+    return proc, seen
+
+
+def test_kill_9_mid_migration_then_status_and_up(db: Db, db_factory: Callable[[str], Db], tmp_path: Path) -> None:
+    migrations = write_migrations(tmp_path / "m", {
+        "20260101000000_one.up.sql": "CREATE TABLE one_t (id INTEGER);\nINSERT INTO one_t VALUES (1);\n",
+        "20260101000000_one.down.sql": "DROP TABLE one_t;\n",
+        "20260102000000_two.up.sql": "CREATE TABLE two_t (id INTEGER);\nINSERT INTO two_t VALUES (2);\n"
+                                     + slow_sql(2) + "INSERT INTO two_t VALUES (3);\n",
+        "20260102000000_two.down.sql": "DROP TABLE two_t;\n",
+        "20260103000000_three.up.sql": "CREATE TABLE three_t (id INTEGER);\n",
+        "20260103000000_three.down.sql": "DROP TABLE three_t;\n",
+    })
+    proc, _ = up_until_slow_statement(db, tmp_path, migrations)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)
     proc.stdout.close() if proc.stdout else None
-    proc.stderr.close()
+    proc.stderr.close() if proc.stderr else None
 
     code, out, err = finish(spawn(db, tmp_path, "status", "--dir", str(migrations)))
     assert code == 0, err
@@ -196,16 +203,7 @@ def test_ctrl_c_during_up_leaves_the_database_as_before_that_migration(db: Db, d
                                      + slow + "INSERT INTO two_t VALUES (3);\n",
         "20260102000000_two.down.sql": "DROP TABLE two_t;\n",
     })
-    proc = spawn(db, tmp_path, "up", "--verbose", "--dir", str(migrations))
-    assert proc.stderr is not None
-    seen = []
-    for line in proc.stderr:
-        seen.append(line)
-        if "20260102000000_two.up.sql: statement 3/4" in line:
-            break
-    else:
-        pytest.fail("runner never reached the slow statement:\n" + "".join(seen))
-    wait_until_statement_runs(db, "pg_sleep")
+    proc, seen = up_until_slow_statement(db, tmp_path, migrations)
     started = time.monotonic()
     proc.send_signal(signal.SIGINT)
     code, _, err = finish(proc)

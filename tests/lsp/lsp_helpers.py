@@ -93,3 +93,18 @@ def pos(line: int, character: int) -> t.Position:
 
 def doc_id(uri: str) -> t.TextDocumentIdentifier:
     return t.TextDocumentIdentifier(uri=uri)
+
+
+# A text with every kind of layout fix, and lines the formatter keeps (the formatting tests).
+MESSY = """#version 1.0
+var   a=[1 ,2]
+function f(x){
+log(x)
+  if x {
+        log( a )
+  }
+}
+// unchanged comment
+role r { permissions ["a"] }
+var b   =  3
+"""

@@ -7,7 +7,7 @@ only changed lines (not one whole-file replacement) and, for a range, only lines
 from __future__ import annotations
 
 import pytest
-from lsp_helpers import doc_id, open_doc, wait_diagnostics
+from lsp_helpers import MESSY, doc_id, open_doc, wait_diagnostics
 from lsprotocol import types as t
 from pytest_lsp import LanguageClient
 
@@ -15,18 +15,6 @@ from codeai_lang.format import format_text
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-MESSY = """#version 1.0
-var   a=[1 ,2]
-function f(x){
-log(x)
-  if x {
-        log( a )
-  }
-}
-// unchanged comment
-role r { permissions ["a"] }
-var b   =  3
-"""
 OPTIONS = t.FormattingOptions(tab_size=2, insert_spaces=False)  # ignored: one layout
 
 

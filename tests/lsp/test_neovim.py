@@ -13,12 +13,14 @@ from pathlib import Path
 
 import pytest
 from codeai_testing.components import require_component
+from lsp_helpers import MESSY
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS_FILE = ROOT / "corpus" / "v1.1" / "valid" / "d5_old_modifiers.cai"
 pytestmark = pytest.mark.slow
 
-SCRIPT = r"""
+# Every script records results in `out` and ends with finish(): write them as JSON, quit.
+PRELUDE = r"""
 local out = {}
 local function finish()
   local f = io.open(vim.env.CODEAI_NVIM_OUT, 'w')
@@ -26,6 +28,9 @@ local function finish()
   f:close()
   vim.cmd('qa!')
 end
+"""
+
+SCRIPT = PRELUDE + r"""
 vim.cmd('edit ' .. vim.fn.fnameescape(vim.env.CODEAI_NVIM_FILE))
 out.filetype = vim.bo.filetype
 local ok = vim.wait(30000, function() return #vim.diagnostic.get(0) >= 2 end, 50)
@@ -83,14 +88,7 @@ def test_neovim_receives_diagnostics_and_applies_quick_fix(tmp_path: Path) -> No
     assert result["after"] == 1
 
 
-FORMAT_SCRIPT = r"""
-local out = {}
-local function finish()
-  local f = io.open(vim.env.CODEAI_NVIM_OUT, 'w')
-  f:write(vim.json.encode(out))
-  f:close()
-  vim.cmd('qa!')
-end
+FORMAT_SCRIPT = PRELUDE + r"""
 vim.cmd('edit ' .. vim.fn.fnameescape(vim.env.CODEAI_NVIM_FILE))
 out.attached = vim.wait(30000, function() return #vim.lsp.get_clients({ bufnr = 0 }) == 1 end, 50)
 if not out.attached then return finish() end
@@ -105,18 +103,6 @@ out.lines = vim.api.nvim_buf_get_lines(0, 0, -1, false)
 out.cursor = vim.api.nvim_win_get_cursor(0)
 out.mark = vim.api.nvim_buf_get_mark(0, 'a')
 finish()
-"""
-MESSY = """#version 1.0
-var   a=[1 ,2]
-function f(x){
-log(x)
-  if x {
-        log( a )
-  }
-}
-// unchanged comment
-role r { permissions ["a"] }
-var b   =  3
 """
 
 
@@ -155,14 +141,7 @@ def _run(nvim: str, tmp_path: Path, lua: str, env: dict[str, str], extra_init: s
     return json.loads(out.read_text())  # type: ignore[no-any-return]
 
 
-PROJECT_SCRIPT = r"""
-local out = {}
-local function finish()
-  local f = io.open(vim.env.CODEAI_NVIM_OUT, 'w')
-  f:write(vim.json.encode(out))
-  f:close()
-  vim.cmd('qa!')
-end
+PROJECT_SCRIPT = PRELUDE + r"""
 -- 1. Cross-file definition: `User` in orders.cai is declared in users.cai (never opened).
 vim.cmd('edit ' .. vim.fn.fnameescape(vim.env.CODEAI_NVIM_DIR .. '/orders.cai'))
 local attached = vim.wait(30000, function() return #vim.lsp.get_clients({ bufnr = 0 }) == 1 end, 50)
