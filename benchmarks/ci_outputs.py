@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
-import time
-from collections.abc import Callable
+
+from codeai_testing.timing import best_of
 
 from codeai_lang.analysis.validator import validate
 from codeai_lang.output.formats import RENDERERS, FileReport
@@ -29,15 +29,6 @@ endpoint GET /e{i} {{
     status: 700
 }}
 """
-
-
-def best_of(fn: Callable[[], object], repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - started)
-    return best
 
 
 def reports(files: int, units: int) -> list[FileReport]:
@@ -67,12 +58,12 @@ def main() -> int:
     print(f"{len(reps)} files, {count} diagnostics")
     options = {"dsl_versions": ["1.0", "1.1", "2.0"], "root": "/work", "strict": False,
                "blob_url": "https://github.com/o/r/blob/sha"}
-    base = best_of(lambda: RENDERERS["json"](reps, **options), args.repeat)
+    base = best_of(args.repeat, lambda: RENDERERS["json"](reps, **options))
     print(f"{'json':<15} {base * 1000:8.1f} ms  (baseline)")
     failed = False
     for name in ("sarif", "gitlab", "junit", "github-summary", "github"):
         renderer = RENDERERS[name]
-        t = best_of(lambda r=renderer: r(reps, **options), args.repeat)  # type: ignore[misc]
+        t = best_of(args.repeat, lambda r=renderer: r(reps, **options))  # type: ignore[misc]
         ratio = t / base
         failed |= ratio > BAR
         print(f"{name:<15} {t * 1000:8.1f} ms  ratio {ratio:5.2f}  {'PASS' if ratio <= BAR else 'FAIL'} (≤ {BAR})")

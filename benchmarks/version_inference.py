@@ -12,25 +12,14 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-import time
-from collections.abc import Callable
 
 from codeai_testing.generate import program_1_0, program_1_1, program_2_1
+from codeai_testing.timing import best_of
 
 from codeai_lang.syntax.versioned_parse import parse_document
 
 BAR = 1.3
 _DIRECTIVE = re.compile(r"\A#version [0-9.]+\n")
-
-
-def best_of(fn: Callable[[], object], repeat: int) -> float:
-    """Best wall time of `repeat` runs: the least disturbed by other processes."""
-    best = float("inf")
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - started)
-    return best
 
 
 def measure(name: str, text: str, version: str, repeat: int) -> float:
@@ -39,8 +28,8 @@ def measure(name: str, text: str, version: str, repeat: int) -> float:
     inferred = parse_document(bare)
     assert declared.version == inferred.version == version, (declared.version, inferred.version)
     assert not declared.diagnostics and not inferred.diagnostics, "benchmark files must be valid"
-    t_declared = best_of(lambda: parse_document(text), repeat)
-    t_inferred = best_of(lambda: parse_document(bare), repeat)
+    t_declared = best_of(repeat, lambda: parse_document(text))
+    t_inferred = best_of(repeat, lambda: parse_document(bare))
     ratio = t_inferred / t_declared
     print(f"{name:<10} {len(text.splitlines()):>6} lines  directive {t_declared * 1000:8.1f} ms  "
           f"inferred {t_inferred * 1000:8.1f} ms  ratio {ratio:.2f}")
