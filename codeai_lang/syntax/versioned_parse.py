@@ -35,7 +35,7 @@ class Document:
     lexed: Lexed
     program: n.Program
     version: str
-    version_source: str  # "directive" | "inferred" | "override"
+    version_source: str  # "directive" | "inferred" | "override" | "project" | "default"
     declared: str | None
     diagnostics: list[Diagnostic]
     # Deprecated forms found (D1–D8), or None until first asked for (see `sites`).
@@ -92,7 +92,7 @@ class ParseSession:
 
     `document` reads the directive, picks the version (override, directive, project default,
     else inference) and re-parses failing statements under other versions (CAI403, removed
-    forms). Whole-file parses (`units`) are kept per version for the session. A caller that
+    forms). Whole-file parses (`parsed`) are kept per version for the session. A caller that
     already holds the units — the incremental document, from its cache — passes them to
     `feed`, and may override `reparse` and `sites` to answer from its cache too: the choice
     itself is written only here.
@@ -150,8 +150,9 @@ class ParseSession:
 
     def sites(self, units: list[Unit], replaced: dict[int, list[n.Node]],
               version: str) -> list[Site] | None:
-        """The deprecation sites of the merged statements that `version` reports or removes,
-        if known; None lets the Document find the sites it is asked for."""
+        """The deprecation sites that `version` reports or removes in `units`, each replaced
+        by its re-parse where `replaced` (by id of the unit) has one, if known; None lets the
+        Document find the sites it is asked for."""
         return None
 
     # -- the choice ----------------------------------------------------------------------------
