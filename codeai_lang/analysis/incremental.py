@@ -22,8 +22,9 @@ what a full pass would produce:
 
 Anything else extends the window a few units, then falls back to a full analysis. Semantic
 checks (script and declaration checks) are global but cheap and run on the whole AST each
-time; the document-level steps (version directive, inference, CAI403, removed forms) mirror
-`document.parse_document` and reuse its helpers, so there is one definition of the language.
+time; the document-level steps (version directive, inference, CAI403, removed forms) are
+`versioned_parse.ParseSession`'s, fed with the cached units (`_CachedSession`), so there is
+one definition of the language.
 """
 
 from __future__ import annotations
@@ -54,12 +55,11 @@ from codeai_lang.analysis.validator import (
 )
 from codeai_lang.diagnostics.model import Diagnostic, Edit, Fix
 from codeai_lang.syntax import nodes as n
-from codeai_lang.syntax import versioned_parse as docmod
 from codeai_lang.syntax.deprecations import Site, find_sites
 from codeai_lang.syntax.lexer import Comment, Lexed, Token, lex
 from codeai_lang.syntax.parser import MAX_SYNTAX_ERRORS, ParseOutput, Unit, parse_tokens
 from codeai_lang.syntax.registry import Registry, default_registry
-from codeai_lang.syntax.versioned_parse import Document
+from codeai_lang.syntax.versioned_parse import Document, ParseSession
 
 MAX_WINDOW_GROWTH = 8  # extra units a window may grow by before a full analysis is cheaper
 _OPEN = frozenset({"LBRACE", "LPAR", "LSQB"})
@@ -284,19 +284,13 @@ class IncrementalDocument:
         self.stats.reparsed_units += len(out.units)
 
     def _validate(self) -> Result:
-        version = self.override
-        directive, _ = docmod._read_directive(self.lexed, self.reg, [])
-        if version is None and self.default_version is not None and directive is None:
-            version = self.default_version  # only without a (well-placed) directive
-        return validate(self.text, version=version, registry=self.reg, external=self._external)
-
-    def _declared_version(self, lexed: Lexed) -> str | None:
-        return docmod._read_directive(lexed, self.reg, [])[1]
+        return validate(self.text, version=self.override, default_version=self.default_version,
+                        registry=self.reg, external=self._external)
 
     def _parse_version(self, lexed: Lexed) -> str:
-        """The version the units are parsed under: override, directive, default or newest."""
-        return (self.override or self._declared_version(lexed) or self.default_version
-                or self.reg.latest)
+        """The version the units are parsed under: the session's first choice."""
+        return ParseSession(self.text, registry=self.reg, lexed=lexed).parse_version(
+            version=self.override, default_version=self.default_version)
 
     # -- incremental update -------------------------------------------------------------------
     def _window_update(self, old: str, start: int, end: int, delta: int) -> None:
@@ -413,26 +407,16 @@ class IncrementalDocument:
             t.start += delta  # (its end follows)
         lexed.directives = kept + fresh_dirs + later
 
-    # -- document-level analysis (mirrors document.parse_document and validator.validate) ---
+    # -- document-level analysis (the session's version selection, then as validator.validate) -
     def _analyze(self) -> Result:
         if self._infos is None or self._adjacent_failures():
             self.settle()
             return self._validate()
         self._settle_read_units()
         self._forget_last_unit_sites()
-        lexed, reg = self.lexed, self.reg
-        diags = list(lexed.diagnostics)
-        directive, declared = docmod._read_directive(lexed, reg, diags)
-        if self.override is not None:
-            doc = self._declared(self.override, "override", declared, directive, diags)
-        elif declared is not None:
-            doc = self._declared(declared, "directive", declared, directive, diags)
-        elif directive is not None:  # unknown version (CAI401): the newest, as parse_document
-            doc = self._declared(reg.latest, "default", None, directive, diags)
-        elif self.default_version is not None:
-            doc = self._declared(self.default_version, "override", None, directive, diags)
-        else:
-            doc = self._inferred(directive, diags)
+        reg = self.reg
+        doc = _CachedSession(self).document(version=self.override,
+                                            default_version=self.default_version)
         out = list(doc.diagnostics)
         statements = doc.statements
         start = self._start_of()
@@ -486,110 +470,60 @@ class IncrementalDocument:
             for alt in last.alt.values():
                 alt.sites = None
 
-    def _units(self) -> list[Unit]:
-        assert self._infos is not None
-        return [i.unit for i in self._infos]
 
-    def _declared(self, version: str, source: str, declared: str | None,
-                  directive: Token | None, diags: list[Diagnostic]) -> Document:
-        """`document._parse_declared` over the cached units."""
-        assert self._infos is not None
-        lexed, reg = self.lexed, self.reg
-        units = self._units()
-        syntax = [d for u in units for d in u.errors]
-        replaced: dict[int, _Alt] = {}
-        older: list[Unit] = []
-        for info in self._infos:
-            unit = info.unit
-            if not unit.errors or docmod._has_lexical_error(lexed, unit):
-                continue
-            found = self._first_accepting(info, version)
-            if found is None:
-                continue
-            other, alt = found
-            replaced[id(unit)] = alt
-            if other.key > reg.versions[version].key:
-                syntax = [d for d in syntax if all(d is not e for e in unit.errors)]
-                syntax.append(docmod._too_new(lexed, reg, version, other, unit))
-            else:
-                older.append(unit)
-        statements, sites = self._merge(replaced, version)
-        program = n.Program(0, len(self.text), statements)
-        syntax = docmod._drop_errors_explained_by_removals(syntax, older, lexed, sites, reg, version)
-        return Document(self.text, lexed, program, version, source, declared, diags + syntax,
-                        sites, directive)
 
-    def _inferred(self, directive: Token | None, diags: list[Diagnostic]) -> Document:
-        """`document._parse_inferred` over the cached units."""
-        assert self._infos is not None
-        reg = self.reg
-        candidates = list(reversed(reg.ordered))
-        failing = [i for i in self._infos if i.unit.errors]
-        for cand in candidates:
-            replaced = self._reparse_failing(cand.name, failing)
-            if replaced is None:
-                continue
-            statements, sites = self._merge(replaced, cand.name)
-            if any(reg.is_removed(s.rule, cand.name) for s in sites):
-                continue
-            program = n.Program(0, len(self.text), statements)
-            return Document(self.text, self.lexed, program, cand.name, "inferred", None, diags,
-                            sites, directive)
-        return self._declared(candidates[0].name, "inferred", None, directive, diags)
+class _CachedSession(ParseSession):
+    """The version selection of `ParseSession` over the document's cached units: a unit's
+    re-parse under another version, and its deprecation sites, come from its cache."""
 
-    def _reparse_failing(self, version: str, failing: list[_UnitInfo]) -> dict[int, _Alt] | None:
-        replaced: dict[int, _Alt] = {}
-        for info in failing:
-            if self.lexed.diagnostics and docmod._has_lexical_error(self.lexed, info.unit):
-                return None
-            alt = self._alt(info, version)
-            if not alt.clean:
-                return None
-            replaced[id(info.unit)] = alt
-        return replaced
+    def __init__(self, doc: IncrementalDocument) -> None:
+        super().__init__(doc.text, registry=doc.reg, lexed=doc.lexed)
+        assert doc._infos is not None
+        self.infos = doc._infos
+        self.units_fed = [i.unit for i in self.infos]
+        self.feed(doc.parse_version, self.units_fed)
+        self.alts: dict[int, _Alt] = {}  # by id of the statements handed out
 
-    def _first_accepting(self, info: _UnitInfo, version: str) -> tuple[docmod.Version, _Alt] | None:
-        key = self.reg.versions[version].key
-        newer = [v for v in self.reg.ordered if v.key > key]
-        older = [v for v in reversed(self.reg.ordered) if v.key < key]
-        for other in newer + older:
-            alt = self._alt(info, other.name)
-            if alt.clean:
-                return other, alt
-        return None
-
-    def _alt(self, info: _UnitInfo, version: str) -> _Alt:
+    def reparse(self, units: list[Unit], idx: int, size: int, version: str) -> list[n.Node] | None:
+        if size != 1 or units is not self.units_fed:
+            return super().reparse(units, idx, size, version)
+        info = self.infos[idx]
         alt = info.alt.get(version)
         if alt is None:
-            sub = docmod._parse_unit(self.text, self.lexed, self.reg, version, info.unit)
-            alt = _Alt(sub.statements, not sub.diagnostics, _flat_nodes(sub.statements))
+            statements = super().reparse(units, idx, 1, version)
+            alt = _Alt(statements or [], statements is not None, _flat_nodes(statements or []))
             info.alt[version] = alt
-        return alt
+        if not alt.clean:
+            return None
+        self.alts[id(alt.statements)] = alt
+        return alt.statements
 
-    def _merge(self, replaced: dict[int, _Alt], version: str) -> tuple[list[n.Node], list[Site]]:
-        """Statements, and the deprecation sites `version` reports or removes (the only ones
-        any caller reads), in source order; units replaced by their alt."""
-        rules = self._reported_rules(version)
-        assert self._infos is not None
-        statements: list[n.Node] = []
+    def sites(self, units: list[Unit], replaced: dict[int, list[n.Node]],
+              version: str) -> list[Site] | None:
+        """The sites `version` reports or removes (the only ones any caller reads), in source
+        order, from each unit's (or re-parse's) cache."""
+        rules = frozenset(self.reg.reported_rules(version))
         sites: list[Site] = []
-        for info in self._infos:
+        for info in self.infos:
             unit = info.unit
-            alt = replaced.get(id(unit))
-            if alt is not None:
-                statements.extend(alt.statements)
-                if alt.sites is None:
-                    alt.sites = find_sites(alt.statements, self.text)
-                sites.extend(alt.sites)
-            elif unit.node is not None:
-                statements.append(unit.node)
-                if rules:  # (a 1.x file reports no rule: its units are never walked for sites)
-                    sites.extend(self._sites(info, rules))
+            statements = replaced.get(id(unit))
+            if statements is not None:
+                sites.extend(self._alt_sites(statements))
+            elif unit.node is not None and rules:  # (a 1.x file: its units are never walked)
+                sites.extend(self._unit_sites(info, rules))
         sites = [s for s in sites if s.rule in rules]
         sites.sort(key=lambda s: (s.start, s.rule))
-        return statements, sites
+        return sites
 
-    def _sites(self, info: _UnitInfo, rules: frozenset[str]) -> list[Site]:
+    def _alt_sites(self, statements: list[n.Node]) -> list[Site]:
+        alt = self.alts.get(id(statements))
+        if alt is None:  # (a run of units re-parsed together: not cached)
+            return find_sites(statements, self.text)
+        if alt.sites is None:
+            alt.sites = find_sites(alt.statements, self.text)
+        return alt.sites
+
+    def _unit_sites(self, info: _UnitInfo, rules: frozenset[str]) -> list[Site]:
         assert info.unit.node is not None
         if info.sites is None:
             info.settle(self.lexed.tokens)  # the rules read the text at the nodes' offsets
@@ -597,11 +531,6 @@ class IncrementalDocument:
         if not any(s.rule in rules for s in info.sites):
             return []  # nothing here is reported: leave any shift pending
         return info.current_sites() or []
-
-    def _reported_rules(self, version: str) -> frozenset[str]:
-        reg = self.reg
-        return frozenset(r for r in reg.deprecations
-                         if reg.is_removed(r, version) or reg.is_deprecated(r, version))
 
 
 def _reported_sites(sites: list[Site], version: str, reg: Registry) -> list[Site]:

@@ -6,6 +6,10 @@ their own under other versions: under a newer one to explain CAI403 (construct t
 an older one to recognise a form the version removed (reported by the deprecation rules as
 CAI302). Inference never re-parses statements that already parsed, because every grammar is
 a superset of its successor's statements or its parent's (see docs/decisions.md).
+
+All of this is `ParseSession` (text, tokens, registry): `parse_document` runs one that parses
+everything itself; the incremental document (analysis/incremental.py) runs one fed with its
+cached units and re-parses, so version selection is written once.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from codeai_lang.diagnostics.model import Diagnostic, Severity
 from codeai_lang.syntax import nodes as n
 from codeai_lang.syntax.deprecations import RULES, Site, find_sites
 from codeai_lang.syntax.lexer import Lexed, Token, lex
-from codeai_lang.syntax.parser import ParseOutput, Unit, parse_tokens
+from codeai_lang.syntax.parser import Unit, parse_tokens
 from codeai_lang.syntax.registry import Registry, Version, default_registry
 
 _DIRECTIVE = re.compile(r"#version[ \t]*(\S*)[ \t]*(.*)$")
@@ -31,7 +35,7 @@ class Document:
     lexed: Lexed
     program: n.Program
     version: str
-    version_source: str  # "directive" | "inferred" | "override"
+    version_source: str  # "directive" | "inferred" | "override" | "project" | "default"
     declared: str | None
     diagnostics: list[Diagnostic]
     # Deprecated forms found (D1–D8), or None until first asked for (see `sites`).
@@ -79,19 +83,210 @@ def parse_document(text: str, *, version: str | None = None, registry: Registry 
                    default_version: str | None = None) -> Document:
     """Parse `text`. `version` overrides the directive (like `validate --dsl-version`);
     `default_version` (a project's `dsl_version`) applies only to a file with no directive."""
-    reg = registry or default_registry()
-    lexed = lex(text)
-    diags = list(lexed.diagnostics)
-    directive, declared = _read_directive(lexed, reg, diags)
-    if version is not None:
-        return _parse_declared(text, lexed, reg, version, "override", declared, directive, diags)
-    if declared is not None:
-        return _parse_declared(text, lexed, reg, declared, "directive", declared, directive, diags)
-    if directive is not None:  # an unknown version (CAI401): checked against the newest (§1)
-        return _parse_declared(text, lexed, reg, reg.latest, "default", None, directive, diags)
-    if default_version is not None and default_version in reg.versions:
-        return _parse_declared(text, lexed, reg, default_version, "project", None, directive, diags)
-    return _parse_inferred(text, lexed, reg, directive, diags)
+    return ParseSession(text, registry=registry).document(version=version,
+                                                          default_version=default_version)
+
+
+class ParseSession:
+    """One text's tokens and registry, and the choice of the DSL version it is parsed under.
+
+    `document` reads the directive, picks the version (override, directive, project default,
+    else inference) and re-parses failing statements under other versions (CAI403, removed
+    forms). Whole-file parses (`parsed`) are kept per version for the session. A caller that
+    already holds the units — the incremental document, from its cache — passes them to
+    `feed`, and may override `reparse` and `sites` to answer from its cache too: the choice
+    itself is written only here.
+    """
+
+    def __init__(self, text: str, *, registry: Registry | None = None,
+                 lexed: Lexed | None = None) -> None:
+        self.text = text
+        self.reg = registry or default_registry()
+        self.lexed = lex(text) if lexed is None else lexed
+        self._parsed: dict[str, tuple[list[Unit], list[Diagnostic]]] = {}
+
+    def feed(self, version: str, units: list[Unit]) -> None:
+        """The units of the whole token list parsed under `version`, owning every syntax error
+        of that parse (used instead of parsing again)."""
+        self._parsed[version] = units, [d for u in units for d in u.errors]
+
+    def parse_version(self, *, version: str | None = None,
+                      default_version: str | None = None) -> str:
+        """The version the whole file is parsed under first (the newest when inferring)."""
+        directive, declared = _read_directive(self.lexed, self.reg, [])
+        return self._choose(version, directive, declared, default_version)[0]
+
+    def document(self, *, version: str | None = None,
+                 default_version: str | None = None) -> Document:
+        """The parsed text: `version` overrides the directive; `default_version` applies only
+        without a (well-placed) directive."""
+        diags = list(self.lexed.diagnostics)
+        directive, declared = _read_directive(self.lexed, self.reg, diags)
+        chosen, source = self._choose(version, directive, declared, default_version)
+        if source == "inferred":
+            return self._inferred(directive, diags)
+        return self._declared(chosen, source, declared, directive, diags)
+
+    # -- what a caller with a cache answers itself -------------------------------------------
+    def parsed(self, version: str) -> tuple[list[Unit], list[Diagnostic]]:
+        """The top-level units of the whole token list parsed under `version`, and its syntax
+        errors (fed, or parsed once per session)."""
+        found = self._parsed.get(version)
+        if found is None:
+            out = parse_tokens(self.lexed.tokens, self.reg.tables(version), self.text,
+                               unclosed_reported=bool(self.lexed.unclosed))
+            found = self._parsed[version] = out.units, out.diagnostics
+        return found
+
+    def reparse(self, units: list[Unit], idx: int, size: int, version: str) -> list[n.Node] | None:
+        """The statements of units[idx:idx + size] parsed on their own under `version`, or
+        None if they do not parse cleanly there."""
+        tokens = self.lexed.tokens[units[idx].first:units[idx + size - 1].last]
+        eof = tokens[-1].end if tokens else len(self.text)
+        # A slice cut inside a bracket group is not a clean statement: report its end of input.
+        sub = parse_tokens(tokens, self.reg.tables(version), self.text, unclosed_reported=False,
+                           eof=eof)
+        return None if sub.diagnostics else sub.statements
+
+    def sites(self, units: list[Unit], replaced: dict[int, list[n.Node]],
+              version: str) -> list[Site] | None:
+        """The deprecation sites that `version` reports or removes in `units`, each replaced
+        by its re-parse where `replaced` (by id of the unit) has one, if known; None lets the
+        Document find the sites it is asked for."""
+        return None
+
+    # -- the choice ----------------------------------------------------------------------------
+    def _choose(self, override: str | None, directive: Token | None, declared: str | None,
+                default: str | None) -> tuple[str, str]:
+        """(version, source): the version parsed under and where it came from."""
+        reg = self.reg
+        if override is not None:
+            return override, "override"
+        if declared is not None:
+            return declared, "directive"
+        if directive is not None:  # an unknown version (CAI401): checked against the newest (§1)
+            return reg.latest, "default"
+        if default is not None and default in reg.versions:
+            return default, "project"
+        return reg.ordered[-1].name, "inferred"
+
+    def _document(self, version: str, source: str, declared: str | None,
+                  directive: Token | None, diags: list[Diagnostic], units: list[Unit],
+                  replaced: dict[int, list[n.Node]]) -> Document:
+        program = n.Program(0, len(self.text), _merge(units, replaced))
+        return Document(self.text, self.lexed, program, version, source, declared, diags,
+                        self.sites(units, replaced, version), directive)
+
+    def _declared(self, version: str, source: str, declared: str | None,
+                  directive: Token | None, diags: list[Diagnostic]) -> Document:
+        units, errors = self.parsed(version)
+        replaced, syntax, older = self._explain_failures(version, units, errors)
+        doc = self._document(version, source, declared, directive, diags, units, replaced)
+        if older:  # only units an older version parsed can be explained by a removed form
+            removed = doc.sites_of(self.reg.removed_rules(version))
+            syntax = _drop_errors_explained_by_removals(syntax, older, self.lexed, removed,
+                                                        self.reg, version)
+        doc.diagnostics = diags + syntax
+        return doc
+
+    def _inferred(self, directive: Token | None, diags: list[Diagnostic]) -> Document:
+        """Newest version that accepts the file: no syntax errors and no removed forms."""
+        reg = self.reg
+        newest = reg.ordered[-1]
+        units = self.parsed(newest.name)[0]
+        failing = [u for u in units if u.errors]
+        for cand in reversed(reg.ordered):
+            if cand is newest and failing:
+                continue  # its units failed in this very parse: re-parsing them alone changes nothing
+            replaced = self._reparse_failing(cand, units, failing)
+            if replaced is None:
+                continue
+            doc = self._document(cand.name, "inferred", None, directive, diags, units, replaced)
+            if doc.sites_of(reg.removed_rules(cand.name)):
+                continue  # a form this candidate removed: an older version accepts the file
+            return doc
+        # Nothing accepts the file: report it against the newest version.
+        return self._declared(newest.name, "inferred", None, directive, diags)
+
+    def _reparse_failing(self, cand: Version, units: list[Unit],
+                         failing: list[Unit]) -> dict[int, list[n.Node]] | None:
+        """The replacements under `cand` if every failing unit parses cleanly there, else None.
+
+        Units that parsed under the newest grammar are reused as they are: the grammars only
+        grow going back from the newest (removed forms) — see docs/decisions.md.
+        """
+        failing_ids = {id(u) for u in failing}
+        replaced: dict[int, list[n.Node]] = {}
+        idx = 0
+        while idx < len(units):
+            unit = units[idx]
+            if id(unit) not in failing_ids:
+                idx += 1
+                continue
+            if self.lexed.diagnostics and _has_lexical_error(self.lexed, unit):
+                return None
+            found = self._parse_group(cand.name, units, idx)
+            if found is None:
+                return None
+            size, statements = found
+            replaced[id(unit)] = statements
+            replaced.update((id(u), []) for u in units[idx + 1:idx + size])
+            idx += size
+        return replaced
+
+    def _parse_group(self, version: str, units: list[Unit],
+                     idx: int) -> tuple[int, list[n.Node]] | None:
+        """(units consumed, statements) of the shortest run of units from `idx` that parses
+        cleanly under `version`, or None."""
+        for size in range(1, _MAX_GROUP + 1):
+            if idx + size > len(units):
+                return None
+            if size > 1 and not units[idx + size - 1].errors:
+                return None  # only units that failed too can be pieces of the same statement
+            statements = self.reparse(units, idx, size, version)
+            if statements is not None:
+                return size, statements
+        return None
+
+    def _explain_failures(self, version: str, units: list[Unit], errors: list[Diagnostic],
+                          ) -> tuple[dict[int, list[n.Node]], list[Diagnostic], list[Unit]]:
+        """Re-parse failing units under newer versions (CAI403) and older ones (removed forms):
+        (replacements, syntax errors, the units only an older version parsed)."""
+        reg, lexed = self.reg, self.lexed
+        syntax = list(errors)
+        replaced: dict[int, list[n.Node]] = {}
+        older: list[Unit] = []
+        idx = 0
+        while idx < len(units):
+            unit = units[idx]
+            idx += 1
+            if not unit.errors or _has_lexical_error(lexed, unit):
+                continue
+            found = self._first_accepting(version, units, idx - 1)
+            if found is None:
+                continue
+            other, size, statements = found
+            group = _joined(units[idx - 1:idx - 1 + size])
+            replaced[id(unit)] = statements
+            replaced.update((id(u), []) for u in units[idx:idx - 1 + size])
+            idx += size - 1
+            if other.key > reg.versions[version].key:
+                syntax = [d for d in syntax if all(d is not e for e in group.errors)]
+                syntax.append(_too_new(lexed, reg, version, other, group))
+            else:
+                older.append(group)
+        return replaced, syntax, older
+
+    def _first_accepting(self, version: str, units: list[Unit],
+                         idx: int) -> tuple[Version, int, list[n.Node]] | None:
+        key = self.reg.versions[version].key
+        newer = [v for v in self.reg.ordered if v.key > key]
+        older = [v for v in reversed(self.reg.ordered) if v.key < key]
+        for other in newer + older:
+            found = self._parse_group(other.name, units, idx)
+            if found is not None:
+                return other, found[0], found[1]
+        return None
 
 
 # -- directives ----------------------------------------------------------------------------
@@ -136,76 +331,7 @@ def _directive_version(tok: Token, reg: Registry, diags: list[Diagnostic]) -> st
     return name
 
 
-# -- parsing under one version --------------------------------------------------------------
-
-
-def _parse_declared(text: str, lexed: Lexed, reg: Registry, version: str, source: str,
-                    declared: str | None, directive: Token | None,
-                    diags: list[Diagnostic]) -> Document:
-    out = _parse(text, lexed, reg, version)
-    statements, syntax, older = _explain_failures(text, lexed, reg, version, out)
-    program = n.Program(0, len(text), statements)
-    doc = Document(text, lexed, program, version, source, declared, diags, None, directive)
-    if older:  # only units an older version parsed can be explained by a removed form
-        removed = doc.sites_of(reg.removed_rules(version))
-        syntax = _drop_errors_explained_by_removals(syntax, older, lexed, removed, reg, version)
-    doc.diagnostics = diags + syntax
-    return doc
-
-
-def _parse_inferred(text: str, lexed: Lexed, reg: Registry, directive: Token | None,
-                    diags: list[Diagnostic]) -> Document:
-    """Newest version that accepts the file: no syntax errors and no removed forms."""
-    candidates = list(reversed(reg.ordered))
-    newest = candidates[0]
-    out = _parse(text, lexed, reg, newest.name)
-    failing = [u for u in out.units if u.errors]
-    for cand in candidates:
-        if cand is newest and failing:
-            continue  # its units failed in this very parse: re-parsing them alone changes nothing
-        statements = _reparse_units(text, lexed, reg, cand, out.units, failing)
-        if statements is None:
-            continue
-        program = n.Program(0, len(text), statements)
-        doc = Document(text, lexed, program, cand.name, "inferred", None, diags, None, directive)
-        if doc.sites_of(reg.removed_rules(cand.name)):
-            continue  # a form this candidate removed: an older version accepts the file
-        return doc
-    # Nothing accepts the file: report it against the newest version.
-    doc = _parse_declared(text, lexed, reg, newest.name, "inferred", None, directive, diags)
-    return doc
-
-
-def _parse(text: str, lexed: Lexed, reg: Registry, version: str) -> ParseOutput:
-    return parse_tokens(lexed.tokens, reg.tables(version), text,
-                        unclosed_reported=bool(lexed.unclosed))
-
-
-def _reparse_units(text: str, lexed: Lexed, reg: Registry, cand: Version, units: list[Unit],
-                   failing: list[Unit]) -> list[n.Node] | None:
-    """The statements under `cand` if every failing unit parses cleanly there, else None.
-
-    Units that parsed under the newest grammar are reused as they are: the grammars only
-    grow going back from the newest (removed forms) — see docs/decisions.md.
-    """
-    failing_ids = {id(u) for u in failing}
-    replaced: dict[int, list[n.Node]] = {}
-    idx = 0
-    while idx < len(units):
-        unit = units[idx]
-        if id(unit) not in failing_ids:
-            idx += 1
-            continue
-        if lexed.diagnostics and _has_lexical_error(lexed, unit):
-            return None
-        found = _parse_group(text, lexed, reg, cand.name, units, idx)
-        if found is None:
-            return None
-        size, statements = found
-        replaced[id(unit)] = statements
-        replaced.update((id(u), []) for u in units[idx + 1:idx + size])
-        idx += size
-    return _merge(units, replaced)
+# -- helpers of the session -----------------------------------------------------------------
 
 
 # A statement the newest grammar rejects may have been split by error recovery (e.g.
@@ -214,38 +340,10 @@ def _reparse_units(text: str, lexed: Lexed, reg: Registry, cand: Version, units:
 _MAX_GROUP = 4
 
 
-def _parse_group(text: str, lexed: Lexed, reg: Registry, version: str, units: list[Unit],
-                 idx: int) -> tuple[int, list[n.Node]] | None:
-    """(units consumed, statements) of the shortest run of units from `idx` that parses
-    cleanly under `version`, or None."""
-    for size in range(1, _MAX_GROUP + 1):
-        if idx + size > len(units):
-            return None
-        group = units[idx:idx + size]
-        if size > 1 and not group[-1].errors:
-            return None  # only units that failed too can be pieces of the same statement
-        sub = _parse_span(text, lexed, reg, version, group[0].first, group[-1].last)
-        if not sub.diagnostics:
-            return size, sub.statements
-    return None
-
-
 def _has_lexical_error(lexed: Lexed, unit: Unit) -> bool:
     lo = lexed.tokens[unit.first].start if unit.first < len(lexed.tokens) else len(lexed.text)
     hi = lexed.tokens[unit.last - 1].end if 0 < unit.last <= len(lexed.tokens) else len(lexed.text)
     return any(lo <= d.start < hi or d.code == "CAI003" for d in lexed.diagnostics)
-
-
-def _parse_unit(text: str, lexed: Lexed, reg: Registry, version: str, unit: Unit) -> ParseOutput:
-    return _parse_span(text, lexed, reg, version, unit.first, unit.last)
-
-
-def _parse_span(text: str, lexed: Lexed, reg: Registry, version: str, first: int,
-                last: int) -> ParseOutput:
-    tokens = lexed.tokens[first:last]
-    eof = tokens[-1].end if tokens else len(text)
-    # A slice cut inside a bracket group is not a clean statement: report its end of input.
-    return parse_tokens(tokens, reg.tables(version), text, unclosed_reported=False, eof=eof)
 
 
 def _merge(units: list[Unit], replaced: dict[int, list[n.Node]]) -> list[n.Node]:
@@ -258,52 +356,11 @@ def _merge(units: list[Unit], replaced: dict[int, list[n.Node]]) -> list[n.Node]
     return statements
 
 
-def _explain_failures(text: str, lexed: Lexed, reg: Registry, version: str, out: ParseOutput,
-                      ) -> tuple[list[n.Node], list[Diagnostic], list[Unit]]:
-    """Re-parse failing units under newer versions (CAI403) and older ones (removed forms)."""
-    syntax = list(out.diagnostics)
-    replaced: dict[int, list[n.Node]] = {}
-    older: list[Unit] = []
-    units = out.units
-    idx = 0
-    while idx < len(units):
-        unit = units[idx]
-        idx += 1
-        if not unit.errors or _has_lexical_error(lexed, unit):
-            continue
-        found = _first_accepting(text, lexed, reg, version, units, idx - 1)
-        if found is None:
-            continue
-        other, size, statements = found
-        group = _joined(units[idx - 1:idx - 1 + size])
-        replaced[id(unit)] = statements
-        replaced.update((id(u), []) for u in units[idx:idx - 1 + size])
-        idx += size - 1
-        if other.key > reg.versions[version].key:
-            syntax = [d for d in syntax if all(d is not e for e in group.errors)]
-            syntax.append(_too_new(lexed, reg, version, other, group))
-        else:
-            older.append(group)
-    return _merge(units, replaced), syntax, older
-
-
 def _joined(group: list[Unit]) -> Unit:
     """One unit spanning a run of units (a statement that error recovery split)."""
     if len(group) == 1:
         return group[0]
     return Unit(group[0].first, group[-1].last, None, [e for u in group for e in u.errors])
-
-
-def _first_accepting(text: str, lexed: Lexed, reg: Registry, version: str, units: list[Unit],
-                     idx: int) -> tuple[Version, int, list[n.Node]] | None:
-    key = reg.versions[version].key
-    newer = [v for v in reg.ordered if v.key > key]
-    older = [v for v in reversed(reg.ordered) if v.key < key]
-    for other in newer + older:
-        found = _parse_group(text, lexed, reg, other.name, units, idx)
-        if found is not None:
-            return other, found[0], found[1]
-    return None
 
 
 def _too_new(lexed: Lexed, reg: Registry, version: str, newer: Version, unit: Unit) -> Diagnostic:
