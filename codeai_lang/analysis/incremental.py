@@ -663,18 +663,19 @@ def _make_infos(tokens: list[Token], units: list[Unit], base: int, end: int) -> 
 
 def _clean_starts(tokens: list[Token], units: list[Unit], base: int) -> list[bool]:
     """For each unit, whether the lexer's bracket stack is empty where it starts (the window
-    is lexed from an empty stack). Mirrors the lexer: exec braces are not on the stack, and
-    a closer pops to its matching opener."""
+    is lexed from an empty stack). Mirrors the lexer: exec braces (around a SHELL token) are
+    not on the stack, and a closer pops to its matching opener."""
     flags: list[bool] = []
     stack: list[str] = []
     ui = 0
     prev = ""
+    ntok = len(tokens)
     for idx, tok in enumerate(tokens):
         while ui < len(units) and units[ui].first - base == idx:
             flags.append(not stack)
             ui += 1
         kind = tok.kind
-        if kind in _OPEN and not (kind == "LBRACE" and prev == "EXEC"):
+        if kind in _OPEN and not (kind == "LBRACE" and idx + 1 < ntok and tokens[idx + 1].kind == "SHELL"):
             stack.append(kind)
         elif kind in _CLOSE and not (kind == "RBRACE" and prev == "SHELL"):
             want = _CLOSE[kind]

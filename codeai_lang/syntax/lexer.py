@@ -79,7 +79,18 @@ DRIVER_TERMINALS = frozenset({"KEY", *OPERATOR_TERMINALS.values()})
 _CLOSER_OF = {"{": "}", "(": ")", "[": "]"}
 _PATH = re.compile(r"/[A-Za-z0-9_\-.~:/*{}]*")
 _EXEC_LOOKAHEAD = 4096  # bounds the search for `{` after `exec` (no quadratic rescans)
-_EXEC_OPEN = re.compile(r"(?:[ \t\r\n\f\v]|//[^\r\n]*|/\*[\s\S]*?\*/)*\{")
+# A whole block comment: `[\s\S]*?\*/` could, backtracking, run on past its `*/` to a later one.
+_WHOLE_BLOCK_COMMENT = r"/\*(?:[^*]++|\*(?!/))*+\*/"
+_EXEC_OPEN = re.compile(r"(?:[ \t\r\n\f\v]|//[^\r\n]*|" + _WHOLE_BLOCK_COMMENT + r")*\{")
+# `exec x {`, `exec "s" {`: one stray token between `exec` and its `{` on the same line (a
+# newline inside /* */ does not count). Not `=`, `(`, `.` or a bracket, which make `exec` a
+# name (`exec = {…}`, `exec(x)`), nor a line comment (it ends the line).
+_INLINE_TRIVIA = r"(?:[ \t\r\f\v]|" + _WHOLE_BLOCK_COMMENT + ")*"
+_EXEC_STRAY = re.compile(
+    _INLINE_TRIVIA + r'(?:"[^"\\\n]*+(?:\\[^\n][^"\\\n]*+)*+"|[A-Za-z0-9_]+(?:\.[0-9]+[A-Za-z]*)?'
+    r'|[^\s\w"{}()\[\]=./]+)' + _INLINE_TRIVIA + r"\{")
+# The line of a `{` that opens a script block (where a statement may start with `exec`).
+_SCRIPT_LINE = re.compile(r"[ \t]*(?:\}[ \t]*)?(?:if|else|for|function)\b")
 _INTERN_MAX = 64  # longer string literals are rarely repeated: not worth a dictionary entry
 _TRIVIA_KINDS = frozenset({"WS", "NEWLINE", "LINE_COMMENT", "BLOCK_COMMENT"})
 
@@ -199,9 +210,9 @@ class _Lexer:
             if kind == "NAME":
                 word = m.group(kind)
                 if word == "exec":
-                    end = pos + 4
-                    if _EXEC_OPEN.match(text, end, end + _EXEC_LOOKAHEAD):
-                        pos = skip_blanks(text, self._exec(pos, end))
+                    brace = self._exec_brace(pos)
+                    if brace >= 0:
+                        pos = skip_blanks(text, self._exec(pos, brace))
                         last_nl = False
                         continue
                 name_tok = new(name_cls)
@@ -338,16 +349,41 @@ class _Lexer:
             self._diag("CAI004", "unterminated block comment: expected '*/'", start, start + 2)
         self.out.comments.append(Comment(body, start, end))
 
-    def _exec(self, start: int, name_end: int) -> int:
-        """Lex `exec { shell text }`: the braces nest, everything inside is one SHELL token."""
+    def _exec_brace(self, start: int) -> int:
+        """Where the `{` of the exec block starting at `start` is, or -1 if `exec` is a name."""
+        end = start + 4
+        opener = _EXEC_OPEN.match(self.text, end, end + _EXEC_LOOKAHEAD)
+        if opener is not None:
+            return opener.end() - 1
+        stray = _EXEC_STRAY.match(self.text, end, end + _EXEC_LOOKAHEAD)
+        if stray is not None and self._statement_starts_at(start):
+            return stray.end() - 1
+        return -1
+
+    def _statement_starts_at(self, start: int) -> bool:
+        """Can a script statement start at `start`? It starts a line, and every open bracket
+        is a script block's `{` (a line starting with `if`, `else`, `for` or `function`): in
+        a declaration body, `exec "s" { … }` is an entry, not a mistyped exec block."""
+        text, tokens = self.text, self.out.tokens
+        if tokens and tokens[-1].kind != "NL":
+            gap = text[tokens[-1].end:start]
+            if "\n" not in gap or "\n" not in re.sub(r"/\*[\s\S]*?\*/", " ", gap):
+                return False
+        return all(o.text == "{" and _SCRIPT_LINE.match(text, text.rfind("\n", 0, o.start) + 1)
+                   for o in self.stack)
+
+    def _exec(self, start: int, brace: int) -> int:
+        """Lex `exec { shell text }`: the braces nest, everything inside is one SHELL token.
+        A stray token before the `{` (`exec x {`) stays a token, for the parser to report."""
         text, append = self.text, self.out.tokens.append
+        name_end = start + 4
         append(Token("EXEC", "exec", start, name_end))
-        opener = _EXEC_OPEN.match(text, name_end, name_end + _EXEC_LOOKAHEAD)
-        assert opener is not None
-        brace = opener.end() - 1
         for m in _MASTER.finditer(text, name_end, brace):
-            if m.lastgroup in ("LINE_COMMENT", "BLOCK_COMMENT"):
+            kind = m.lastgroup or ""
+            if kind in ("LINE_COMMENT", "BLOCK_COMMENT"):
                 self._comment(m.group(), m.start(), m.end())
+            elif kind not in ("WS", "NEWLINE"):
+                self._stray(kind, m.group(), m.start())
         append(Token("LBRACE", "{", brace, brace + 1))
         depth, i, n = 1, brace + 1, len(text)
         while i < n:
@@ -366,6 +402,14 @@ class _Lexer:
             return n
         append(Token("RBRACE", "}", i, i + 1))
         return i + 1
+
+    def _stray(self, kind: str, word: str, start: int) -> None:
+        """A token between `exec` and its `{` (see `_EXEC_STRAY`)."""
+        if kind == "ERROR":
+            self._diag("CAI001", f"unexpected {_quote_run(word)}", start, start + len(word))
+        elif kind == "PUNCT":
+            kind = _PUNCT_KINDS[word]
+        self.out.tokens.append(Token(kind, word, start))
 
     def _too_deep(self, tok: Token) -> None:
         """Past MAX_NESTING the rest of the file is one ERROR token (kept, so still lossless)."""

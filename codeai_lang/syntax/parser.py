@@ -401,7 +401,7 @@ class _Driver:
         # follows it parses (`log("a" b)`, `fetch , (id)`).
         group_end = self._group_end(i) if kind in _OPENERS else i
         for last in dict.fromkeys((group_end, i)):
-            if self._continues(last + 1):
+            if self._continues(last + 1) and not self._restarts(last + 1):
                 if last < group_end:  # `x = ( 1 )`: the opener alone went, so will its closer
                     self.orphan_closers.add(group_end)
                 if kind != "ERROR" and self._at_top():
@@ -423,6 +423,19 @@ class _Driver:
             j += 1
         nxt = tokens[j] if j < len(tokens) else self.eof
         return any(self._accepts(k) for k in self._kinds(nxt))
+
+    def _restarts(self, j: int) -> bool:
+        """Does token j start a new statement rather than continue this one? A word starting a
+        line that is a statement keyword at an enclosing level, but only a name here: after
+        `log = ( … )` + newline + `job j {`, dropping the `(` group would make `job` the value
+        and flag `{` (the next statement) too; recovery resyncs at `job` instead."""
+        if j >= len(self.tokens):
+            return False
+        tok = self.tokens[j]
+        kw = self.tables.keywords.get(tok.text) if tok.kind == "NAME" else None
+        if kw is None or not self._starts_line(tok, j) or self._accepts(kw):
+            return False
+        return any(self._accepts(kw, depth) for depth in range(len(self.sstack) - 1, 0, -1))
 
     def _group_end(self, i: int) -> int:
         """Index of the closer matching the opener at token i (i itself if none is near)."""
