@@ -172,30 +172,81 @@ class Lexed:
     directives: list[Token] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     unclosed: list[Token] = field(default_factory=list)
+    # Offsets where an unclosed bracket was closed (see `lex`): the parser ends the statement
+    # before each, as it does at end of file.
+    resets: list[int] = field(default_factory=list)
+    # Offsets of closers that matched no open bracket (incremental analysis: a closer after an
+    # edit could close a bracket the edit left open).
+    strays: list[int] = field(default_factory=list)
 
 
-def lex(text: str) -> Lexed:
-    """Split `text` into significant tokens; trivia stays in the gaps between them."""
-    return _Lexer(text).run()
+# Words that start a top-level statement: one at column 0 ends the brackets that are never
+# closed (see `lex`).
+_RESET_AT = re.compile(r"(?:var|function|if|for|exec|config|database|auth|role|middleware|event"
+                       r"|integration|webhook|endpoint|workflow|job|entity|collection|on)\b|@")
+
+
+def lex(text: str, *, local: bool = True) -> Lexed:
+    """Split `text` into significant tokens; trivia stays in the gaps between them.
+
+    A bracket that is never closed stays local: it ends at the first line after it that starts
+    at column 0 with a top-level statement word (`_RESET_AT`) while only never-closed brackets
+    are open; there each is reported (CAI003, at its opener) and closed, so the rest of the file
+    is lexed — and parsed — as if the statement had ended there. Which brackets are never
+    closed is only known at end of file, so such a text is lexed again from the first of them;
+    a text whose brackets all close is lexed once, and a bracket that a later closer closes is
+    never cut short (so no closer changes its match). `local=False` keeps every bracket open
+    to the end (a prefix of a text, where the closers are still to come).
+    """
+    first = _Lexer(text)
+    out = first.run()
+    if not local or not out.unclosed or first.too_deep:
+        return out
+    return _Lexer(text, {o.start for o in out.unclosed}).rerun(out)
 
 
 class _Lexer:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, doomed: set[int] | None = None) -> None:
         self.text = text
         self.out = Lexed(text, [])
         self.stack: list[Token] = []  # open brackets, innermost last
         # Lexing stopped early (MAX_NESTING, or an unterminated triple-quoted string ate the
         # rest): the openers may close later, so they are not reported as unclosed.
         self.too_deep = False
+        self.doomed = doomed or set()  # offsets of the openers never closed (second pass)
 
-    def run(self) -> Lexed:
+    def rerun(self, before: Lexed) -> Lexed:
+        """The second pass: keep the first pass's output before the first unclosed opener (the
+        stack was empty there) and lex again from it, closing brackets at reset lines."""
+        at = min(self.doomed)
+        out = self.out
+        out.tokens = [t for t in before.tokens if t.start < at]
+        out.comments = [c for c in before.comments if c.start < at]
+        out.directives = [t for t in before.directives if t.start < at]
+        out.diagnostics = [d for d in before.diagnostics if d.start < at]
+        out.strays = [x for x in before.strays if x < at]
+        self.run(at)
+        out.diagnostics.sort(key=lambda d: d.start)
+        return out
+
+    def _reset(self, at: int) -> None:
+        """Close every open bracket before a reset line (`lex`), reporting each at its opener."""
+        for opener in self.stack:
+            closer = _CLOSER_OF[opener.text]
+            self._diag("CAI003", f"unclosed '{opener.text}': expected a matching '{closer}'",
+                       opener.start, opener.end)
+        self.stack.clear()
+        self.out.resets.append(at)
+
+    def run(self, start: int = 0) -> Lexed:
         text, out, stack = self.text, self.out, self.stack
         tokens = out.tokens
         append = tokens.append
         match, skip_blanks = _TOKEN.match, _after_blanks
         n = len(text)
-        pos = skip_blanks(text, 0)  # each match then takes the blanks after its token
+        pos = skip_blanks(text, start)  # each match then takes the blanks after its token
         last_nl = True  # suppress NL right after another NL or at file start
+        doomed = self.doomed
         names: dict[str, str] = {}  # one string object per distinct name or literal (memory)
         intern = names.setdefault
         # The commonest kinds are built inline (no Python-level constructor call): speed.
@@ -237,6 +288,11 @@ class _Lexer:
                 append(tok)
                 end = pos + 1
             elif kind == "NEWLINE":
+                if doomed and stack and text[after - 1] == "\n" and stack[-1].start in doomed \
+                        and _RESET_AT.match(text, after):
+                    self._reset(after)
+                    pos = after
+                    continue
                 if not last_nl and stack and stack[-1].text == "{":
                     tok = new(nl_cls)
                     tok.start = pos
@@ -343,6 +399,7 @@ class _Lexer:
             if stack[i].text == want:
                 del stack[i:]
                 return
+        self.out.strays.append(tok.start)
 
     def _comment(self, body: str, start: int, end: int) -> None:
         if body.startswith("/*") and (len(body) < 4 or not body.endswith("*/")):

@@ -178,7 +178,7 @@ def _parse_inferred(text: str, lexed: Lexed, reg: Registry, directive: Token | N
 
 def _parse(text: str, lexed: Lexed, reg: Registry, version: str) -> ParseOutput:
     return parse_tokens(lexed.tokens, reg.tables(version), text,
-                        unclosed_reported=bool(lexed.unclosed))
+                        unclosed_reported=bool(lexed.unclosed), resets=lexed.resets)
 
 
 def _reparse_units(text: str, lexed: Lexed, reg: Registry, cand: Version, units: list[Unit],
