@@ -151,3 +151,43 @@ def test_stray_comma_before_a_default_matches_full_analysis() -> None:
     assert doc.stats.incremental >= 1
     assert _key(doc.result) == _key(validate(doc.text))
     assert [d.code for d in doc.result.diagnostics if d.code == "CAI001"] == ["CAI001"]
+
+
+def test_typing_inside_an_unclosed_block_stays_incremental() -> None:
+    """Issue 13: while a new block's `{` is open, the lexer ends it at the next top-level
+    statement in column 0, so each keystroke re-parses the statements around it — no full
+    analysis — and the result still equals a full one (also once the `}` is typed)."""
+    text = program_1_0(150)
+    at = text.index("\n\n", len(text) // 3) + 1
+    doc = IncrementalDocument(text, min_incremental=0)
+    keys = ["function pending(a) {", *"\n    log(a)", "\n}"]
+    pos = at
+    for key in keys:
+        doc.apply_edit(pos, pos, key)
+        pos += len(key)
+        assert _key(doc.result) == _key(validate(doc.text)), key
+        if key != "\n}":  # errors only in the block typed (a half-typed `log` is one)
+            assert all(d.start <= pos for d in doc.result.diagnostics)
+            assert doc.result.diagnostics[0].code == "CAI003"
+    assert doc.stats.full == 1 and doc.stats.incremental == len(keys)
+    assert doc.stats.internal_errors == 0
+
+
+def test_a_closer_after_the_edit_that_closes_the_new_bracket_matches_full_analysis() -> None:
+    """A stray `}` later in the file closes a `{` typed before it (no reset): the window,
+    which saw the `{` unclosed, must not be taken as it is."""
+    text = program_1_0(60)
+    text = text + "}\n"
+    doc = IncrementalDocument(text, min_incremental=0)
+    at = text.index("\n\n", len(text) // 3) + 1
+    doc.apply_edit(at, at, "function pending(a) {\n")
+    assert _key(doc.result) == _key(validate(doc.text))
+    assert doc.stats.internal_errors == 0
+    # And the other way: an edit adding a stray closer after a reset bracket.
+    doc = IncrementalDocument(program_1_0(60), min_incremental=0)
+    at = doc.text.index("\n\n", len(doc.text) // 3) + 1
+    doc.apply_edit(at, at, "function pending(a) {\n")
+    end = doc.text.index("\n\n", len(doc.text) * 2 // 3) + 1
+    doc.apply_edit(end, end, "}\n")
+    assert _key(doc.result) == _key(validate(doc.text))
+    assert doc.stats.internal_errors == 0

@@ -146,3 +146,16 @@ def test_offsets_lag_across_edits_until_read(kind: int, seed: int,
         [(type(s).__name__, s.start, s.end) for s in full.statements]
     assert [(t.kind, t.start, t.end) for t in doc.result.document.lexed.tokens] == \
         [(t.kind, t.start, t.end) for t in full.lexed.tokens]
+
+
+def test_a_reset_at_the_window_start_is_kept() -> None:
+    """Regression (found by the property above): a `{` left open is closed at the next
+    top-level statement (a reset); a window starting at that statement must keep the reset,
+    so that a stray `}` typed later in the file (which closes the `{` in the whole text, no
+    reset) is seen to reach back before the window."""
+    doc = IncrementalDocument(program_2_0(60, seed=10), min_incremental=0)
+    for where, length, piece in [(0.0, 0, "Order"), (0.5, 0, "{"), (1.0, 0, "Order"),
+                                 (0.7646103479491269, 1, "Order")]:
+        start = int(where * len(doc.text))
+        doc.apply_edit(start, start + length, piece)
+        assert _names(doc.result) == _names(validate(doc.text))

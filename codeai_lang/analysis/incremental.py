@@ -13,7 +13,10 @@ own and its tokens parsed on their own. The result is accepted only when it prov
 what a full pass would produce:
 
 - the lexer is in its initial state at both ends of the window (no open bracket, the window
-  ends in whitespace after a token boundary, no unterminated comment or exec block);
+  ends in whitespace after a token boundary, no unterminated comment or exec block). A
+  bracket the window's lex closed at a reset line (`lexer.lex`: never closed, so local) is
+  accepted when no stray closer follows the window (it would close that bracket in the whole
+  text), and a stray closer in the window only when no reset precedes it;
 - the parser is at top level at both ends: the window starts at an old unit boundary (with
   the untouched unit kept as the first unit of the window) and its last unit is the old,
   error-free unit after the edit, parsed to the same token range;
@@ -275,11 +278,11 @@ class IncrementalDocument:
             self._result = self._validate()
             return
         tables = self.reg.tables(self.parse_version)
-        out = parse_tokens(lexed.tokens, tables, text, unclosed_reported=False)
+        out = parse_tokens(lexed.tokens, tables, text, unclosed_reported=False, resets=lexed.resets)
         if not _units_cover(out, len(lexed.tokens)):
             self._result = self._validate()
             return
-        self._infos = _make_infos(lexed.tokens, out.units, 0, len(lexed.tokens))
+        self._infos = _make_infos(lexed.tokens, out.units, 0, len(lexed.tokens), lexed.resets)
         self._errors = sum(len(u.errors) for u in out.units)  # (kept up to date by _splice)
         self.stats.reparsed_units += len(out.units)
 
@@ -348,13 +351,18 @@ class IncrementalDocument:
         sub = lex(new[a:b])
         if not _window_lex_ok(sub, at_end):
             return None
+        resets = [r + a for r in sub.resets]
+        if resets and not at_end and self.lexed.strays and self.lexed.strays[-1] >= b_old:
+            return None  # a closer after the window might close what the window left open
+        if sub.strays and self.lexed.resets and self.lexed.resets[0] <= a:
+            return None  # a closer in the window might close a bracket reset before it
         wtokens = [Token(t.kind, t.text, t.start + a, t.end + a) for t in sub.tokens]
         if left > 0 and (not wtokens or wtokens[0].kind != tokens[ia].kind
                          or wtokens[0].text != tokens[ia].text):
             return None
         eof = len(new) if at_end else (wtokens[-1].end if wtokens else b)
         out = parse_tokens(wtokens, self.reg.tables(self.parse_version), new,
-                           unclosed_reported=False, eof=eof)
+                           unclosed_reported=False, eof=eof, resets=resets)
         if not _units_cover(out, len(wtokens)):
             return None
         if not at_end:
@@ -368,7 +376,7 @@ class IncrementalDocument:
             if any(x.kind != y.kind or x.text != y.text
                    for x, y in zip(old_anchor, wtokens[last.first:], strict=True)):
                 return None
-        return _Window(ia, ib, a, b_old, sub, wtokens, out)
+        return _Window(ia, ib, a, b_old, sub, wtokens, out, resets)
 
     def _splice(self, w: _Window, left: int, right: int, delta: int) -> None:
         """Replace the window's tokens, units, comments and lexer diagnostics; shift the rest."""
@@ -384,7 +392,7 @@ class IncrementalDocument:
         for u in w.out.units:
             u.first += w.ia
             u.last += w.ia
-        fresh = _make_infos(w.tokens, w.out.units, w.ia, w.ia + len(w.tokens))
+        fresh = _make_infos(w.tokens, w.out.units, w.ia, w.ia + len(w.tokens), w.resets)
         replaced = infos[left:right + 1]
         self._errors += sum(len(u.errors) for u in w.out.units) - \
             sum(len(i.unit.errors) for i in replaced)
@@ -400,6 +408,9 @@ class IncrementalDocument:
         fresh_diags = [Diagnostic(d.code, d.severity, d.message, d.start + a, d.end + a)
                        for d in w.sub.diagnostics]
         lexed.diagnostics = _splice_diags(lexed.diagnostics, w.a, w.b_old, delta, fresh_diags)
+        # A reset at the window's start is the left context's (the window is lexed from there).
+        lexed.resets = _splice_offsets(lexed.resets, w.a + 1, w.b_old, delta, w.resets)
+        lexed.strays = _splice_offsets(lexed.strays, w.a, w.b_old, delta, [x + a for x in w.sub.strays])
         fresh_dirs = [Token(t.kind, t.text, t.start + a, t.end + a) for t in w.sub.directives]
         kept = [t for t in lexed.directives if t.start < w.a]
         later = [t for t in lexed.directives if t.start >= w.b_old]
@@ -550,6 +561,7 @@ class _Window:
     sub: Lexed  # the window's own lex (offsets relative to a)
     tokens: list[Token]  # the window's tokens, absolute
     out: ParseOutput  # the window's parse (token indices relative to the window)
+    resets: list[int]  # the window's `Lexed.resets`, absolute
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -557,10 +569,12 @@ class _Window:
 
 def _lexically_incremental(lexed: Lexed) -> bool:
     """Open brackets at end of file, an unclosed exec block or absurd nesting change how the
-    whole rest of the file is lexed and parsed: such texts are analysed in full."""
+    whole rest of the file is lexed and parsed: such texts are analysed in full. (A bracket
+    the lexer closed at a reset line, `Lexed.resets`, is local.)"""
     if lexed.unclosed:
         return False
-    return not any(d.code == "CAI003" or (d.code == "CAI001" and d.message.startswith("brackets nested"))
+    return not any((d.code == "CAI003" and d.message.endswith("of exec block: expected a matching '}'"))
+                   or (d.code == "CAI001" and d.message.startswith("brackets nested"))
                    for d in lexed.diagnostics)
 
 
@@ -577,11 +591,13 @@ def _units_cover(out: ParseOutput, ntok: int) -> bool:
     return sum(len(u.errors) for u in out.units) == len(out.diagnostics)
 
 
-def _make_infos(tokens: list[Token], units: list[Unit], base: int, end: int) -> list[_UnitInfo]:
-    """Unit records for `units` (absolute token indices) over `tokens` (starting at `base`)."""
+def _make_infos(tokens: list[Token], units: list[Unit], base: int, end: int,
+                resets: list[int]) -> list[_UnitInfo]:
+    """Unit records for `units` (absolute token indices) over `tokens` (starting at `base`);
+    `resets` as `Lexed.resets` (absolute offsets)."""
     if not units:
         return []
-    flags = _clean_starts(tokens, units, base)
+    flags = _clean_starts(tokens, units, base, resets)
     exts = [u.first for u in units[1:]] + [end]
     infos = [_UnitInfo(u, ext, _flat_nodes([u.node] if u.node else []), flag)
              for u, ext, flag in zip(units, exts, flags, strict=True)]
@@ -590,20 +606,25 @@ def _make_infos(tokens: list[Token], units: list[Unit], base: int, end: int) -> 
     return infos
 
 
-def _clean_starts(tokens: list[Token], units: list[Unit], base: int) -> list[bool]:
+def _clean_starts(tokens: list[Token], units: list[Unit], base: int,
+                  resets: list[int]) -> list[bool]:
     """For each unit, whether the lexer's bracket stack is empty where it starts (the window
-    is lexed from an empty stack). Mirrors the lexer: exec braces are not on the stack, and
-    a closer pops to its matching opener."""
+    is lexed from an empty stack). Mirrors the lexer: exec braces (around a SHELL token) are
+    not on the stack, a closer pops to its matching opener, and a reset empties the stack."""
     flags: list[bool] = []
     stack: list[str] = []
     ui = 0
     prev = ""
+    ntok = len(tokens)
+    pending = set(resets)
     for idx, tok in enumerate(tokens):
+        if pending and tok.start in pending:
+            stack.clear()
         while ui < len(units) and units[ui].first - base == idx:
             flags.append(not stack)
             ui += 1
         kind = tok.kind
-        if kind in _OPEN and not (kind == "LBRACE" and prev == "EXEC"):
+        if kind in _OPEN and not (kind == "LBRACE" and idx + 1 < ntok and tokens[idx + 1].kind == "SHELL"):
             stack.append(kind)
         elif kind in _CLOSE and not (kind == "RBRACE" and prev == "SHELL"):
             want = _CLOSE[kind]
@@ -688,6 +709,11 @@ def _splice_spans(items: list[Comment], a: int, b_old: int, delta: int,
     later = [Comment(c.text, c.start + delta, c.end + delta) if delta else c
              for c in items if c.start >= b_old]
     return kept + fresh + later
+
+
+def _splice_offsets(items: list[int], a: int, b_old: int, delta: int, fresh: list[int]) -> list[int]:
+    """Offsets before `a` kept, `fresh` (the window's), those from `b_old` on shifted."""
+    return [x for x in items if x < a] + fresh + [x + delta for x in items if x >= b_old]
 
 
 def _splice_diags(items: list[Diagnostic], a: int, b_old: int, delta: int,

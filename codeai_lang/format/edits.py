@@ -38,7 +38,7 @@ def line_indent(text: str, line: int) -> str | None:
     if line < 0 or line > len(lines):
         return None
     start = sum(len(x) for x in lines[:line])
-    lexed = lex(text[:start])
+    lexed = lex(text[:start], local=False)  # a prefix: its open brackets close later
     if any(c.end > start or (c.text.startswith("/*") and not c.text.endswith("*/"))
            for c in lexed.comments[-1:]):
         return None  # the line continues a block comment

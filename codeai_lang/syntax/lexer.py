@@ -79,7 +79,18 @@ DRIVER_TERMINALS = frozenset({"KEY", *OPERATOR_TERMINALS.values()})
 _CLOSER_OF = {"{": "}", "(": ")", "[": "]"}
 _PATH = re.compile(r"/[A-Za-z0-9_\-.~:/*{}]*")
 _EXEC_LOOKAHEAD = 4096  # bounds the search for `{` after `exec` (no quadratic rescans)
-_EXEC_OPEN = re.compile(r"(?:[ \t\r\n\f\v]|//[^\r\n]*|/\*[\s\S]*?\*/)*\{")
+# A whole block comment: `[\s\S]*?\*/` could, backtracking, run on past its `*/` to a later one.
+_WHOLE_BLOCK_COMMENT = r"/\*(?:[^*]++|\*(?!/))*+\*/"
+_EXEC_OPEN = re.compile(r"(?:[ \t\r\n\f\v]|//[^\r\n]*|" + _WHOLE_BLOCK_COMMENT + r")*\{")
+# `exec x {`, `exec "s" {`: one stray token between `exec` and its `{` on the same line (a
+# newline inside /* */ does not count). Not `=`, `(`, `.` or a bracket, which make `exec` a
+# name (`exec = {…}`, `exec(x)`), nor a line comment (it ends the line).
+_INLINE_TRIVIA = r"(?:[ \t\r\f\v]|" + _WHOLE_BLOCK_COMMENT + ")*"
+_EXEC_STRAY = re.compile(
+    _INLINE_TRIVIA + r'(?:"[^"\\\n]*+(?:\\[^\n][^"\\\n]*+)*+"|[A-Za-z0-9_]+(?:\.[0-9]+[A-Za-z]*)?'
+    r'|[^\s\w"{}()\[\]=./]+)' + _INLINE_TRIVIA + r"\{")
+# The line of a `{` that opens a script block (where a statement may start with `exec`).
+_SCRIPT_LINE = re.compile(r"[ \t]*(?:\}[ \t]*)?(?:if|else|for|function)\b")
 _INTERN_MAX = 64  # longer string literals are rarely repeated: not worth a dictionary entry
 _TRIVIA_KINDS = frozenset({"WS", "NEWLINE", "LINE_COMMENT", "BLOCK_COMMENT"})
 
@@ -161,30 +172,81 @@ class Lexed:
     directives: list[Token] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     unclosed: list[Token] = field(default_factory=list)
+    # Offsets where an unclosed bracket was closed (see `lex`): the parser ends the statement
+    # before each, as it does at end of file.
+    resets: list[int] = field(default_factory=list)
+    # Offsets of closers that matched no open bracket (incremental analysis: a closer after an
+    # edit could close a bracket the edit left open).
+    strays: list[int] = field(default_factory=list)
 
 
-def lex(text: str) -> Lexed:
-    """Split `text` into significant tokens; trivia stays in the gaps between them."""
-    return _Lexer(text).run()
+# Words that start a top-level statement: one at column 0 ends the brackets that are never
+# closed (see `lex`).
+_RESET_AT = re.compile(r"(?:var|function|if|for|exec|config|database|auth|role|middleware|event"
+                       r"|integration|webhook|endpoint|workflow|job|entity|collection|on)\b|@")
+
+
+def lex(text: str, *, local: bool = True) -> Lexed:
+    """Split `text` into significant tokens; trivia stays in the gaps between them.
+
+    A bracket that is never closed stays local: it ends at the first line after it that starts
+    at column 0 with a top-level statement word (`_RESET_AT`) while only never-closed brackets
+    are open; there each is reported (CAI003, at its opener) and closed, so the rest of the file
+    is lexed — and parsed — as if the statement had ended there. Which brackets are never
+    closed is only known at end of file, so such a text is lexed again from the first of them;
+    a text whose brackets all close is lexed once, and a bracket that a later closer closes is
+    never cut short (so no closer changes its match). `local=False` keeps every bracket open
+    to the end (a prefix of a text, where the closers are still to come).
+    """
+    first = _Lexer(text)
+    out = first.run()
+    if not local or not out.unclosed or first.too_deep:
+        return out
+    return _Lexer(text, {o.start for o in out.unclosed}).rerun(out)
 
 
 class _Lexer:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, doomed: set[int] | None = None) -> None:
         self.text = text
         self.out = Lexed(text, [])
         self.stack: list[Token] = []  # open brackets, innermost last
         # Lexing stopped early (MAX_NESTING, or an unterminated triple-quoted string ate the
         # rest): the openers may close later, so they are not reported as unclosed.
         self.too_deep = False
+        self.doomed = doomed or set()  # offsets of the openers never closed (second pass)
 
-    def run(self) -> Lexed:
+    def rerun(self, before: Lexed) -> Lexed:
+        """The second pass: keep the first pass's output before the first unclosed opener (the
+        stack was empty there) and lex again from it, closing brackets at reset lines."""
+        at = min(self.doomed)
+        out = self.out
+        out.tokens = [t for t in before.tokens if t.start < at]
+        out.comments = [c for c in before.comments if c.start < at]
+        out.directives = [t for t in before.directives if t.start < at]
+        out.diagnostics = [d for d in before.diagnostics if d.start < at]
+        out.strays = [x for x in before.strays if x < at]
+        self.run(at)
+        out.diagnostics.sort(key=lambda d: d.start)
+        return out
+
+    def _reset(self, at: int) -> None:
+        """Close every open bracket before a reset line (`lex`), reporting each at its opener."""
+        for opener in self.stack:
+            closer = _CLOSER_OF[opener.text]
+            self._diag("CAI003", f"unclosed '{opener.text}': expected a matching '{closer}'",
+                       opener.start, opener.end)
+        self.stack.clear()
+        self.out.resets.append(at)
+
+    def run(self, start: int = 0) -> Lexed:
         text, out, stack = self.text, self.out, self.stack
         tokens = out.tokens
         append = tokens.append
         match, skip_blanks = _TOKEN.match, _after_blanks
         n = len(text)
-        pos = skip_blanks(text, 0)  # each match then takes the blanks after its token
+        pos = skip_blanks(text, start)  # each match then takes the blanks after its token
         last_nl = True  # suppress NL right after another NL or at file start
+        doomed = self.doomed
         names: dict[str, str] = {}  # one string object per distinct name or literal (memory)
         intern = names.setdefault
         # The commonest kinds are built inline (no Python-level constructor call): speed.
@@ -199,9 +261,9 @@ class _Lexer:
             if kind == "NAME":
                 word = m.group(kind)
                 if word == "exec":
-                    end = pos + 4
-                    if _EXEC_OPEN.match(text, end, end + _EXEC_LOOKAHEAD):
-                        pos = skip_blanks(text, self._exec(pos, end))
+                    brace = self._exec_brace(pos)
+                    if brace >= 0:
+                        pos = skip_blanks(text, self._exec(pos, brace))
                         last_nl = False
                         continue
                 name_tok = new(name_cls)
@@ -226,6 +288,11 @@ class _Lexer:
                 append(tok)
                 end = pos + 1
             elif kind == "NEWLINE":
+                if doomed and stack and text[after - 1] == "\n" and stack[-1].start in doomed \
+                        and _RESET_AT.match(text, after):
+                    self._reset(after)
+                    pos = after
+                    continue
                 if not last_nl and stack and stack[-1].text == "{":
                     tok = new(nl_cls)
                     tok.start = pos
@@ -332,22 +399,48 @@ class _Lexer:
             if stack[i].text == want:
                 del stack[i:]
                 return
+        self.out.strays.append(tok.start)
 
     def _comment(self, body: str, start: int, end: int) -> None:
         if body.startswith("/*") and (len(body) < 4 or not body.endswith("*/")):
             self._diag("CAI004", "unterminated block comment: expected '*/'", start, start + 2)
         self.out.comments.append(Comment(body, start, end))
 
-    def _exec(self, start: int, name_end: int) -> int:
-        """Lex `exec { shell text }`: the braces nest, everything inside is one SHELL token."""
+    def _exec_brace(self, start: int) -> int:
+        """Where the `{` of the exec block starting at `start` is, or -1 if `exec` is a name."""
+        end = start + 4
+        opener = _EXEC_OPEN.match(self.text, end, end + _EXEC_LOOKAHEAD)
+        if opener is not None:
+            return opener.end() - 1
+        stray = _EXEC_STRAY.match(self.text, end, end + _EXEC_LOOKAHEAD)
+        if stray is not None and self._statement_starts_at(start):
+            return stray.end() - 1
+        return -1
+
+    def _statement_starts_at(self, start: int) -> bool:
+        """Can a script statement start at `start`? It starts a line, and every open bracket
+        is a script block's `{` (a line starting with `if`, `else`, `for` or `function`): in
+        a declaration body, `exec "s" { … }` is an entry, not a mistyped exec block."""
+        text, tokens = self.text, self.out.tokens
+        if tokens and tokens[-1].kind != "NL":
+            gap = text[tokens[-1].end:start]
+            if "\n" not in gap or "\n" not in re.sub(r"/\*[\s\S]*?\*/", " ", gap):
+                return False
+        return all(o.text == "{" and _SCRIPT_LINE.match(text, text.rfind("\n", 0, o.start) + 1)
+                   for o in self.stack)
+
+    def _exec(self, start: int, brace: int) -> int:
+        """Lex `exec { shell text }`: the braces nest, everything inside is one SHELL token.
+        A stray token before the `{` (`exec x {`) stays a token, for the parser to report."""
         text, append = self.text, self.out.tokens.append
+        name_end = start + 4
         append(Token("EXEC", "exec", start, name_end))
-        opener = _EXEC_OPEN.match(text, name_end, name_end + _EXEC_LOOKAHEAD)
-        assert opener is not None
-        brace = opener.end() - 1
         for m in _MASTER.finditer(text, name_end, brace):
-            if m.lastgroup in ("LINE_COMMENT", "BLOCK_COMMENT"):
+            kind = m.lastgroup or ""
+            if kind in ("LINE_COMMENT", "BLOCK_COMMENT"):
                 self._comment(m.group(), m.start(), m.end())
+            elif kind not in ("WS", "NEWLINE"):
+                self._stray(kind, m.group(), m.start())
         append(Token("LBRACE", "{", brace, brace + 1))
         depth, i, n = 1, brace + 1, len(text)
         while i < n:
@@ -366,6 +459,14 @@ class _Lexer:
             return n
         append(Token("RBRACE", "}", i, i + 1))
         return i + 1
+
+    def _stray(self, kind: str, word: str, start: int) -> None:
+        """A token between `exec` and its `{` (see `_EXEC_STRAY`)."""
+        if kind == "ERROR":
+            self._diag("CAI001", f"unexpected {_quote_run(word)}", start, start + len(word))
+        elif kind == "PUNCT":
+            kind = _PUNCT_KINDS[word]
+        self.out.tokens.append(Token(kind, word, start))
 
     def _too_deep(self, tok: Token) -> None:
         """Past MAX_NESTING the rest of the file is one ERROR token (kept, so still lossless)."""

@@ -12,6 +12,7 @@ inside a skipped group; a `}` that closes an enclosing block is kept).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,17 +53,47 @@ class ParseOutput:
 
 
 def parse_tokens(tokens: list[Token], tables: Tables, text: str, *,
-                 unclosed_reported: bool = False, eof: int | None = None) -> ParseOutput:
+                 unclosed_reported: bool = False, eof: int | None = None,
+                 resets: list[int] | None = None) -> ParseOutput:
     """Parse a token list (one program, or a slice of one) of `text` with `tables`.
 
     `eof` is where end of input is reported (default: end of text; a slice passes its end).
+    `resets` are the offsets where the lexer closed unclosed brackets (`Lexed.resets`, each
+    the start of a token): the tokens before each are parsed as a program of their own, its
+    open constructs closed as at end of file (the lexer reported the brackets), so a missing
+    `}` costs the statement it is in, not the rest of the file.
     """
-    return _Driver(tokens, tables, text, unclosed_reported, eof).run()
+    if not resets:
+        return _Driver(tokens, tables, text, unclosed_reported, eof).run()
+    out = ParseOutput([], [], [])
+    lo = 0
+    for at in [*resets, None]:
+        hi = len(tokens) if at is None else bisect_left(tokens, at, key=_start)
+        if at is None:
+            part = _Driver(tokens[lo:hi], tables, text, unclosed_reported, eof).run()
+        else:
+            end = tokens[hi - 1].end if hi > lo else at
+            part = _Driver(tokens[lo:hi], tables, text, True, end, _BEFORE_NEXT).run()
+        out.statements.extend(part.statements)
+        out.diagnostics.extend(part.diagnostics)
+        for unit in part.units:
+            unit.first += lo
+            unit.last += lo
+        out.units.extend(part.units)
+        lo = hi
+    return out
+
+
+_BEFORE_NEXT = "end of input before the next top-level statement"
+
+
+def _start(tok: Token) -> int:
+    return tok.start
 
 
 def _describe(kind: str, text: str = "") -> str:
     if kind == "$END":
-        return "end of file"
+        return text or "end of file"
     if kind == "NL":
         return "end of line"
     if text and kind not in ("STRING", "SHELL"):
@@ -101,13 +132,14 @@ def expected_terminals(tables: Tables, state: int,
 
 class _Driver:
     def __init__(self, tokens: list[Token], tables: Tables, text: str,
-                 unclosed_reported: bool, eof: int | None) -> None:
+                 unclosed_reported: bool, eof: int | None, ending: str = "") -> None:
         self.tokens = tokens
         self.text = text
         eof = len(text) if eof is None else eof
         self.tables = tables
         self.states = tables.states
         self.eof = Token("$END", "", eof, eof)
+        self.ending = ending  # what the end of input is, when it is not the end of file
         self.unclosed_reported = unclosed_reported
         self.diags: list[Diagnostic] = []
         self.units: list[Unit] = []
@@ -377,7 +409,7 @@ class _Driver:
             return
         expected = expected_terminals(self.tables, self.sstack[-1], self._accepts)
         shown = ", ".join(expected[:8]) + (", …" if len(expected) > 8 else "")
-        what = _describe(kind, tok.text)
+        what = _describe(kind, self.ending if kind == "$END" else tok.text)
         message = f"unexpected {what}; expected {shown}" if shown else f"unexpected {what}"
         end = tok.end if tok.end > tok.start else tok.start
         diag = Diagnostic("CAI001", Severity.ERROR, message, tok.start, end)
@@ -401,7 +433,7 @@ class _Driver:
         # follows it parses (`log("a" b)`, `fetch , (id)`).
         group_end = self._group_end(i) if kind in _OPENERS else i
         for last in dict.fromkeys((group_end, i)):
-            if self._continues(last + 1):
+            if self._continues(last + 1) and not self._restarts(last + 1):
                 if last < group_end:  # `x = ( 1 )`: the opener alone went, so will its closer
                     self.orphan_closers.add(group_end)
                 if kind != "ERROR" and self._at_top():
@@ -423,6 +455,19 @@ class _Driver:
             j += 1
         nxt = tokens[j] if j < len(tokens) else self.eof
         return any(self._accepts(k) for k in self._kinds(nxt))
+
+    def _restarts(self, j: int) -> bool:
+        """Does token j start a new statement rather than continue this one? A word starting a
+        line that is a statement keyword at an enclosing level, but only a name here: after
+        `log = ( … )` + newline + `job j {`, dropping the `(` group would make `job` the value
+        and flag `{` (the next statement) too; recovery resyncs at `job` instead."""
+        if j >= len(self.tokens):
+            return False
+        tok = self.tokens[j]
+        kw = self.tables.keywords.get(tok.text) if tok.kind == "NAME" else None
+        if kw is None or not self._starts_line(tok, j) or self._accepts(kw):
+            return False
+        return any(self._accepts(kw, depth) for depth in range(len(self.sstack) - 1, 0, -1))
 
     def _group_end(self, i: int) -> int:
         """Index of the closer matching the opener at token i (i itself if none is near)."""

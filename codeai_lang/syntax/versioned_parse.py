@@ -134,7 +134,7 @@ class ParseSession:
         found = self._parsed.get(version)
         if found is None:
             out = parse_tokens(self.lexed.tokens, self.reg.tables(version), self.text,
-                               unclosed_reported=bool(self.lexed.unclosed))
+                               unclosed_reported=bool(self.lexed.unclosed), resets=self.lexed.resets)
             found = self._parsed[version] = out.units, out.diagnostics
         return found
 
