@@ -1,0 +1,78 @@
+"""Compiled hot modules (mypyc), used only when built and current; pure Python otherwise.
+
+`scripts/build_native.py` (run by `make setup`) compiles `COMPILED` into `_native/` beside this
+file, with a manifest of the SHA-256 of every source the build read (`HASHED`: the compiled
+modules and the plain modules whose classes they use). `select()` runs when
+`codeai_lang.syntax` is imported, before any of its modules: it puts `_native/` first on the
+package's path only if the manifest matches this interpreter and every source hash still
+matches, so an edited `.py` is never shadowed by a stale build. `CODEAI_PURE_PYTHON=1` forces
+the pure modules. Nothing here is required: no build, a failed build or a stale one all mean
+the same pure-Python modules, with the same results.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from importlib.machinery import EXTENSION_SUFFIXES
+from pathlib import Path
+
+SYNTAX_DIR = Path(__file__).resolve().parent
+NATIVE_DIR = SYNTAX_DIR / "_native"
+MANIFEST = "manifest.json"
+GROUP = "codeai_lang.syntax._native"  # mypyc's shared library: `codeai_lang.syntax._native__mypyc`
+COMPILED = ("lexer", "parser", "ast_builder")  # modules of codeai_lang.syntax
+# Sources whose content the compiled code depends on (relative to codeai_lang/): the compiled
+# modules, and the plain modules whose names and classes they use with compiled-in types.
+HASHED = (*(f"syntax/{m}.py" for m in COMPILED), "syntax/tokens.py", "syntax/nodes.py",
+          "syntax/registry.py", "diagnostics/model.py")
+PURE_ENV = "CODEAI_PURE_PYTHON"
+
+# Why the pure modules are in use ("" when the compiled ones are): set by `select()`.
+reason = "not selected yet"
+
+
+def abi_tag() -> str:
+    """What a build must match: interpreter version and extension suffix."""
+    return f"{sys.implementation.cache_tag} {EXTENSION_SUFFIXES[0]}"
+
+
+def source_hashes(root: Path | None = None) -> dict[str, str]:
+    """SHA-256 of each `HASHED` source under `root` (default: this package's codeai_lang/)."""
+    base = root if root is not None else SYNTAX_DIR.parent
+    return {rel: hashlib.sha256((base / rel).read_bytes()).hexdigest() for rel in HASHED}
+
+
+def why_not_native(native_dir: Path = NATIVE_DIR, root: Path | None = None) -> str:
+    """"" if the build in `native_dir` may be used, else why not (one line)."""
+    if os.environ.get(PURE_ENV, "") not in ("", "0"):
+        return f"{PURE_ENV} is set"
+    try:
+        manifest = json.loads((native_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "not built"
+    if not isinstance(manifest, dict) or manifest.get("abi") != abi_tag():
+        return "built for another interpreter"
+    try:
+        current = source_hashes(root)
+    except OSError:
+        return "sources unreadable"
+    if manifest.get("sources") != current:
+        return "stale: a source changed since the build"
+    return ""
+
+
+def select(package_path: list[str]) -> None:
+    """Put the compiled modules first on `codeai_lang.syntax`'s path when they are usable."""
+    global reason
+    reason = why_not_native()
+    if not reason:
+        package_path.insert(0, str(NATIVE_DIR))
+
+
+def active() -> bool:
+    """Are the compiled modules the ones imported?"""
+    lexer = sys.modules.get("codeai_lang.syntax.lexer")
+    return lexer is not None and not str(getattr(lexer, "__file__", "")).endswith(".py")
