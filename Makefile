@@ -7,8 +7,8 @@ STAMP  := $(VENV)/.installed
 NATIVE := $(VENV)/.native
 # The compiled parser modules (scripts/build_native.py) are rebuilt when one of these changes;
 # a failed build is a one-line note, and the pure-Python modules are used.
-NATIVE_SRC := $(addprefix codeai_lang/syntax/,lexer.py parser.py ast_builder.py tokens.py nodes.py registry.py) \
-	codeai_lang/diagnostics/model.py scripts/build_native.py
+NATIVE_SRC := $(addprefix codeai_lang/syntax/,lexer.py parser.py ast_builder.py tokens.py nodes.py registry.py \
+	versioned_parse.py native.py) codeai_lang/format/layout.py codeai_lang/diagnostics/model.py scripts/build_native.py
 
 .PHONY: demo test lint bench fuzz setup clean docs
 
@@ -54,4 +54,4 @@ bench: $(STAMP) $(NATIVE)
 	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache codeai_lang/syntax/_native
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache codeai_lang/_native

@@ -35,7 +35,7 @@ setup(name="codeai-native", script_args=["build_ext", "--build-lib", sys.argv[1]
 
 def build(out: Path) -> None:
     """Compile into `out` (replaced whole; the manifest is written last)."""
-    sources = [str(ROOT / "codeai_lang" / "syntax" / f"{m}.py") for m in native.COMPILED]
+    sources = [str(ROOT / "codeai_lang" / rel) for rel in native.COMPILED]
     hashes = native.source_hashes(ROOT / "codeai_lang")
     with tempfile.TemporaryDirectory(prefix="codeai-native-") as tmp:
         lib = Path(tmp) / "lib"
@@ -50,22 +50,32 @@ def build(out: Path) -> None:
             raise RuntimeError("a source changed during the build")
         staged = Path(tmp) / "staged"
         staged.mkdir()
-        for so in lib.rglob("*" + native.abi_tag().split(" ", 1)[1]):
-            shutil.copy2(so, staged / so.name)
+        for so in (lib / "codeai_lang").rglob("*" + native.abi_tag().split(" ", 1)[1]):
+            target = staged / so.relative_to(lib / "codeai_lang")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(so, target)
         (staged / native.MANIFEST).write_text(
             json.dumps({"abi": native.abi_tag(), "sources": hashes}, indent=1) + "\n", encoding="utf-8")
         _install(staged, out)
 
 
 def _install(staged: Path, out: Path) -> None:
-    """Swap the new build in: no manifest (so nothing selects the build) while files change."""
+    """Swap the new build in: no manifest (so nothing selects the build) while files change;
+    each file is replaced by a rename, never rewritten (a running process may have it mapped)."""
     out.mkdir(parents=True, exist_ok=True)
     (out / native.MANIFEST).unlink(missing_ok=True)
-    for old in out.iterdir():
-        old.unlink()
-    for new in sorted(staged.iterdir(), key=lambda p: p.name == native.MANIFEST):  # manifest last
-        shutil.copy2(new, out / (new.name + ".tmp"))
-        os.replace(out / (new.name + ".tmp"), out / new.name)
+    for old in sorted(out.rglob("*"), reverse=True):  # files before their folders
+        if old.is_dir():
+            old.rmdir()
+        else:
+            old.unlink()
+    for new in sorted(staged.rglob("*"), key=lambda p: p.name == native.MANIFEST):  # manifest last
+        if new.is_dir():
+            continue
+        target = out / new.relative_to(staged)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(new, target.with_name(target.name + ".tmp"))
+        os.replace(target.with_name(target.name + ".tmp"), target)
 
 
 def main() -> int:

@@ -2,4 +2,4 @@
 
 from codeai_lang.syntax import native as _native
 
-_native.select(__path__)
+_native.select(__path__, "syntax")

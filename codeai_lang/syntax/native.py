@@ -1,11 +1,12 @@
 """Compiled hot modules (mypyc), used only when built and current; pure Python otherwise.
 
-`scripts/build_native.py` (run by `make setup`) compiles `COMPILED` into `_native/` beside this
-file, with a manifest of the SHA-256 of every source the build read (`HASHED`: the compiled
-modules and the plain modules whose classes they use). `select()` runs when
-`codeai_lang.syntax` is imported, before any of its modules: it puts `_native/` first on the
-package's path only if the manifest matches this interpreter and every source hash still
-matches, so an edited `.py` is never shadowed by a stale build. `CODEAI_PURE_PYTHON=1` forces
+`scripts/build_native.py` (run by `make setup`) compiles `COMPILED` into codeai_lang/_native/
+(one folder per package: `_native/syntax/`, `_native/format/`), with a manifest of the SHA-256
+of every source the build read (`HASHED`: the compiled modules and the plain modules whose
+classes they use). `select()` runs when `codeai_lang.syntax` (or `.format`) is imported, before
+any of its modules: it puts the package's native folder first on the package's path only if
+the manifest matches this interpreter and every source hash still matches, so an edited `.py`
+is never shadowed by a stale build. `CODEAI_PURE_PYTHON=1` forces
 the pure modules. Nothing here is required: no build, a failed build or a stale one all mean
 the same pure-Python modules, with the same results.
 """
@@ -19,19 +20,21 @@ import sys
 from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 
-SYNTAX_DIR = Path(__file__).resolve().parent
-NATIVE_DIR = SYNTAX_DIR / "_native"
+PACKAGE_DIR = Path(__file__).resolve().parent.parent  # codeai_lang/
+NATIVE_DIR = PACKAGE_DIR / "_native"
 MANIFEST = "manifest.json"
 GROUP = "codeai_lang.syntax._native"  # mypyc's shared library: `codeai_lang.syntax._native__mypyc`
-COMPILED = ("lexer", "parser", "ast_builder")  # modules of codeai_lang.syntax
-# Sources whose content the compiled code depends on (relative to codeai_lang/): the compiled
-# modules, and the plain modules whose names and classes they use with compiled-in types.
-HASHED = (*(f"syntax/{m}.py" for m in COMPILED), "syntax/tokens.py", "syntax/nodes.py",
-          "syntax/registry.py", "diagnostics/model.py")
+# Compiled modules, relative to codeai_lang/: the lexer, the LALR driver and its AST builders,
+# and the formatter's layout engine.
+COMPILED = ("syntax/lexer.py", "syntax/parser.py", "syntax/ast_builder.py", "format/layout.py")
+# Sources whose content the compiled code depends on: the compiled modules, and the plain
+# modules whose names and classes they use with compiled-in types.
+HASHED = (*COMPILED, "syntax/tokens.py", "syntax/nodes.py", "syntax/registry.py",
+          "syntax/versioned_parse.py", "diagnostics/model.py")
 PURE_ENV = "CODEAI_PURE_PYTHON"
 
-# Why the pure modules are in use ("" when the compiled ones are): set by `select()`.
-reason = "not selected yet"
+# Why the pure modules are in use ("" when the compiled ones are): set by the first `select()`.
+reason: str | None = None
 
 
 def abi_tag() -> str:
@@ -41,7 +44,7 @@ def abi_tag() -> str:
 
 def source_hashes(root: Path | None = None) -> dict[str, str]:
     """SHA-256 of each `HASHED` source under `root` (default: this package's codeai_lang/)."""
-    base = root if root is not None else SYNTAX_DIR.parent
+    base = root if root is not None else PACKAGE_DIR
     return {rel: hashlib.sha256((base / rel).read_bytes()).hexdigest() for rel in HASHED}
 
 
@@ -64,12 +67,15 @@ def why_not_native(native_dir: Path = NATIVE_DIR, root: Path | None = None) -> s
     return ""
 
 
-def select(package_path: list[str]) -> None:
-    """Put the compiled modules first on `codeai_lang.syntax`'s path when they are usable."""
+def select(package_path: list[str], package: str) -> None:
+    """Put the compiled modules of `package` (`syntax`, `format`) first on its path when usable.
+
+    Decided once per process, so the packages never mix compiled and pure modules."""
     global reason
-    reason = why_not_native()
+    if reason is None:
+        reason = why_not_native()
     if not reason:
-        package_path.insert(0, str(NATIVE_DIR))
+        package_path.insert(0, str(NATIVE_DIR / package))
 
 
 def active() -> bool:
