@@ -10,7 +10,6 @@ or on any build error, it prints one line and exits 0, and the pure-Python modul
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import subprocess
@@ -54,8 +53,7 @@ def build(out: Path) -> None:
             target = staged / so.relative_to(lib / "codeai_lang")
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(so, target)
-        (staged / native.MANIFEST).write_text(
-            json.dumps({"abi": native.abi_tag(), "sources": hashes}, indent=1) + "\n", encoding="utf-8")
+        native.write_manifest(staged, hashes)
         _install(staged, out)
 
 

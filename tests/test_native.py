@@ -124,16 +124,16 @@ def test_the_guard_reads_the_manifest(tmp_path: Path) -> None:
     env_pure = os.environ.pop(native.PURE_ENV, None)
     try:
         assert native.why_not_native(tmp_path, root) == "not built"
-        manifest = {"abi": "cpython-27 .so", "sources": native.source_hashes(root)}
-        (tmp_path / native.MANIFEST).write_text(json.dumps(manifest))
-        assert native.why_not_native(tmp_path, root) == "built for another interpreter"
-        manifest["abi"] = native.abi_tag()
-        manifest["sources"] = {**manifest["sources"], "syntax/lexer.py": "0" * 64}
-        (tmp_path / native.MANIFEST).write_text(json.dumps(manifest))
-        assert native.why_not_native(tmp_path, root).startswith("stale")
-        manifest["sources"] = native.source_hashes(root)
-        (tmp_path / native.MANIFEST).write_text(json.dumps(manifest))
+        sources = native.source_hashes(root)
+        native.write_manifest(tmp_path, sources)
         assert native.why_not_native(tmp_path, root) == ""
+        lines = (tmp_path / native.MANIFEST).read_text().splitlines()
+        (tmp_path / native.MANIFEST).write_text("\n".join(["cpython-27 .so", *lines[1:]]))
+        assert native.why_not_native(tmp_path, root) == "built for another interpreter"
+        native.write_manifest(tmp_path, {**sources, "syntax/lexer.py": "0-00000000-00000000"})
+        assert native.why_not_native(tmp_path, root).startswith("stale")
+        native.write_manifest(tmp_path, {k: v for k, v in sources.items() if k != "syntax/nodes.py"})
+        assert native.why_not_native(tmp_path, root).startswith("stale")
     finally:
         if env_pure is not None:
             os.environ[native.PURE_ENV] = env_pure
@@ -145,7 +145,7 @@ def test_build_artefacts_are_never_committed() -> None:
     if not tracked:
         pytest.skip("not a git checkout")
     assert not [p for p in tracked if p.endswith(".so") or p.startswith("codeai_lang/_native/")]
-    for artefact in ("codeai_lang/_native/manifest.json", "codeai_lang/_native/syntax/lexer.so",
+    for artefact in ("codeai_lang/_native/manifest.txt", "codeai_lang/_native/syntax/lexer.so",
                      "build/temp/lexer.o"):
         assert subprocess.run(["git", "check-ignore", "-q", artefact], cwd=ROOT).returncode == 0
 

@@ -1,8 +1,8 @@
 """Compiled hot modules (mypyc), used only when built and current; pure Python otherwise.
 
 `scripts/build_native.py` (run by `make setup`) compiles `COMPILED` into codeai_lang/_native/
-(one folder per package: `_native/syntax/`, `_native/format/`), with a manifest of the SHA-256
-of every source the build read (`HASHED`: the compiled modules and the plain modules whose
+(one folder per package: `_native/syntax/`, `_native/format/`), with a manifest of a checksum
+(length, CRC-32, Adler-32) of every source the build read (`HASHED`: the compiled modules and the plain modules whose
 classes they use). `select()` runs when `codeai_lang.syntax` (or `.format`) is imported, before
 any of its modules: it puts the package's native folder first on the package's path only if
 the manifest matches this interpreter and every source hash still matches, so an edited `.py`
@@ -13,16 +13,15 @@ the same pure-Python modules, with the same results.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import sys
+import zlib
 from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent  # codeai_lang/
 NATIVE_DIR = PACKAGE_DIR / "_native"
-MANIFEST = "manifest.json"
+MANIFEST = "manifest.txt"
 GROUP = "codeai_lang.syntax._native"  # mypyc's shared library: `codeai_lang.syntax._native__mypyc`
 # Compiled modules, relative to codeai_lang/: the lexer, the LALR driver and its AST builders,
 # and the formatter's layout engine.
@@ -42,10 +41,32 @@ def abi_tag() -> str:
     return f"{sys.implementation.cache_tag} {EXTENSION_SUFFIXES[0]}"
 
 
+def checksum(data: bytes) -> str:
+    """Length, CRC-32 and Adler-32: detects any edit (this guards against staleness, not
+    tampering), without importing hashlib (OpenSSL: ~3.7 MB resident in every process)."""
+    return f"{len(data)}-{zlib.crc32(data):08x}-{zlib.adler32(data):08x}"
+
+
 def source_hashes(root: Path | None = None) -> dict[str, str]:
-    """SHA-256 of each `HASHED` source under `root` (default: this package's codeai_lang/)."""
+    """The checksum of each `HASHED` source under `root` (default: this codeai_lang/)."""
     base = root if root is not None else PACKAGE_DIR
-    return {rel: hashlib.sha256((base / rel).read_bytes()).hexdigest() for rel in HASHED}
+    return {rel: checksum((base / rel).read_bytes()) for rel in HASHED}
+
+
+def write_manifest(native_dir: Path, sources: dict[str, str]) -> None:
+    """The manifest: the ABI tag on the first line, then one `checksum path` line per source."""
+    lines = [abi_tag(), *(f"{value} {rel}" for rel, value in sources.items())]
+    (native_dir / MANIFEST).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def read_manifest(native_dir: Path) -> tuple[str, dict[str, str]]:
+    """(ABI tag, {path: checksum}); OSError or ValueError when missing or malformed."""
+    abi, *rest = (native_dir / MANIFEST).read_text(encoding="utf-8").splitlines()
+    sources = {}
+    for line in rest:
+        value, rel = line.split(" ", 1)
+        sources[rel] = value
+    return abi, sources
 
 
 def why_not_native(native_dir: Path = NATIVE_DIR, root: Path | None = None) -> str:
@@ -53,16 +74,16 @@ def why_not_native(native_dir: Path = NATIVE_DIR, root: Path | None = None) -> s
     if os.environ.get(PURE_ENV, "") not in ("", "0"):
         return f"{PURE_ENV} is set"
     try:
-        manifest = json.loads((native_dir / MANIFEST).read_text(encoding="utf-8"))
+        abi, built = read_manifest(native_dir)
     except (OSError, ValueError):
         return "not built"
-    if not isinstance(manifest, dict) or manifest.get("abi") != abi_tag():
+    if abi != abi_tag():
         return "built for another interpreter"
     try:
         current = source_hashes(root)
     except OSError:
         return "sources unreadable"
-    if manifest.get("sources") != current:
+    if built != current:
         return "stale: a source changed since the build"
     return ""
 
