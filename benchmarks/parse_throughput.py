@@ -18,6 +18,8 @@ in bodies: `program_2_1`) at least as fast, in lines/s, as of the 1.x programs o
 size (`program_1_0`, `program_1_1`), measured in the same run.
 Bars (issue 13): peak memory ≤ 100 MB, and parse+validate ≥ 3× the plain-Lark parse of the same
 run on the largest file (both printed; not part of the exit code until both hold reliably).
+Compiled (mypyc) or pure-Python parser modules: whichever `make setup` left in use (printed
+first); `CODEAI_PURE_PYTHON=1` runs the pure ones, for an A/B of the two.
 
     python benchmarks/parse_throughput.py [--runs 3] [--lines 10000,100000]
 """
@@ -37,6 +39,7 @@ from typing import Any
 from codeai_testing.generate import program_1_0, program_1_1, program_2_1
 
 from codeai_lang.analysis.validator import validate
+from codeai_lang.syntax import native
 from codeai_lang.syntax.lexer import lex
 from codeai_lang.syntax.registry import default_registry
 from codeai_lang.syntax.versioned_parse import parse_document
@@ -260,6 +263,7 @@ def main() -> int:
     ap.add_argument("--lines", default="10000,100000")
     ap.add_argument("--json", action="store_true", help="also print the figures as JSON")
     args = ap.parse_args()
+    print(f"parser modules: {native.describe()}")
     figures: dict[str, Any] = {}
     speedups: dict[str, float] = {}
     for lines in (int(x) for x in args.lines.split(",")):

@@ -99,6 +99,13 @@ def select(package_path: list[str], package: str) -> None:
         package_path.insert(0, str(NATIVE_DIR / package))
 
 
+def describe() -> str:
+    """One line for benchmarks and reports: which modules run, and why."""
+    if active():
+        return "compiled (mypyc)"
+    return f"pure Python ({reason or 'compiled modules not imported'})"
+
+
 def active() -> bool:
     """Are the compiled modules the ones imported?"""
     lexer = sys.modules.get("codeai_lang.syntax.lexer")
