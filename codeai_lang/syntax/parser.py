@@ -227,7 +227,7 @@ class _Driver:
             if name in _LINE_END_RULES and self.pos < len(self.tokens):
                 # A node ending where the lookahead starts (`key value`, `}` or `)` just before
                 # a newline) shares that token's int object: one less per node.
-                start = self.tokens[self.pos].start
+                start: Any = self.tokens[self.pos].start  # Any: compiled, keeps the object
                 if value.end == start:
                     value.end = start
             if name in _STATEMENT_RULES and len(sstack) <= 2 and self._at_top():
