@@ -43,8 +43,8 @@ def build(out: Path) -> None:
             cwd=tmp, capture_output=True, text=True,
             env={**os.environ, "PYTHONPATH": str(ROOT), "MYPY_CACHE_DIR": str(Path(tmp) / "cache")})
         if proc.returncode != 0:
-            tail = (proc.stdout + proc.stderr).strip().splitlines()[-12:]
-            raise RuntimeError("mypyc failed:\n" + "\n".join(tail))
+            tail = (proc.stdout + proc.stderr).strip().splitlines()[-12:] or ["no output"]
+            raise RuntimeError(f"mypyc failed: {tail[-1][:160]}\n" + "\n".join(tail))
         if native.source_hashes(ROOT / "codeai_lang") != hashes:
             raise RuntimeError("a source changed during the build")
         staged = Path(tmp) / "staged"
