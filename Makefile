@@ -4,6 +4,11 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+NATIVE := $(VENV)/.native
+# The compiled parser modules (scripts/build_native.py) are rebuilt when one of these changes;
+# a failed build is a one-line note, and the pure-Python modules are used.
+NATIVE_SRC := $(addprefix codeai_lang/syntax/,lexer.py parser.py ast_builder.py tokens.py nodes.py registry.py \
+	versioned_parse.py native.py) codeai_lang/format/layout.py codeai_lang/diagnostics/model.py scripts/build_native.py
 
 .PHONY: demo test lint bench fuzz setup clean docs
 
@@ -15,14 +20,18 @@ $(STAMP): pyproject.toml
 	echo "$(CURDIR)/tests" > "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/codeai-testing.pth"
 	touch $(STAMP)
 
-setup: $(STAMP)
+$(NATIVE): $(STAMP) $(NATIVE_SRC)
+	$(BIN)/python scripts/build_native.py
+	touch $(NATIVE)
+
+setup: $(STAMP) $(NATIVE)
 
 ## demo: validate the bundled corpus, then show a dry-run migration of it to the newest DSL version
-demo: $(STAMP)
+demo: $(STAMP) $(NATIVE)
 	./scripts/demo.sh
 
 ## test: lint, type-check and run the whole test suite (starts its own PostgreSQL and Redis)
-test: $(STAMP)
+test: $(STAMP) $(NATIVE)
 	./scripts/ensure-postgres.sh
 	./scripts/ensure-redis.sh
 	$(BIN)/ruff check codeai_lang lsp tests benchmarks scripts
@@ -34,15 +43,15 @@ lint: $(STAMP)
 	$(BIN)/mypy codeai_lang lsp/codeai_lsp
 
 ## fuzz: a minute of each fuzzer (no hang or crash; incremental == full; migration promises)
-fuzz: $(STAMP)
+fuzz: $(STAMP) $(NATIVE)
 	for k in validate incremental rewrite; do $(BIN)/python scripts/fuzz.py $$k 60 || exit 1; done
 
 ## docs: regenerate docs/diagnostics.md from the code registry (codeai_lang/diagnostics/codes.py)
 docs: $(STAMP)
 	$(BIN)/python scripts/gen_diagnostics_doc.py
 
-bench: $(STAMP)
+bench: $(STAMP) $(NATIVE)
 	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache codeai_lang/_native

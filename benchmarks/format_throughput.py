@@ -37,6 +37,7 @@ from codeai_lang.analysis.validator import validate
 from codeai_lang.files.atomic import atomic_write
 from codeai_lang.format import format_text
 from codeai_lang.format.layout import layout
+from codeai_lang.syntax import native
 from codeai_lang.syntax.lexer import lex
 from codeai_lang.syntax.versioned_parse import parse_document
 
@@ -180,6 +181,7 @@ def main() -> int:
     parser.add_argument("--lines", type=int, default=100_000)
     parser.add_argument("--files", type=int, default=2000, help="0: skip the tree")
     args = parser.parse_args()
+    print(f"parser modules: {native.describe()} (CODEAI_PURE_PYTHON=1: pure Python)")
     with tempfile.TemporaryDirectory(prefix="codeai-fmt-bench-") as tmp:
         throughput(args.lines, args.runs, Path(tmp))
         if args.files:

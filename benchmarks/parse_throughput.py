@@ -20,6 +20,8 @@ the tokens of a 1.x line (`a.b + c[0]` where 1.x writes `ref(A)`), so lines/s co
 amounts of code; lines/s and MB/s are printed beside it (docs/decisions.md, DSL 2.1).
 Bars (issue 13): peak memory ≤ 100 MB, and parse+validate ≥ 3× the plain-Lark parse of the same
 run on the largest file (both printed; not part of the exit code until both hold reliably).
+Compiled (mypyc) or pure-Python parser modules: whichever `make setup` left in use (printed
+first); `CODEAI_PURE_PYTHON=1` runs the pure ones, for an A/B of the two.
 
     python benchmarks/parse_throughput.py [--runs 3] [--lines 10000,100000]
 """
@@ -39,6 +41,7 @@ from typing import Any
 from codeai_testing.generate import program_1_0, program_1_1, program_2_1
 
 from codeai_lang.analysis.validator import validate
+from codeai_lang.syntax import native
 from codeai_lang.syntax.lexer import lex
 from codeai_lang.syntax.registry import default_registry
 from codeai_lang.syntax.versioned_parse import parse_document
@@ -264,6 +267,7 @@ def main() -> int:
     ap.add_argument("--lines", default="10000,100000")
     ap.add_argument("--json", action="store_true", help="also print the figures as JSON")
     args = ap.parse_args()
+    print(f"parser modules: {native.describe()}")
     figures: dict[str, Any] = {}
     speedups: dict[str, float] = {}
     for lines in (int(x) for x in args.lines.split(",")):

@@ -15,7 +15,9 @@ from codeai_lang.syntax.lexer import Token
 Child = Any  # Token | n.Node
 
 
-def _ident(tok: Token) -> n.Ident:
+def _ident(tok: Any) -> n.Ident:
+    # `tok` is typed Any, not Token: compiled (mypyc), an `int`-typed start would be unboxed
+    # and boxed again, a new int object per node instead of the token's own (memory).
     start, text = tok.start, tok.text  # (end spelled out: no property call on a hot path)
     return n.Ident(start, start + len(text), text)
 

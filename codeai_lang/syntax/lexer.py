@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from codeai_lang.diagnostics.model import Diagnostic, Severity
+from codeai_lang.syntax.tokens import FIXED_CLASSES, PUNCT_CLASSES, PUNCT_KINDS, Token, texted_class
 
 MAX_NESTING = 128
 # Past this many identical punctuation, operator or invalid tokens in a row (only white space
@@ -56,10 +57,6 @@ _MASTER = re.compile(r"(?P<WS>[ \t\r\f\v\ufeff]+) | (?P<NEWLINE>\n) |" + _TOKENS
 _SKIP_BLANKS = re.compile(_BLANKS)
 _TOKEN = re.compile(r"(?: (?P<NEWLINE>\n(?:" + _BLANKS + r"\n)*+) |" + _TOKENS + ")" + _BLANKS,
                     re.VERBOSE | re.DOTALL)
-_PUNCT_KINDS = {
-    "{": "LBRACE", "}": "RBRACE", "(": "LPAR", ")": "RPAR", "[": "LSQB", "]": "RSQB",
-    ",": "COMMA", ":": "COLON", "=": "EQUAL", ".": "DOT", "@": "AT", "?": "QMARK", "%": "PERCENT",
-}
 # The operator terminals a grammar may declare instead of the generic OP (2.1+): the parser
 # driver refines an OP token to its terminal where the grammar declares it.
 OPERATOR_TERMINALS = {
@@ -71,7 +68,7 @@ OPERATOR_TERMINALS = {
 # EXEC is both: the lexer emits it before `{`, the driver turns a bare `exec` name into it.
 TOKEN_KINDS = frozenset({
     "NAME", "HNAME", "STRING", "TSTRING", "NUMBER", "DURATION", "PATH", "SHELL", "OP", "NL",
-    "ERROR", *_PUNCT_KINDS.values(),
+    "ERROR", *PUNCT_KINDS.values(),
 })
 # Terminals the driver derives from the token stream rather than from spelling: a NAME
 # directly followed by ':' where the grammar accepts a key.
@@ -93,64 +90,6 @@ _EXEC_STRAY = re.compile(
 _SCRIPT_LINE = re.compile(r"[ \t]*(?:\}[ \t]*)?(?:if|else|for|function)\b")
 _INTERN_MAX = 64  # longer string literals are rarely repeated: not worth a dictionary entry
 _TRIVIA_KINDS = frozenset({"WS", "NEWLINE", "LINE_COMMENT", "BLOCK_COMMENT"})
-
-
-class Token:
-    """A significant token. `kind` is a grammar terminal name; offsets are character offsets.
-
-    Memory (a 100k-line file has ~400k tokens): each kind is its own small class, so `kind` is
-    a class attribute, not a slot; punctuation and newlines also spell their text in the class
-    (`_FIXED`), so such a token holds its start only. A token's text is exactly its slice of
-    the source, so `end` is computed rather than stored. `Token(kind, text, start)` picks the
-    class; tokens compare, print and pickle as before.
-    """
-
-    __slots__ = ("start",)
-    start: int
-    kind: str  # a class attribute of each kind's class
-    text: str  # a slot (`_Texted`) or a class attribute (`_FIXED`)
-
-    def __new__(cls, kind: str, text: str, start: int, end: int | None = None) -> Token:
-        fixed = _FIXED.get(kind)
-        if fixed is not None and fixed.text == text:
-            tok = object.__new__(fixed)
-        else:
-            texted = object.__new__(_texted_class(kind))
-            texted.text = text
-            tok = texted
-        tok.start = start
-        return tok
-
-    @property
-    def end(self) -> int:
-        return self.start + len(self.text)
-
-    def __reduce__(self) -> tuple[type[Token], tuple[str, str, int]]:
-        return (Token, (self.kind, self.text, self.start))
-
-    def __repr__(self) -> str:
-        return f"Token({self.kind}, {self.text!r}, {self.start}, {self.end})"
-
-
-class _Texted(Token):
-    __slots__ = ("text",)
-
-
-_CLASSES: dict[str, type[_Texted]] = {}
-
-
-def _texted_class(kind: str) -> type[_Texted]:
-    cls = _CLASSES.get(kind)
-    if cls is None:
-        cls = _CLASSES[kind] = type(f"{kind}Token", (_Texted,), {"__slots__": (), "kind": kind})
-    return cls
-
-
-_FIXED: dict[str, type[Token]] = {
-    kind: type(f"{kind}Token", (Token,), {"__slots__": (), "kind": kind, "text": text})
-    for text, kind in (*_PUNCT_KINDS.items(), ("\n", "NL"))
-}
-_PUNCT_CLASS = {text: _FIXED[kind] for text, kind in _PUNCT_KINDS.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,7 +189,7 @@ class _Lexer:
         names: dict[str, str] = {}  # one string object per distinct name or literal (memory)
         intern = names.setdefault
         # The commonest kinds are built inline (no Python-level constructor call): speed.
-        new, name_cls, nl_cls, punct_cls = object.__new__, _texted_class("NAME"), _FIXED["NL"], _PUNCT_CLASS
+        new, name_cls, nl_cls, punct_cls = object.__new__, texted_class("NAME"), FIXED_CLASSES["NL"], PUNCT_CLASSES
         run = 0  # length of the current run of identical PUNCT/OP/ERROR tokens
         junk = 0  # length of the current run of PUNCT/OP/ERROR tokens other than brackets
         while pos < n:

@@ -22,6 +22,7 @@ from codeai_lang.syntax import nodes as n
 from codeai_lang.syntax.ast_builder import BUILDERS
 from codeai_lang.syntax.lexer import OPERATOR_TERMINALS, Token
 from codeai_lang.syntax.registry import LIST_EXTEND, LIST_START, PASS, SHIFT, SPLICE, Rule, Tables
+from codeai_lang.syntax.tokens import Splice
 
 MAX_SYNTAX_ERRORS = 100
 _BLOCK_COMMENT = re.compile(r"/\*[\s\S]*?(?:\*/|\Z)")
@@ -29,10 +30,6 @@ _CLOSERS = ("RBRACE", "RPAR", "RSQB")
 _GROUP_SCAN = 4096  # how far recovery looks for the end of a stray group (bounds junk input)
 _OPENERS = ("LBRACE", "LPAR", "LSQB")
 _NAMEISH_NEXT = frozenset({"EQUAL", "LPAR"})  # `config = 1`, `event(x)`: a name, not a keyword
-
-
-class _Splice(list[Any]):
-    """Children of a helper rule (`x*`, `x?`), spliced into the parent's children."""
 
 
 @dataclass(slots=True)
@@ -233,7 +230,7 @@ class _Driver:
             sstack.append(self.states[sstack[-1]][rule.origin][1])
             return lst
         if mode == LIST_START:
-            value: Any = _Splice((vstack[-1],))
+            value: Any = Splice((vstack[-1],))
             vstack[-1] = value
             del sstack[-1]
             sstack.append(self.states[sstack[-1]][rule.origin][1])
@@ -247,13 +244,13 @@ class _Driver:
         if rule.has_helpers:
             flat: list[Any] = []
             for c in children:
-                if type(c) is _Splice:
+                if type(c) is Splice:
                     flat.extend(c)
                 else:
                     flat.append(c)
             children = flat
         if mode == SPLICE:
-            value = _Splice(children)
+            value = Splice(children)
         elif rule.expand1 and len(children) == 1:
             value = children[0]
         else:
@@ -262,7 +259,7 @@ class _Driver:
             if name in _LINE_END_RULES and self.pos < len(self.tokens):
                 # A node ending where the lookahead starts (`key value`, `}` or `)` just before
                 # a newline) shares that token's int object: one less per node.
-                start = self.tokens[self.pos].start
+                start: Any = self.tokens[self.pos].start  # Any: compiled, keeps the object
                 if value.end == start:
                     value.end = start
             if name in _STATEMENT_RULES and len(sstack) <= 2 and self._at_top():
