@@ -404,7 +404,7 @@ class _Lexer:
         if kind == "ERROR":
             self._diag("CAI001", f"unexpected {_quote_run(word)}", start, start + len(word))
         elif kind == "PUNCT":
-            kind = _PUNCT_KINDS[word]
+            kind = PUNCT_KINDS[word]
         self.out.tokens.append(Token(kind, word, start))
 
     def _too_deep(self, tok: Token) -> None:
