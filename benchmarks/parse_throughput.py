@@ -29,15 +29,14 @@ first); `CODEAI_PURE_PYTHON=1` runs the pure ones, for an A/B of the two.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from codeai_testing import timing
 from codeai_testing.generate import program_1_0, program_1_1, program_2_1
 
 from codeai_lang.analysis.validator import validate
@@ -54,17 +53,7 @@ BAR_OVER_LARK_13 = 3.0  # issue 13: parse+validate vs plain Lark, same run
 
 def best_of(runs: int, fn: Callable[[], Any]) -> float:
     """Fastest wall time of `runs` calls, with the collector paused during each call."""
-    best = float("inf")
-    for _ in range(runs):
-        gc.collect()
-        gc.disable()
-        try:
-            started = time.perf_counter()
-            fn()
-            best = min(best, time.perf_counter() - started)
-        finally:
-            gc.enable()
-    return best
+    return timing.best_of(runs, fn, pause_gc=True)
 
 
 # Lark terminals standing in for codeai_lang.syntax.lexer. Keywords come from the registry as string
