@@ -82,6 +82,7 @@ _EXEC_OPEN = re.compile(r"(?:[ \t\r\n\f\v]|//[^\r\n]*|" + _WHOLE_BLOCK_COMMENT +
 # `exec x {`, `exec "s" {`: one stray token between `exec` and its `{` on the same line (a
 # newline inside /* */ does not count). Not `=`, `(`, `.` or a bracket, which make `exec` a
 # name (`exec = {…}`, `exec(x)`), nor a line comment (it ends the line).
+_BLOCK_COMMENTS = re.compile(_WHOLE_BLOCK_COMMENT)
 _INLINE_TRIVIA = r"(?:[ \t\r\f\v]|" + _WHOLE_BLOCK_COMMENT + ")*"
 _EXEC_STRAY = re.compile(
     _INLINE_TRIVIA + r'(?:"[^"\\\n]*+(?:\\[^\n][^"\\\n]*+)*+"|[A-Za-z0-9_]+(?:\.[0-9]+[A-Za-z]*)?'
@@ -170,12 +171,15 @@ class _Lexer:
 
     def _reset(self, at: int) -> None:
         """Close every open bracket before a reset line (`lex`), reporting each at its opener."""
-        for opener in self.stack:
+        self._report_unclosed(self.stack)
+        self.stack.clear()
+        self.out.resets.append(at)
+
+    def _report_unclosed(self, openers: list[Token]) -> None:
+        for opener in openers:
             closer = _CLOSER_OF[opener.text]
             self._diag("CAI003", f"unclosed '{opener.text}': expected a matching '{closer}'",
                        opener.start, opener.end)
-        self.stack.clear()
-        self.out.resets.append(at)
 
     def run(self, start: int = 0) -> Lexed:
         text, out, stack = self.text, self.out, self.stack
@@ -319,10 +323,8 @@ class _Lexer:
     def finish(self) -> Lexed:
         # Past the nesting cap the rest is unread, so "unclosed" would be a guess (and one
         # diagnostic per level is noise): the nesting error alone is reported.
-        for opener in () if self.too_deep else self.stack:
-            closer = _CLOSER_OF[opener.text]
-            self._diag("CAI003", f"unclosed '{opener.text}': expected a matching '{closer}'",
-                       opener.start, opener.end)
+        if not self.too_deep:
+            self._report_unclosed(self.stack)
         self.out.unclosed = list(self.stack)
         return self.out
 
@@ -363,7 +365,7 @@ class _Lexer:
         text, tokens = self.text, self.out.tokens
         if tokens and tokens[-1].kind != "NL":
             gap = text[tokens[-1].end:start]
-            if "\n" not in gap or "\n" not in re.sub(r"/\*[\s\S]*?\*/", " ", gap):
+            if "\n" not in gap or "\n" not in _BLOCK_COMMENTS.sub(" ", gap):
                 return False
         return all(o.text == "{" and _SCRIPT_LINE.match(text, text.rfind("\n", 0, o.start) + 1)
                    for o in self.stack)
