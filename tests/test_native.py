@@ -150,6 +150,18 @@ def test_build_artefacts_are_never_committed() -> None:
         assert subprocess.run(["git", "check-ignore", "-q", artefact], cwd=ROOT).returncode == 0
 
 
+def test_make_rebuilds_when_any_checked_source_changes() -> None:
+    """The Makefile's NATIVE_SRC (what makes `make setup` rebuild) names every source the guard
+    checksums: one it missed would leave an edited module running pure Python until a clean."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    block = makefile.split("NATIVE_SRC :=", 1)[1].split("\n\n", 1)[0].replace("\\\n", " ")
+    prefixed = block.split("$(addprefix codeai_lang/syntax/,", 1)[1]
+    in_syntax, rest = prefixed.split(")", 1)
+    listed = {f"syntax/{name}" for name in in_syntax.split()}
+    listed |= {word.removeprefix("codeai_lang/") for word in rest.split() if word.startswith("codeai_lang/")}
+    assert set(native.HASHED) <= listed, sorted(set(native.HASHED) - listed)
+
+
 def test_a_fresh_build_compiles_and_is_selected(tmp_path: Path) -> None:
     """What `make setup` runs on a fresh clone: the build script, here into a copy."""
     if shutil.which("cc") is None and shutil.which("gcc") is None:
