@@ -12,7 +12,7 @@ from codeai_lsp import keywords
 
 from codeai_lang.syntax import deprecations, parser
 from codeai_lang.syntax.ast_builder import BUILDERS
-from codeai_lang.syntax.lexer import DRIVER_TERMINALS, TOKEN_KINDS
+from codeai_lang.syntax.lexer import DRIVER_TERMINALS, RESET_WORDS, TOKEN_KINDS
 from codeai_lang.syntax.registry import BUILD, REDUCE, Registry, declared_terminals, default_registry
 
 REG = default_registry()
@@ -97,6 +97,18 @@ def test_no_check_compares_version_numbers_by_hand() -> None:
             if re.search(r"version_key\(|[<>]=?\s*\(\d+,\s*\d+\)", line):
                 offenders.append(f"{path.name}:{i}: {line.strip()}")
     assert offenders == []
+
+
+def test_reset_words_are_the_grammars_statement_starts() -> None:
+    """The lexer's column-0 reset words (unclosed-bracket recovery) are exactly the keywords
+    some version's grammar accepts as the first token of a program, plus `@` (a decorator)."""
+    starts: set[str] = set()
+    for version in VERSIONS:
+        tables = REG.tables(version)
+        first = tables.states[tables.start]
+        starts |= {kw for kw, term in tables.keywords.items() if term in first}
+        assert "AT" in first, f"DSL {version}: a decorator no longer starts a statement"
+    assert starts == RESET_WORDS
 
 
 def test_every_keyword_is_documented_for_hover() -> None:

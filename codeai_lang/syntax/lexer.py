@@ -120,10 +120,15 @@ class Lexed:
     strays: list[int] = field(default_factory=list)
 
 
-# Words that start a top-level statement: one at column 0 ends the brackets that are never
-# closed (see `lex`).
-_RESET_AT = re.compile(r"(?:var|function|if|for|exec|config|database|auth|role|middleware|event"
-                       r"|integration|webhook|endpoint|workflow|job|entity|collection|on)\b|@")
+# The keywords that start a top-level statement in some DSL version: one at column 0 ends the
+# brackets that are never closed (see `lex`). The lexer is version-independent and runs before
+# any grammar is loaded, so the set is spelled here; tests/test_versions_data.py derives it from
+# every registered grammar's start state and fails when the two differ.
+RESET_WORDS = frozenset({
+    "var", "function", "if", "for", "exec", "config", "database", "auth", "role", "middleware",
+    "event", "integration", "webhook", "endpoint", "workflow", "job", "entity", "collection", "on",
+})
+_RESET_AT = re.compile("(?:" + "|".join(sorted(RESET_WORDS)) + r")\b|@")
 
 
 def lex(text: str, *, local: bool = True) -> Lexed:
