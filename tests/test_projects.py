@@ -244,6 +244,7 @@ def test_dependents_are_the_files_using_a_changed_name() -> None:
     new = frozenset(k for k in old if k != (semantic.TYPES, "User")) | {(semantic.TYPES, "Person")}
     assert index.dependents("users.cai", old, new) == {"orders.cai"}
     assert index.dependents("users.cai", old, old) == set()
+    assert index.tables["users.cai"]._used is None  # the edited file's own names are never walked
     decl = index.lookup(semantic.TYPES, "User")
     assert decl is not None
     assert [(p, o.is_decl) for p, o in index.references(decl)] == [("orders.cai", False), ("users.cai", True)]

@@ -422,7 +422,10 @@ class ProjectIndex:
         names = {name for _, name in changed} | retyped
         out: set[str] = set()
         if names:  # (each table's names are computed once; an edit costs one set test per file)
-            out.update(other for other, table in self.tables.items() if not names.isdisjoint(table.names_used()))
+            # `path` itself is skipped: its table is new after every edit, and walking it again
+            # would cost a pass over the edited file each keystroke; it is re-checked anyway.
+            out.update(other for other, table in self.tables.items()
+                       if other != path and not names.isdisjoint(table.names_used()))
         decls = self.decls  # the declarers of `path`'s names, old and new, from the merged index
         out.update(d.path for key in old | new for d in decls.get(key, ()))
         out.discard(path)
