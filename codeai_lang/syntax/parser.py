@@ -159,6 +159,7 @@ class _Driver:
         has_key = self.tables.has_key
         continuations = self.tables.continuations
         lookahead = self.tables.lookahead
+        pass_chains = self.tables.pass_chains
         sstack: list[int] = [self.tables.start]
         vstack: list[Any] = []
         self.sstack, self.vstack = sstack, vstack
@@ -190,10 +191,13 @@ class _Driver:
                 continue
             action = actions.get(kind)
             # Chains of `?rule` reductions with one child (2.1's expression levels) only swap
-            # the top state: done here, without a call, keeping this token's terminal.
-            while action is not None and action[0] != SHIFT and action[1].mode == PASS:
-                sstack[-1] = states[sstack[-2]][action[1].origin][1]
-                action = states[sstack[-1]].get(kind)
+            # the top state, so a chain is walked once per (below, top, terminal), then looked up.
+            if action is not None and action[0] != SHIFT and action[1].mode == PASS:
+                chain_key = (sstack[-2], sstack[-1], kind)
+                chain = pass_chains.get(chain_key)
+                if chain is None:
+                    chain = pass_chains[chain_key] = self._pass_chain(chain_key, action)
+                sstack[-1], action = chain
             if action is None:
                 if kind == "NL" and actions is states[sstack[-1]]:  # a newline the grammar ignores
                     i += 1
@@ -214,6 +218,14 @@ class _Driver:
             value = reduce(action[1])
             if kind == "$END" and sstack[-1] == self.tables.end:
                 return self._finish(value, ntok)
+
+    def _pass_chain(self, key: tuple[int, int, str], action: Any) -> tuple[int, Any]:
+        below, top, kind = key
+        states = self.states
+        while action is not None and action[0] != SHIFT and action[1].mode == PASS:
+            top = states[below][action[1].origin][1]
+            action = states[top].get(kind)
+        return top, action
 
     def _reduce(self, rule: Rule) -> Any:
         sstack, vstack = self.sstack, self.vstack

@@ -25,7 +25,7 @@ from codeai_lang.syntax.lexer import DRIVER_TERMINALS, OPERATOR_TERMINALS, TOKEN
 
 SHIFT = 0
 REDUCE = 1
-_TABLES_FORMAT = 3  # bump when Tables/Rule or the cache file change shape (old pickles ignored)
+_TABLES_FORMAT = 4  # bump when Tables/Rule or the cache file change shape (old pickles ignored)
 
 _DECLARE = re.compile(r"^%declare\s+(.+)$", re.MULTILINE)
 
@@ -80,6 +80,9 @@ class Tables:
     # Keywords taken only when the two tokens after them fit too (`update Order set …` is a
     # query; `update existing rows` stays a phrase): from the manifest, like continuations.
     lookahead: frozenset[str] = frozenset()
+    # Filled while parsing: (state below, top state, terminal) → (top state, action) after the
+    # chain of one-child `?rule` reductions the terminal triggers (2.1's expression levels).
+    pass_chains: dict[tuple[int, int, str], tuple[int, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
