@@ -51,6 +51,13 @@ def test_light_commands_import_only_what_they_use(args: list[str], tmp_path: Pat
     assert _offending(modules, FORBIDDEN + FORBIDDEN_WARM) == []
 
 
+@pytest.mark.parametrize("args", [["version"], ["version", "--output", "json"]])
+def test_version_imports_no_analysis(args: list[str], tmp_path: Path) -> None:
+    modules = _modules_after(args, tmp_path / "cache")
+    assert "codeai_lang.cli" in modules
+    assert _offending(modules, ("codeai_lang.analysis", "codeai_lang.cli.project_load")) == []
+
+
 def test_the_probe_sees_heavy_imports(tmp_path: Path) -> None:
     modules = _modules_after(["migrate", "--help"], tmp_path / "cache")
     assert _offending(modules, ("codeai_lang.platform",)) != []

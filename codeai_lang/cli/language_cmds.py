@@ -12,7 +12,6 @@ import typer
 
 from codeai_lang import __version__
 from codeai_lang.cli import app
-from codeai_lang.cli.project_load import all_reports
 from codeai_lang.diagnostics.positions import LineIndex
 from codeai_lang.files.sources import SourceError, discover, read_source
 from codeai_lang.output.formats import RENDERERS, FileReport, diagnostic_json, render_text
@@ -154,6 +153,8 @@ def validate(
     by content in the user cache directory (~/.cache/codeai); files not in the cache are
     checked on --jobs worker processes."""
     check_dsl_version(dsl_version)
+    from codeai_lang.cli.project_load import all_reports  # the analysis stack: not for `version`
+
     discover_or_fail(paths, keep_missing=True)
     reports, unreadable = all_reports(paths, dsl_version, jobs=jobs, use_cache=not no_cache)
     if output is OutputFormat.text:
