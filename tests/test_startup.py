@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-# Stacks that `codeai validate` and `codeai version` must never import.
+# Stacks that `codeai validate` and `codeai version` must never import (a standalone file has no
+# codeai.yaml to read and no project tree to walk: no YAML, no gitignore matching).
 FORBIDDEN = ("psycopg", "sqlite3", "ruamel", "pygls", "lsprotocol", "starlette", "uvicorn", "jwt",
-             "codeai_lsp", "codeai_lang.platform", "codeai_lang.fixes", "pydantic")
+             "codeai_lsp", "codeai_lang.platform", "codeai_lang.fixes", "pydantic", "yaml", "pathspec")
 # With the grammar tables cached, Lark (its parser generator included) is not needed either.
 FORBIDDEN_WARM = ("lark",)
 
