@@ -1,12 +1,18 @@
 """Tokens are small (issue 13: kind and fixed spellings live in per-kind classes, `end` is
-computed) but behave exactly like plain (kind, text, start, end) records."""
+computed, punctuation and newlines are their own start offset) but behave exactly like plain
+(kind, text, start, end) records."""
 
 from __future__ import annotations
 
 import copy
+import gc
 import pickle
+import sys
+
+import pytest
 
 from codeai_lang.syntax.lexer import Token, lex
+from codeai_lang.syntax.tokens import PUNCT_KINDS, FixedToken, shift_tokens
 
 
 def test_tokens_from_the_lexer_cover_the_text_exactly() -> None:
@@ -44,3 +50,44 @@ def test_equal_names_share_one_string() -> None:
     toks = lex("var total = 1\ntotal = total + 1\n").tokens
     names = [t.text for t in toks if t.text == "total"]
     assert len(names) == 3 and len({id(s) for s in names}) == 1
+
+
+def test_punctuation_and_newlines_are_their_own_start_offset() -> None:
+    """Issue 13's memory bar: over half the tokens are punctuation or newlines, and each is an
+    `int` subclass without slots whose value is its start — no slot, no int object of its own
+    (a slotted token with an int start costs 80 bytes instead of 48, ~7 MB on 100k lines)."""
+    text = 'entity User {\n    id: uuid primary\n    tags: ["a", "b"]\n}\nvar n = f(1, x.y)\n'
+    toks = lex(text).tokens
+    fixed = [t for t in toks if t.kind in set(PUNCT_KINDS.values()) | {"NL"}]
+    assert len(fixed) * 2 > len(toks)
+    for t in fixed:
+        assert isinstance(t, FixedToken) and isinstance(t, int)
+        assert type(t).__basicsize__ == int.__basicsize__  # no slot, no __dict__
+        assert gc.get_referents(t) == [type(t)]  # in particular, no separate start object
+        assert sys.getsizeof(t) <= sys.getsizeof(1 << 20) + 16  # (+ the collector's header)
+        assert type(t.start) is int and text[t.start:t.end] == t.text
+    for t in toks:
+        if not isinstance(t, FixedToken):
+            assert sys.getsizeof(t) <= 48  # start and text slots only (kind is the class's)
+
+
+def test_a_fixed_token_behaves_as_a_token_not_a_number() -> None:
+    a, b = Token("LBRACE", "{", 0), Token("LBRACE", "{", 0)
+    assert bool(a)  # at offset 0 too
+    zero = 0
+    assert a == a and a != b and a != zero and zero != a and a not in [zero, b]
+    assert len({a, b}) == 2
+    with pytest.raises(TypeError):
+        _ = a < b
+    assert str(a) == f"{a}" == repr(a) == "Token(LBRACE, '{', 0, 1)"
+    for clone in (pickle.loads(pickle.dumps(a)), copy.copy(a), copy.deepcopy(a)):
+        assert type(clone) is type(a) and (clone.kind, clone.start, clone.end) == ("LBRACE", 0, 1)
+
+
+def test_shifting_moves_slotted_tokens_and_replaces_fixed_ones() -> None:
+    toks = lex("x = {\n}\n").tokens
+    before = list(toks)
+    shift_tokens(toks, 0, len(toks), 100)
+    assert [(t.kind, t.start) for t in toks] == [(t.kind, t.start) for t in lex(" " * 100 + "x = {\n}\n").tokens]
+    for old, new in zip(before, toks, strict=True):
+        assert (old is new) == (not isinstance(old, FixedToken))

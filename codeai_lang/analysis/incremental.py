@@ -62,6 +62,7 @@ from codeai_lang.syntax.deprecations import Site, find_sites
 from codeai_lang.syntax.lexer import Comment, Lexed, Token, lex
 from codeai_lang.syntax.parser import MAX_SYNTAX_ERRORS, ParseOutput, Unit, parse_tokens
 from codeai_lang.syntax.registry import Registry, default_registry
+from codeai_lang.syntax.tokens import shift_tokens
 from codeai_lang.syntax.versioned_parse import Document, ParseSession
 
 MAX_WINDOW_GROWTH = 8  # extra units a window may grow by before a full analysis is cheaper
@@ -114,8 +115,7 @@ class _UnitInfo:
         if not delta:
             return
         self.lag = 0
-        for tok in tokens[self.unit.first:self.ext]:
-            tok.start += delta  # (its end follows)
+        shift_tokens(tokens, self.unit.first, self.ext, delta)  # (replaces the immutable ones)
         _shift_nodes(self.nodes, delta)
         if self.has_exec:
             _shift_execs(self.nodes, delta)
@@ -413,9 +413,7 @@ class IncrementalDocument:
         lexed.strays = _splice_offsets(lexed.strays, w.a, w.b_old, delta, [x + a for x in w.sub.strays])
         fresh_dirs = [Token(t.kind, t.text, t.start + a, t.end + a) for t in w.sub.directives]
         kept = [t for t in lexed.directives if t.start < w.a]
-        later = [t for t in lexed.directives if t.start >= w.b_old]
-        for t in later:
-            t.start += delta  # (its end follows)
+        later = [t.shifted(delta) for t in lexed.directives if t.start >= w.b_old]
         lexed.directives = kept + fresh_dirs + later
 
     # -- document-level analysis (the session's version selection, then as validator.validate) -

@@ -198,7 +198,8 @@ class _Lexer:
         names: dict[str, str] = {}  # one string object per distinct name or literal (memory)
         intern = names.setdefault
         # The commonest kinds are built inline (no Python-level constructor call): speed.
-        new, name_cls, nl_cls, punct_cls = object.__new__, texted_class("NAME"), FIXED_CLASSES["NL"], PUNCT_CLASSES
+        new, new_fixed = object.__new__, int.__new__
+        name_cls, nl_cls, punct_cls = texted_class("NAME"), FIXED_CLASSES["NL"], PUNCT_CLASSES
         run = 0  # length of the current run of identical PUNCT/OP/ERROR tokens
         junk = 0  # length of the current run of PUNCT/OP/ERROR tokens other than brackets
         while pos < n:
@@ -224,8 +225,7 @@ class _Lexer:
                 continue
             if kind == "PUNCT":
                 ch = text[pos]
-                tok = new(punct_cls[ch])
-                tok.start = pos
+                tok = new_fixed(punct_cls[ch], pos)  # (a fixed token is its start: `Token`)
                 if ch in _CLOSER_OF:
                     if len(stack) >= MAX_NESTING:
                         self._too_deep(tok)
@@ -242,9 +242,7 @@ class _Lexer:
                     pos = after
                     continue
                 if not last_nl and stack and stack[-1].text == "{":
-                    tok = new(nl_cls)
-                    tok.start = pos
-                    append(tok)
+                    append(new_fixed(nl_cls, pos))
                     last_nl = True
                 pos = after
                 continue

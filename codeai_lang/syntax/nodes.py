@@ -98,38 +98,55 @@ _Leaf = TypeVar("_Leaf", bound=type[Node])
 
 
 def _spelled_leaf(attr: str) -> Callable[[_Leaf], _Leaf]:
-    """For a leaf built from one token: `end` is where its spelling (`attr`) ends, computed
-    rather than stored — one int object less per name, string or number (~4 MB on a
-    100k-line file). The constructor keeps its (start, end, spelling) signature; assigning
-    `end` is accepted and ignored (it follows `start`, as a token's does), so code that
-    shifts every node's start and end alike keeps working."""
+    """For a leaf built from one token: `end` is computed from its spelling (`attr`), and the
+    spelling is stored in the `end` slot every node has — no int object for the end (~4 MB on
+    a 100k-line file) and two slots, not three (48 bytes instead of 64: ~3 MB more, ~190k
+    leaves). The leaf class declares `__slots__ = ()` and stays a dataclass (its fields, repr
+    and JSON are unchanged); `attr` reads and writes Node's `end` slot at C speed. The
+    constructor keeps its (start, end, spelling) signature; assigning `end` is accepted and
+    ignored (it follows `start`, as a token's does), so code that shifts every node's start
+    and end alike keeps working. Leaves pickle and copy by their constructor."""
     def apply(cls: _Leaf) -> _Leaf:
+        if cls.__dict__.get("__slots__") != ():
+            raise TypeError(f"{cls.__name__}: a spelled leaf declares `__slots__ = ()`")
+        get, put = _SPELLING.__get__, _SPELLING.__set__
+
         def __init__(self: Any, start: int, end: int, spelling: Any) -> None:
             self.start = start
-            setattr(self, attr, spelling)
+            put(self, spelling)
 
         def get_end(self: Any) -> int:
             start: int = self.start
-            return start + len(getattr(self, attr))
+            return start + len(get(self))
 
         def set_end(self: Any, value: int) -> None:
             pass
 
+        def __reduce__(self: Any) -> tuple[type, tuple[int, int, Any]]:
+            return (type(self), (self.start, self.end, get(self)))
+
+        setattr(cls, attr, _SPELLING)
         cls.__init__ = __init__  # type: ignore[assignment]
         cls.end = property(get_end, set_end)  # type: ignore[assignment,misc]
+        cls.__reduce__ = __reduce__  # type: ignore[method-assign]
         return cls
     return apply
 
 
+_SPELLING = Node.__dict__["end"]  # Node's `end` slot: a spelled leaf's spelling
+
+
 @_spelled_leaf("name")
-@dataclass(slots=True, eq=False)
+@dataclass(eq=False)
 class Ident(Node):
+    __slots__ = ()
     name: str
 
 
 @_spelled_leaf("raw")
-@dataclass(slots=True, eq=False)
+@dataclass(eq=False)
 class StringLit(Node):
+    __slots__ = ()
     raw: str  # with quotes and escapes, exactly as written
 
     @property
@@ -139,8 +156,9 @@ class StringLit(Node):
 
 
 @_spelled_leaf("text")
-@dataclass(slots=True, eq=False)
+@dataclass(eq=False)
 class NumberLit(Node):
+    __slots__ = ()
     text: str
 
 
@@ -150,20 +168,23 @@ class BoolLit(Node):
 
 
 @_spelled_leaf("text")
-@dataclass(slots=True, eq=False)
+@dataclass(eq=False)
 class DurationLit(Node):
+    __slots__ = ()
     text: str
 
 
 @_spelled_leaf("text")
-@dataclass(slots=True, eq=False)
+@dataclass(eq=False)
 class PathLit(Node):
+    __slots__ = ()
     text: str
 
 
 @_spelled_leaf("text")
-@dataclass(slots=True, eq=False)
+@dataclass(eq=False)
 class Operator(Node):
+    __slots__ = ()
     text: str
 
 
@@ -190,9 +211,12 @@ class Call(Node):
 # ---- 2.1 expressions and queries (spec §8) --------------------------------------
 
 
-@dataclass(slots=True, eq=False)
+@_spelled_leaf("raw")
+@dataclass(eq=False)
 class TripleStringLit(StringLit):
     """A triple-quoted string: raw text over several lines, no escapes (GraphQL, templates)."""
+
+    __slots__ = ()
 
     @property
     def value(self) -> str:
