@@ -268,12 +268,6 @@ class _Driver:
         else:
             name = rule.name
             value = BUILDERS[name](children)
-            if name in _LINE_END_RULES and self.pos < len(self.tokens):
-                # A node ending where the lookahead starts (`key value`, `}` or `)` just before
-                # a newline) shares that token's int object: one less per node.
-                start: Any = self.tokens[self.pos].start  # Any: compiled, keeps the object
-                if value.end == start:
-                    value.end = start
             if name in _STATEMENT_RULES and len(sstack) <= 2 and self._at_top():
                 self._end_unit(value)
         sstack.append(self.states[sstack[-1]][rule.origin][1])
@@ -608,8 +602,6 @@ class _Driver:
 # Before these, a word that may be a keyword or a name is checked (see `_keyword_fits`).
 _CHECK_NEXT = frozenset({"NL", "RBRACE", "RPAR", "RSQB", "COMMA"})
 _SYNC_KINDS = frozenset({"RBRACE", "NL", "AT", "EXEC"})
-# Rules whose node usually ends right before a newline token (memory, see `_reduce`).
-_LINE_END_RULES = frozenset({"entry", "body", "call", "array", "block"})
 _STATEMENT_RULES = frozenset({
     "var_decl", "assignment", "if_stmt", "for_stmt", "function_decl", "exec_block", "call_stmt",
     "declaration", "on_handler",
