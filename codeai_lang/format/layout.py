@@ -75,6 +75,30 @@ def layout(doc: Document) -> str:
     return _Printer(doc).run()
 
 
+def layout_with_cuts(doc: Document) -> tuple[str, list[int], list[int]]:
+    """The layout, and where it claims top-level statements start: for each such statement
+    that starts its output line at bracket depth 0, its first token's offset in the input and
+    its line's offset in the output. Only a hint for the local proof (`verify.py`), which
+    checks every property it relies on; a wrong hint only costs the whole-file proof."""
+    printer = _Printer(doc)
+    out = printer.run()
+    lines, cut_lines = printer.lines, printer.cut_lines
+    offsets: list[int] = []
+    if cut_lines:
+        step = len(line_ending(doc.text))
+        pos = 1 if out.startswith("\ufeff") else 0
+        k, want = 0, cut_lines[0]
+        for index, line in enumerate(lines):
+            if index == want:
+                offsets.append(pos)
+                k += 1
+                if k == len(cut_lines):
+                    break
+                want = cut_lines[k]
+            pos += len(line) + step
+    return out, printer.cut_starts[:len(offsets)], offsets
+
+
 class _Printer:
     def __init__(self, doc: Document) -> None:
         self.text = doc.text
@@ -91,6 +115,9 @@ class _Printer:
         self.after_comment = False  # the last thing emitted is a block comment inside a line
         self.inline_at: set[int] = set()  # indexes in `line` of block comments placed inside it
         self.line_code = False  # the current line holds a token (not only comments)
+        # top-level statements starting an output line: input offset, output line index
+        self.cut_starts: list[int] = []
+        self.cut_lines: list[int] = []
 
     def _index_tokens(self, doc: Document) -> None:
         """The significant tokens without NL, where a NL preceded one, bracket partners."""
@@ -248,6 +275,9 @@ class _Printer:
             self._break(blank_first, *self._indent(i, tok, top, closes))
         else:
             self._place(i, tok, gap, closes)
+        if not self.line and len(frames) == 1 and tok.start in self.top_starts:
+            self.cut_starts.append(tok.start)
+            self.cut_lines.append(len(self.lines))
         self.line.append(tok.text)
         self.line_code = True
         self.last_open = kind in _CLOSER_OF
