@@ -252,3 +252,38 @@ def check_segments(text: str) -> None:
         assert [(t.kind, t.text) for t in alone.tokens] == \
             [(t.kind, t.text) for t in tokens if a <= t.start < b]
         assert [c.text for c in alone.comments] == [c.text for c in comments if a <= c.start < b]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["a\n", "b\n", "cc\n", "\n"]), min_size=1, max_size=12),
+       st.lists(st.integers(0, 3), max_size=12), st.integers(0, 10_000))
+def test_changed_segments_are_exactly_the_segments_that_differ(
+        lines: list[str], edits: list[int], seed: int) -> None:
+    from codeai_lang.format.verify import _changed_segments
+
+    rng = random.Random(seed)
+    old, new = "", ""
+    ins, outs = [0], [0]
+    for k, line in enumerate(lines):
+        edit = edits[k] if k < len(edits) else 0
+        other = line if edit == 0 else line.replace("\n", " \n") if edit == 1 else \
+            line[::-1] if edit == 2 else rng.choice(["x\n", "yy\n", "\n"])
+        old, new = old + line, new + other
+        ins.append(len(old))
+        outs.append(len(new))
+    expected = [k for k in range(len(lines))
+                if old[ins[k]:ins[k + 1]] != new[outs[k]:outs[k + 1]]]
+    assert _changed_segments(old, new, ins, outs) == expected
+
+
+def test_exec_as_a_name_far_from_the_change_does_not_matter() -> None:
+    filler = "".join(f"var v{k} = {k}\n" for k in range(600))  # > 4,096 characters
+    text = "var exec = 1\n" + filler + "var   last = 2\n"
+    doc = parse_document(text)
+    out, starts, offsets = layout_with_cuts(doc)
+    assert out == text.replace("var   last", "var last")
+    assert verify_local(doc, out, starts, offsets)
+    near = parse_document(text.replace("var v3 = 3", "var  v3 = 3"))  # `exec` within reach
+    out, starts, offsets = layout_with_cuts(near)
+    assert not verify_local(near, out, starts, offsets)
+    assert format_text(near.text).text == out

@@ -40,7 +40,7 @@ from operator import attrgetter
 from typing import Any
 
 from codeai_lang.syntax import nodes as n
-from codeai_lang.syntax.lexer import HTTP_METHODS, Lexed, Token, lex
+from codeai_lang.syntax.lexer import _EXEC_LOOKAHEAD, HTTP_METHODS, Lexed, Token, lex
 from codeai_lang.syntax.parser import parse_tokens
 from codeai_lang.syntax.registry import default_registry
 from codeai_lang.syntax.versioned_parse import Document, parse_document
@@ -50,6 +50,9 @@ _START = attrgetter("start")
 # `exec` as a whole word, by the lexer's own classes (see `verify_local`)
 _EXEC_WORD = re.compile(r"(?<![A-Za-z0-9_])exec(?![A-Za-z0-9_])")
 _BLANK = " \t\r\f\v\ufeff"
+# How far before a changed segment an `exec` can look into it: the lexer's look-ahead for its
+# `{`, plus the word itself (and a margin)
+_EXEC_REACH = _EXEC_LOOKAHEAD + 8
 _DIRECTIVE = re.compile(r"#version[ \t]*(\S*)[ \t]*(.*?)\s*$")
 
 
@@ -80,37 +83,40 @@ def verify_local(doc: Document, out: str, cut_starts: list[int], cut_offsets: li
     could not be shown here (the caller then runs `verify_layout`). Never True wrongly: each
     condition the argument needs is checked here, none is taken from the layout."""
     text, lexed = doc.text, doc.lexed
-    tokens = lexed.tokens
-    for m in _EXEC_WORD.finditer(text):
-        at = bisect_left(tokens, m.start(), key=_START)
-        if at < len(tokens) and tokens[at].start == m.start() and tokens[at].kind != "EXEC":
-            return False  # `exec` as a name: whether it opens an exec block is a far lookahead
-    ins, outs = [0], [0]
+    if len(cut_starts) != len(cut_offsets):
+        return False
+    # The cuts: line starts in the input, offsets in the output, and the statement starting
+    # each line (its conditions are checked below, only where a segment changed).
+    ins, outs, heads = [0], [0], [0]
     for start, offset in zip(cut_starts, cut_offsets, strict=True):
         line = text.rfind("\n", 0, start) + 1
         if line == 0:
             continue  # on the first line: the start of the file is a cut already
-        if (line <= ins[-1] or offset <= outs[-1] or offset > len(out) or out[offset - 1] != "\n"
-                or text[line:start].strip(_BLANK)):
-            return False
-        at = bisect_left(tokens, start, key=_START)
-        if at == len(tokens) or tokens[at].start != start or tokens[at].kind == "NL" or (
-                at and tokens[at - 1].kind == "NAME" and tokens[at - 1].text in HTTP_METHODS):
+        if line <= ins[-1] or offset <= outs[-1] or offset > len(out):
             return False
         ins.append(line)
         outs.append(offset)
+        heads.append(start)
     ins.append(len(text))
     outs.append(len(out))
+    changed = _changed_segments(text, out, ins, outs)
+    if not changed:
+        return True
+    tokens = lexed.tokens
     tables = default_registry().tables(doc.version)
     has_key = getattr(tables, "has_key", False)
+    last = len(ins) - 1
     moved = False
-    for k in range(len(ins) - 1):
+    for k in changed:
         a0, a1, b0, b1 = ins[k], ins[k + 1], outs[k], outs[k + 1]
-        if a1 - a0 == b1 - b0 and text[a0:a1] == out[b0:b1]:
-            continue
-        piece = out[b0:b1]
-        if b1 != len(out) and not piece.endswith("\n"):
+        if (k and not _clean_cut(text, out, tokens, ins[k], heads[k], b0)) or (
+                k + 1 < last and not _clean_cut(text, out, tokens, a1, heads[k + 1], b1)):
             return False
+        for m in _EXEC_WORD.finditer(text, max(0, a0 - _EXEC_REACH), a1):
+            at = bisect_left(tokens, m.start(), key=_START)
+            if at < len(tokens) and tokens[at].start == m.start() and tokens[at].kind != "EXEC":
+                return False  # `exec` as a name: whether it opens an exec block is a far lookahead
+        piece = out[b0:b1]
         again = lex(piece, local=False)
         if again.diagnostics:
             return False
@@ -139,6 +145,37 @@ def verify_local(doc: Document, out: str, cut_starts: list[int], cut_offsets: li
     if moved and doc.version_source == "inferred":
         return parse_document(out).version == doc.version  # as in `_same_statements`
     return True
+
+
+def _changed_segments(text: str, out: str, ins: list[int], outs: list[int]) -> list[int]:
+    """The segments (between cuts `ins` in `text`, `outs` in `out`) whose output differs from
+    their input. Consecutive segments shifted alike are compared at once (one string compare
+    for a run of unchanged statements)."""
+    changed: list[int] = []
+    k, n = 0, len(ins) - 1
+    while k < n:
+        shift, j = outs[k] - ins[k], k
+        while j < n and outs[j + 1] - ins[j + 1] == shift:
+            j += 1
+        # segments k … j-1 are as long in the output as in the input
+        if j > k and text[ins[k]:ins[j]] != out[outs[k]:outs[j]]:
+            changed += [m for m in range(k, j)
+                        if text[ins[m]:ins[m + 1]] != out[outs[m]:outs[m + 1]]]
+        if j < n:
+            changed.append(j)  # segment j changes length
+        k = j + 1
+    return changed
+
+
+def _clean_cut(text: str, out: str, tokens: list[Token], line: int, start: int,
+               offset: int) -> bool:
+    """Is the cut at input line start `line` (whose first token starts at `start`) and output
+    offset `offset` a clean lexer state in both texts (the module docstring)?"""
+    if out[offset - 1] != "\n" or text[line:start].strip(_BLANK):
+        return False
+    at = bisect_left(tokens, start, key=_START)
+    return at < len(tokens) and tokens[at].start == start and tokens[at].kind != "NL" and not (
+        at and tokens[at - 1].kind == "NAME" and tokens[at - 1].text in HTTP_METHODS)
 
 
 def _same_in(items: list[Any], start: int, end: int, again: list[Any], key: Any) -> bool:
