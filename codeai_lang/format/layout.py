@@ -42,6 +42,9 @@ _UNARY_AFTER_WORDS: Final = frozenset({"and", "or", "not", "return"})
 _PAREN_KEYWORDS: Final = frozenset({"if", "for", "in", "and", "or", "not", "where", "return", "while"})
 # A `{` joins the previous line unless it follows one of these (an element, not a body).
 _NO_JOIN_BRACE_AFTER: Final = frozenset({"COMMA", "LPAR", "LSQB", "LBRACE", "OP", "EQUAL", "COLON"})
+# `_space` gives one space between a token of these kinds and a NAME after it, whatever their
+# texts, unless the NAME starts an entry or a statement (never on the fast path)
+_SPACED_BEFORE_NAME: Final = frozenset({"NAME", "COLON", "COMMA", "STRING", "EQUAL"})
 # What is known of each token, one bit each in `_Printer.flags` (by token index: a list is
 # read in order, where sets of offsets cost a hash probe per token and question).
 _AFTER_NL: Final = 1  # a newline token precedes it
@@ -182,7 +185,7 @@ class _Printer:
         _mark(starts, flags, [s.start for s in doc.statements], _TOP)
         _mark(starts, flags, stmt_starts, _STMT)
         if getattr(tables, "has_key", False):
-            _mark(starts, flags, list(_entry_starts(doc.statements, self.else_after)), _ENTRY)
+            _mark(starts, flags, _entry_starts(doc.statements, self.else_after), _ENTRY)
             _fields_and_ternaries(self.kinds, self.texts, starts, flags)
 
     # -- driver ---------------------------------------------------------------------------
@@ -210,7 +213,11 @@ class _Printer:
                     and not self.last_open and not self.after_comment
                     and kinds[i] not in brackets):
                 line = self.line
-                line.append(space(i, gap))
+                # the commonest pairs, where no rule of _space applies but the last: one space
+                if kinds[i] == "NAME" and kinds[i - 1] in _SPACED_BEFORE_NAME:
+                    line.append(" ")
+                else:
+                    line.append(space(i, gap))
                 line.append(ttext)
                 continue
             self._token(i, tok, gap, blank_next if i == 0 else False)
@@ -230,7 +237,7 @@ class _Printer:
         line = self.line
         if line:
             k = len(line) - 1
-            while k > 0 and k in self.inline_at:
+            while k > 0 and self.inline_at and k in self.inline_at:
                 # block comments meant to sit inside the line ended it after all: they are
                 # end-of-line comments, two spaces after the code
                 line[k] = "  " + line[k].lstrip(" ")
@@ -238,7 +245,8 @@ class _Printer:
             self.lines.append(INDENT * self.indent + "".join(line))
             self.line = []
         self.line_code = False
-        self.inline_at = set()
+        if self.inline_at:
+            self.inline_at = set()
 
     def _break(self, blank: bool, indent: int, base: int) -> None:
         self._flush()
@@ -482,18 +490,18 @@ class _Printer:
         return before.kind in _UNARY_CONTEXT or (before.kind == "NAME" and before.text in _UNARY_AFTER_WORDS)
 
 
-def _entry_starts(statements: list[n.Node], else_after: set[int]) -> set[int]:
+def _entry_starts(statements: list[n.Node], else_after: set[int]) -> list[int]:
     """Where every entry of every declarative body starts (and, into `else_after`, where the
     then-body of an `if` entry followed by `else` ends). Bodies hang only off declarations,
     handlers and entries, so expressions (most of a 2.1 tree) are not walked."""
-    out: set[int] = set()
+    out: list[int] = []
     bodies = [b for s in n.iter_statements(statements)
               if isinstance(b := getattr(s, "body", None), n.Body)]
     while bodies:
         for entry in bodies.pop().entries:
             e: n.Entry | n.Body | None = entry
             while isinstance(e, n.Entry):  # an entry, and the `else if` entries it chains
-                out.add(e.start)
+                out.append(e.start)
                 if e.body is not None:
                     bodies.append(e.body)
                 if isinstance(e, n.IfEntry) and e.orelse is not None and e.body is not None:
