@@ -74,7 +74,8 @@ def test_the_cli_leaves_a_file_alone_when_the_proof_fails(tmp_path: Path,
     text = "#version 2.0\n\nentity A {\n  id: uuid\n  name: string\n}\n"
     path = tmp_path / "a.cai"
     path.write_text(text)
-    monkeypatch.setattr(api, "layout", lambda doc: doc.text.replace("uuid\n  name", "uuid name"))
+    monkeypatch.setattr(api, "layout_with_cuts",
+                        lambda doc: (doc.text.replace("uuid\n  name", "uuid name"), [], []))
     (outcome,) = fmt_cmd.run_fmt([str(path)], "write", None, 1, use_cache=False)
     assert outcome.errors and "internal error" in outcome.errors[0]
     assert path.read_text() == text

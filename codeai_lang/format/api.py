@@ -3,7 +3,7 @@
 A file with syntax (or `#version`) errors is returned unchanged with those errors: its tree
 is a guess, and a formatter must never guess. A changed layout is proven to keep the program
 before it is returned (`verify.py`: the output re-lexed, its token stream compared with the
-input's); a failed proof is a bug in the layout engine, reported as FormatError, never a
+input's; only the segments that changed where that is sound); a failed proof is a bug in the layout engine, reported as FormatError, never a
 changed program.
 """
 
@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 from codeai_lang.diagnostics.model import Diagnostic, Severity
 from codeai_lang.format.align import align
-from codeai_lang.format.layout import layout, split_lines
-from codeai_lang.format.verify import FormatError, verify_layout
+from codeai_lang.format.layout import layout_with_cuts, split_lines
+from codeai_lang.format.verify import FormatError, verify_layout, verify_local
 from codeai_lang.syntax.versioned_parse import Document, parse_document
 
 __all__ = ["FormatError", "FormatResult", "format_range", "format_text"]
@@ -58,10 +58,11 @@ def _format_now(text: str, version: str | None, verify: bool) -> tuple[Document,
     errors = [d for d in doc.diagnostics if d.severity is Severity.ERROR]
     if errors:
         return doc, FormatResult(text, False, doc.version, errors)
-    out = layout(doc)
+    out, cut_starts, cut_offsets = layout_with_cuts(doc)
     if out == text:
         return doc, FormatResult(text, False, doc.version)
-    if verify:
+    # the proof: local (only the segments that changed) where it can be shown, else whole
+    if verify and not verify_local(doc, out, cut_starts, cut_offsets):
         verify_layout(doc, out)
     return doc, FormatResult(out, True, doc.version)
 

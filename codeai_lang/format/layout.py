@@ -14,33 +14,44 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Final
 
 from codeai_lang.syntax import nodes as n
 from codeai_lang.syntax.lexer import Token
 from codeai_lang.syntax.registry import default_registry
 from codeai_lang.syntax.versioned_parse import Document
 
-INDENT = "    "
-_CLOSER_OF = {"LBRACE": "RBRACE", "LPAR": "RPAR", "LSQB": "RSQB"}
-_CLOSERS = frozenset(_CLOSER_OF.values())
-_BRACKETS = _CLOSERS | frozenset(_CLOSER_OF)
+INDENT: Final = "    "
+_CLOSER_OF: Final = {"LBRACE": "RBRACE", "LPAR": "RPAR", "LSQB": "RSQB"}
+_CLOSERS: Final = frozenset(_CLOSER_OF.values())
+_BRACKETS: Final = _CLOSERS | frozenset(_CLOSER_OF)
 # A line ending with one of these continues on the next (2.1 expressions).
-_CONTINUED_AFTER = frozenset({"OP", "COMMA", "EQUAL", "COLON", "QMARK", "PERCENT"})
+_CONTINUED_AFTER: Final = frozenset({"OP", "COMMA", "EQUAL", "COLON", "QMARK", "PERCENT"})
 # Inside the trivia between two tokens: a newline or a comment (everything else is blank).
-_GAP_ITEM = re.compile(r"\n|//[^\r\n]*|/\*[\s\S]*?(?:\*/|\Z)")
-_DIRECTIVE = re.compile(r"#version[ \t]*(\S*)[ \t]*(.*?)\s*$")
-_NO_SPACE_AFTER = frozenset({"LPAR", "LSQB", "DOT", "AT"})
-_NO_SPACE_BEFORE = frozenset({"RPAR", "RSQB", "COMMA", "COLON", "DOT"})
+_GAP_ITEM: Final = re.compile(r"\n|//[^\r\n]*|/\*[\s\S]*?(?:\*/|\Z)")
+_DIRECTIVE: Final = re.compile(r"#version[ \t]*(\S*)[ \t]*(.*?)\s*$")
+_NO_SPACE_AFTER: Final = frozenset({"LPAR", "LSQB", "DOT", "AT"})
+_NO_SPACE_BEFORE: Final = frozenset({"RPAR", "RSQB", "COMMA", "COLON", "DOT"})
 # After these an operator is unary (`-1`, `x: -2`): no space between it and its operand.
-_UNARY_CONTEXT = frozenset({"OP", "EQUAL", "COLON", "COMMA", "LPAR", "LSQB", "LBRACE", "QMARK"})
+_UNARY_CONTEXT: Final = frozenset({"OP", "EQUAL", "COLON", "COMMA", "LPAR", "LSQB", "LBRACE", "QMARK"})
 # Continuation words that continue a condition rather than start a query clause (2.1).
-_CONDITION_WORDS = frozenset({"and", "or"})
+_CONDITION_WORDS: Final = frozenset({"and", "or"})
 # Words after which `-`/`+` is unary (`not done and -balance`).
-_UNARY_AFTER_WORDS = frozenset({"and", "or", "not", "return"})
+_UNARY_AFTER_WORDS: Final = frozenset({"and", "or", "not", "return"})
 # Words that are not callees when a `(` follows them.
-_PAREN_KEYWORDS = frozenset({"if", "for", "in", "and", "or", "not", "where", "return", "while"})
+_PAREN_KEYWORDS: Final = frozenset({"if", "for", "in", "and", "or", "not", "where", "return", "while"})
 # A `{` joins the previous line unless it follows one of these (an element, not a body).
-_NO_JOIN_BRACE_AFTER = frozenset({"COMMA", "LPAR", "LSQB", "LBRACE", "OP", "EQUAL", "COLON"})
+_NO_JOIN_BRACE_AFTER: Final = frozenset({"COMMA", "LPAR", "LSQB", "LBRACE", "OP", "EQUAL", "COLON"})
+# `_space` gives one space between a token of these kinds and a NAME after it, whatever their
+# texts, unless the NAME starts an entry or a statement (never on the fast path)
+_SPACED_BEFORE_NAME: Final = frozenset({"NAME", "COLON", "COMMA", "STRING", "EQUAL"})
+# What is known of each token, one bit each in `_Printer.flags` (by token index: a list is
+# read in order, where sets of offsets cost a hash probe per token and question).
+_AFTER_NL: Final = 1  # a newline token precedes it
+_STMT: Final = 2  # it starts a statement (any depth)
+_ENTRY: Final = 4  # it starts an entry of a declarative body or a field of an object (2.1)
+_TOP: Final = 8  # it starts a top-level statement
+_TERNARY: Final = 16  # the `:` of a ternary (2.1)
 
 
 @dataclass(slots=True)
@@ -75,6 +86,30 @@ def layout(doc: Document) -> str:
     return _Printer(doc).run()
 
 
+def layout_with_cuts(doc: Document) -> tuple[str, list[int], list[int]]:
+    """The layout, and where it claims top-level statements start: for each such statement
+    that starts its output line at bracket depth 0, its first token's offset in the input and
+    its line's offset in the output. Only a hint for the local proof (`verify.py`), which
+    checks every property it relies on; a wrong hint only costs the whole-file proof."""
+    printer = _Printer(doc)
+    out = printer.run()
+    lines, cut_lines = printer.lines, printer.cut_lines
+    offsets: list[int] = []
+    if cut_lines:
+        step = len(line_ending(doc.text))
+        pos = 1 if out.startswith("\ufeff") else 0
+        k, want = 0, cut_lines[0]
+        for index, line in enumerate(lines):
+            if index == want:
+                offsets.append(pos)
+                k += 1
+                if k == len(cut_lines):
+                    break
+                want = cut_lines[k]
+            pos += len(line) + step
+    return out, printer.cut_starts[:len(offsets)], offsets
+
+
 class _Printer:
     def __init__(self, doc: Document) -> None:
         self.text = doc.text
@@ -91,27 +126,42 @@ class _Printer:
         self.after_comment = False  # the last thing emitted is a block comment inside a line
         self.inline_at: set[int] = set()  # indexes in `line` of block comments placed inside it
         self.line_code = False  # the current line holds a token (not only comments)
+        # top-level statements starting an output line: input offset, output line index
+        self.cut_starts: list[int] = []
+        self.cut_lines: list[int] = []
 
     def _index_tokens(self, doc: Document) -> None:
-        """The significant tokens without NL, where a NL preceded one, bracket partners."""
-        tokens = doc.lexed.tokens
-        toks = [t for t in tokens if t.kind != "NL"]
-        nls = [k for k, t in enumerate(tokens) if t.kind == "NL"]
-        # starts of the tokens right after a NL (NL tokens never follow each other)
-        self.after_nl = {tokens[k + 1].start for k in nls if k + 1 < len(tokens)}
-        self.toks = toks
-        self.match = _match_brackets(toks)
+        """The significant tokens without NL, their starts, where a NL preceded one (the
+        first flags), bracket partners."""
+        toks: list[Token] = []
+        kinds: list[str] = []  # each token's kind, text and start, read once: attribute
+        texts: list[str] = []  # reads of token objects are the dearest part of the pass
+        starts: list[int] = []
+        flags: list[int] = []
+        after = 0
+        for t in doc.lexed.tokens:
+            kind = t.kind
+            if kind == "NL":
+                after = _AFTER_NL  # NL tokens never follow each other
+                continue
+            toks.append(t)
+            kinds.append(kind)
+            texts.append(t.text)
+            starts.append(t.start)
+            flags.append(after)
+            after = 0
+        self.toks, self.kinds, self.texts, self.starts, self.flags = toks, kinds, texts, starts, flags
+        self.match = _match_brackets(kinds)
 
     def _index_tree(self, doc: Document) -> None:
         """What the tree tells that tokens do not: where statements (and, from 2.1, entries)
         start, which braces open script blocks, which `}` an `else` follows, where decorators
         end, and the version's continuation words."""
-        self.top_starts = {s.start for s in doc.statements}
-        self.stmt_starts: set[int] = set()
+        stmt_starts: list[int] = []
         self.else_after: set[int] = set()  # end offsets of then-blocks followed by `else`
         self.block_starts: set[int] = set()  # `{` of script blocks: their lines are statements
         for stmt in n.iter_statements(doc.statements):
-            self.stmt_starts.add(stmt.start)
+            stmt_starts.append(stmt.start)
             if isinstance(stmt, n.IfStmt):
                 self.block_starts.add(stmt.then.start)
                 if isinstance(stmt.orelse, n.Block):
@@ -131,12 +181,12 @@ class _Printer:
         # Grammars with `key:` terminals (2.1+) allow several properties on one line: those
         # entries go on lines of their own in a multi-line body, two spaces apart in a
         # one-line body (`{ method: jwt  issuer: "…" }`). Earlier bodies hold one per line.
-        self.entry_starts: set[int] = set()
-        self.ternary_colons: set[int] = set()
+        starts, flags = self.starts, self.flags
+        _mark(starts, flags, [s.start for s in doc.statements], _TOP)
+        _mark(starts, flags, stmt_starts, _STMT)
         if getattr(tables, "has_key", False):
-            self.entry_starts = _entry_starts(doc.statements, self.else_after)
-            fields, self.ternary_colons = _fields_and_ternaries(self.toks, self.after_nl)
-            self.entry_starts |= fields
+            _mark(starts, flags, _entry_starts(doc.statements, self.else_after), _ENTRY)
+            _fields_and_ternaries(self.kinds, self.texts, starts, flags)
 
     # -- driver ---------------------------------------------------------------------------
 
@@ -144,20 +194,30 @@ class _Printer:
         toks, text = self.toks, self.text
         first = toks[0].start if toks else len(text)
         blank_next = self._leading(text[:first])
-        stmt_starts, entry_starts, space = self.stmt_starts, self.entry_starts, self._space
+        flags, starts, kinds, texts, space = self.flags, self.starts, self.kinds, self.texts, self._space
         brackets = _BRACKETS
         prev_end = 0
         for i, tok in enumerate(toks):
-            start, ttext = tok.start, tok.text
-            gap = text[prev_end:start] if i else ""
+            start, ttext = starts[i], texts[i]
+            # the gap before it: no new string for the commonest two
+            if start == prev_end or not i:
+                gap = ""
+            elif start == prev_end + 1 and text[prev_end] == " ":
+                gap = " "
+            else:
+                gap = text[prev_end:start]
             prev_end = start + len(ttext)  # a token is its exact slice (cheaper than `.end`)
             # Fast path, most tokens: at most one space before it, in the middle of a line,
             # and no rule that could break the line here (see _place and _forced_break).
-            if ((gap == " " or not gap) and i and tok.kind not in brackets and not self.last_open
-                    and not self.after_comment and start not in stmt_starts
-                    and start not in entry_starts):
+            if ((gap == " " or not gap) and i and not flags[i] & (_STMT | _ENTRY)
+                    and not self.last_open and not self.after_comment
+                    and kinds[i] not in brackets):
                 line = self.line
-                line.append(space(i, tok, toks[i - 1], gap))
+                # the commonest pairs, where no rule of _space applies but the last: one space
+                if kinds[i] == "NAME" and kinds[i - 1] in _SPACED_BEFORE_NAME:
+                    line.append(" ")
+                else:
+                    line.append(space(i, gap))
                 line.append(ttext)
                 continue
             self._token(i, tok, gap, blank_next if i == 0 else False)
@@ -177,7 +237,7 @@ class _Printer:
         line = self.line
         if line:
             k = len(line) - 1
-            while k > 0 and k in self.inline_at:
+            while k > 0 and self.inline_at and k in self.inline_at:
                 # block comments meant to sit inside the line ended it after all: they are
                 # end-of-line comments, two spaces after the code
                 line[k] = "  " + line[k].lstrip(" ")
@@ -185,7 +245,8 @@ class _Printer:
             self.lines.append(INDENT * self.indent + "".join(line))
             self.line = []
         self.line_code = False
-        self.inline_at = set()
+        if self.inline_at:
+            self.inline_at = set()
 
     def _break(self, blank: bool, indent: int, base: int) -> None:
         self._flush()
@@ -248,6 +309,9 @@ class _Printer:
             self._break(blank_first, *self._indent(i, tok, top, closes))
         else:
             self._place(i, tok, gap, closes)
+        if not self.line and len(frames) == 1 and self.flags[i] & _TOP:
+            self.cut_starts.append(tok.start)
+            self.cut_lines.append(len(self.lines))
         self.line.append(tok.text)
         self.line_code = True
         self.last_open = kind in _CLOSER_OF
@@ -293,7 +357,7 @@ class _Printer:
         if self.after_comment:
             self.line.append("" if tok.kind in _NO_SPACE_BEFORE else " ")
         else:
-            self.line.append(self._space(i, tok, prev, gap))
+            self.line.append(self._space(i, gap))
 
     def _comment(self, item: str, nls: int, indent: int, *, closer_next: bool,
                  inline: bool = False) -> bool:
@@ -324,14 +388,14 @@ class _Printer:
         if tok.text == "else" and prev.end in self.else_after:
             return 0  # `else` after a comment line: at the `if`'s indentation
         if top.kind == "TOP":
-            return 0 if tok.start in self.top_starts or prev.end in self.decorator_ends else 1
-        if (tok.start in self.stmt_starts or tok.start in self.entry_starts
+            return 0 if self.flags[i] & _TOP or prev.end in self.decorator_ends else 1
+        if (self.flags[i] & (_STMT | _ENTRY)
                 or (prev.kind == "LBRACE" and self.match[i - 1] >= 0)):
             return 0
         # In a declarative body every line is an entry, unless the line before ends with an
         # operator or separator or this one starts with a continuation word (2.1); in a script
         # block a statement may span lines (`on "e" do⏎ workflow "w"`).
-        if top.script or tok.start not in self.after_nl or prev.kind in _CONTINUED_AFTER:
+        if top.script or not self.flags[i] & _AFTER_NL or prev.kind in _CONTINUED_AFTER:
             return self._deeper(tok)
         return self._deeper(tok) if tok.text in self.continuation_words else 0
 
@@ -357,12 +421,11 @@ class _Printer:
             return True
         if tok.kind == "LBRACE":  # `{` ends its header line
             top = self.frames[-1].kind
-            return (top in ("TOP", "LBRACE") and tok.start not in self.after_nl
+            return (top in ("TOP", "LBRACE") and not self.flags[i] & _AFTER_NL
                     and prev.kind not in _NO_JOIN_BRACE_AFTER)
         if tok.text == "else" and prev.kind == "RBRACE" and prev.end in self.else_after:
             return True  # `} else {`
-        return prev.text == "else" and (tok.start in self.stmt_starts
-                                        or tok.start in self.entry_starts)  # `else if`
+        return prev.text == "else" and bool(self.flags[i] & (_STMT | _ENTRY))  # `else if`
 
     def _forced_break(self, i: int, tok: Token, prev: Token, closes: bool) -> bool:
         """A line break the source lacks: around a multi-line body, between statements."""
@@ -373,9 +436,9 @@ class _Printer:
             return True
         if not self.line_code:
             return False  # only comments before it on this line (`/* why */ key: 1`)
-        if tok.start in self.stmt_starts and prev.text != "else":
+        if self.flags[i] & _STMT and prev.text != "else":
             return top.kind == "TOP" or top.multiline
-        if tok.start in self.entry_starts and top.kind == "LBRACE":
+        if self.flags[i] & _ENTRY and top.kind == "LBRACE":
             return top.multiline and prev.text != "else"
         return False
 
@@ -395,25 +458,26 @@ class _Printer:
         return _Frame("LBRACE", base, multiline=multiline, unit=base + 1,
                       script=tok.start in self.block_starts)
 
-    def _space(self, i: int, tok: Token, prev: Token, gap: str) -> str:
-        """The spacing between two tokens on one line."""
-        pk, k = prev.kind, tok.kind
+    def _space(self, i: int, gap: str) -> str:
+        """The spacing between token `i` and the one before, on one line."""
+        kinds, texts = self.kinds, self.texts
+        pk, k, ptext = kinds[i - 1], kinds[i], texts[i - 1]
         if pk == "SHELL" or k == "SHELL" or (pk == "LBRACE" and k == "RBRACE" and self.frames[-1].raw):
             return ""  # the braces of `exec { … }` hug the shell text, which keeps its spaces
-        if prev.text.endswith("/") and tok.text[:1] in "/*":
+        if ptext.endswith("/") and texts[i][:1] in "/*":
             return " "  # never glue `/` and `/` or `*` into a comment opener
         if gap and ((pk == "NUMBER" and k == "DOT") or (pk == "DOT" and k in ("NUMBER", "DURATION"))):
             return " "  # `1 .5` must not become the number `1.5`
-        if tok.start in self.entry_starts and pk not in ("LBRACE", "COMMA") and prev.text != "else":
+        if self.flags[i] & _ENTRY and pk not in ("LBRACE", "COMMA") and ptext != "else":
             return "  "  # the next property of a one-line body (`{ a: 1  b: 2 }`)
-        if k == "COLON" and tok.start in self.ternary_colons:
+        if k == "COLON" and self.flags[i] & _TERNARY:
             return " "  # the `:` of a ternary `c ? a : b` (2.1)
         if pk in _NO_SPACE_AFTER or k in _NO_SPACE_BEFORE:
             return ""
-        if pk == "OP" and prev.text in "+-" and self._unary(i - 1):
+        if pk == "OP" and ptext in "+-" and self._unary(i - 1):
             return ""  # `-1`, `-(a + b)`
         if k == "LPAR":
-            return "" if pk == "NAME" and prev.text not in _PAREN_KEYWORDS else " "
+            return "" if pk == "NAME" and ptext not in _PAREN_KEYWORDS else " "
         if k == "LSQB" and not gap and pk in ("NAME", "RPAR", "RSQB"):
             return ""  # indexing `a[0]` (2.1) keeps its tight bracket
         return " "
@@ -426,18 +490,18 @@ class _Printer:
         return before.kind in _UNARY_CONTEXT or (before.kind == "NAME" and before.text in _UNARY_AFTER_WORDS)
 
 
-def _entry_starts(statements: list[n.Node], else_after: set[int]) -> set[int]:
+def _entry_starts(statements: list[n.Node], else_after: set[int]) -> list[int]:
     """Where every entry of every declarative body starts (and, into `else_after`, where the
     then-body of an `if` entry followed by `else` ends). Bodies hang only off declarations,
     handlers and entries, so expressions (most of a 2.1 tree) are not walked."""
-    out: set[int] = set()
+    out: list[int] = []
     bodies = [b for s in n.iter_statements(statements)
               if isinstance(b := getattr(s, "body", None), n.Body)]
     while bodies:
         for entry in bodies.pop().entries:
             e: n.Entry | n.Body | None = entry
             while isinstance(e, n.Entry):  # an entry, and the `else if` entries it chains
-                out.add(e.start)
+                out.append(e.start)
                 if e.body is not None:
                     bodies.append(e.body)
                 if isinstance(e, n.IfEntry) and e.orelse is not None and e.body is not None:
@@ -449,26 +513,25 @@ def _entry_starts(statements: list[n.Node], else_after: set[int]) -> set[int]:
 
 
 # Tokens that end a value: a field written after one starts a new field (`{ a: 1  b: 2 }`).
-_VALUE_END = frozenset({"NAME", "NUMBER", "STRING", "TSTRING", "DURATION", "RPAR", "RSQB", "RBRACE"})
-_KEY_KINDS = frozenset({"NAME", "HNAME", "STRING"})
+_VALUE_END: Final = frozenset({"NAME", "NUMBER", "STRING", "TSTRING", "DURATION", "RPAR", "RSQB", "RBRACE"})
+_KEY_KINDS: Final = frozenset({"NAME", "HNAME", "STRING"})
 
 
-def _fields_and_ternaries(toks: list[Token], after_nl: set[int]) -> tuple[set[int], set[int]]:
-    """One pass over the tokens of a 2.1 file: where the fields of object literals and records
-    start (`{ a: 1  b: 2 }`), and where the `:` of each ternary `c ? a : b` is.
+def _fields_and_ternaries(kinds: list[str], texts: list[str], starts: list[int],
+                          flags: list[int]) -> None:
+    """One pass over the tokens of a 2.1 file, marked in `flags`: where the fields of object
+    literals and records start (`{ a: 1  b: 2 }`, as entries), and where the `:` of each
+    ternary `c ? a : b` is.
 
     A field starts at a key written against its `:`, directly inside `{ }`: first in the
     braces, after a `,`, at the start of a line or after a value (entries of bodies match too;
     they are entries anyway). A ternary's `:` is the first `:` after a `?` at the same bracket
     depth (keys inside the branches are deeper; nested ternaries pair inside out), and its
     middle operand follows `?` or an operator, never a value, so it is not taken for a key."""
-    fields: set[int] = set()
-    colons: set[int] = set()
     stack: list[str] = []
     open_q = [0]  # per bracket depth: the `?` still waiting for their `:`
-    last = len(toks) - 1
-    for i, t in enumerate(toks):
-        k = t.kind
+    last = len(kinds) - 1
+    for i, k in enumerate(kinds):
         if k in _CLOSER_OF:
             stack.append(k)
             open_q.append(0)
@@ -480,25 +543,34 @@ def _fields_and_ternaries(toks: list[Token], after_nl: set[int]) -> tuple[set[in
             open_q[-1] += 1
         elif k == "COLON" and open_q[-1]:
             open_q[-1] -= 1
-            colons.add(t.start)
+            flags[i] |= _TERNARY
         elif (k in _KEY_KINDS and stack and stack[-1] == "LBRACE" and i < last
-              and toks[i + 1].kind == "COLON" and toks[i + 1].start == t.start + len(t.text)):
-            prev = toks[i - 1]
-            if (prev.kind in ("LBRACE", "COMMA") or t.start in after_nl
-                    or (prev.kind in _VALUE_END and prev.text not in _UNARY_AFTER_WORDS)):
-                fields.add(t.start)
-    return fields, colons
+              and kinds[i + 1] == "COLON" and starts[i + 1] == starts[i] + len(texts[i])):
+            pk = kinds[i - 1]
+            if (pk in ("LBRACE", "COMMA") or flags[i] & _AFTER_NL
+                    or (pk in _VALUE_END and texts[i - 1] not in _UNARY_AFTER_WORDS)):
+                flags[i] |= _ENTRY
 
 
-def _match_brackets(toks: list[Token]) -> list[int]:
-    """For each bracket token the index of its partner (-1 for other tokens)."""
-    match = [-1] * len(toks)
+def _mark(starts: list[int], flags: list[int], offsets: list[int], bit: int) -> None:
+    """Set `bit` in the flags of the tokens starting at one of `offsets` (`starts` ascends)."""
+    offsets.sort()
+    i, n = 0, len(starts)
+    for offset in offsets:
+        while i < n and starts[i] < offset:
+            i += 1
+        if i < n and starts[i] == offset:
+            flags[i] |= bit
+
+
+def _match_brackets(kinds: list[str]) -> list[int]:
+    """For each bracket token (by kind) the index of its partner (-1 for other tokens)."""
+    match = [-1] * len(kinds)
     stack: list[int] = []
-    for i, t in enumerate(toks):
-        k = t.kind
+    for i, k in enumerate(kinds):
         if k in _CLOSER_OF:
             stack.append(i)
-        elif k in _CLOSERS and stack and _CLOSER_OF[toks[stack[-1]].kind] == k:
+        elif k in _CLOSERS and stack and _CLOSER_OF[kinds[stack[-1]]] == k:
             j = stack.pop()
             match[i], match[j] = j, i
     return match
