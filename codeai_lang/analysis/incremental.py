@@ -452,7 +452,8 @@ class IncrementalDocument:
         if not self._lagging or not infos:
             return
         tokens = self.lexed.tokens
-        for info in (infos[0], infos[-1], *(i for i in infos if i.unit.errors)):
+        failing = (i for i in infos if i.unit.errors) if self._errors else ()
+        for info in (infos[0], infos[-1], *failing):
             info.settle(tokens)
 
     def _start_of(self) -> Callable[[n.Node], int]:
@@ -466,6 +467,8 @@ class IncrementalDocument:
         """Two neighbouring units with errors may be one statement that recovery split; the
         document layer re-parses such runs together (`document._parse_group`), so analyse in
         full rather than mirror that here."""
+        if not self._errors:  # (kept up to date edit by edit: no pass over the units)
+            return False
         infos = self._infos or []
         return any(a.unit.errors and b.unit.errors for a, b in zip(infos, infos[1:], strict=False))
 

@@ -70,3 +70,28 @@ def test_project_index_reuses_unchanged_declaration_records() -> None:
     doc.apply_edit(at, at + len("entity Order {"), "entity Orders {")
     assert project.set_open("file:///big.cai", doc.result) == {"file:///other.cai"}
     assert [d.code for d in project.diagnostics("file:///other.cai", other.local)] == ["CAI202"]
+
+
+def test_document_sync_skips_pyglss_copy_of_the_text() -> None:
+    """didOpen/didChange/didClose go straight to the server's handlers: pygls keeps no second
+    copy of the text (its workspace is not even set up before `initialize`, so touching it
+    would raise), and the server's own text follows the edits."""
+    threshold = gc.get_threshold()
+    try:
+        ls = create_server(0)
+        proto = ls.protocol
+        opened = t.DidOpenTextDocumentParams(text_document=t.TextDocumentItem(
+            uri=URI, language_id="codeai", version=1, text="var a = 1\n"))
+        at = t.Position(line=0, character=9)
+        changed = t.DidChangeTextDocumentParams(
+            text_document=t.VersionedTextDocumentIdentifier(uri=URI, version=2),
+            content_changes=[t.TextDocumentContentChangePartial(range=t.Range(start=at, end=at), text="2")])
+        for method, params in ((proto.lsp_text_document__did_open, opened),
+                               (proto.lsp_text_document__did_change, changed)):
+            [(handler, args, _)] = list(method(params))
+            assert handler is ls.protocol.fm.features[method.method_name]
+        ls.open(URI, 1, "var a = 1\n")
+        ls.change(ls.docs[URI], 2, list(changed.content_changes))
+        assert ls.docs[URI].text == "var a = 12\n"
+    finally:
+        gc.set_threshold(*threshold)
