@@ -431,15 +431,17 @@ class IncrementalDocument:
         out = list(doc.diagnostics)
         statements = doc.statements
         start = self._start_of()
+        size = len(self.text)  # (the caches reuse the outputs of unchanged statements)
         occurrences: list[semantic.Occurrence] = []
         script = self._script_checks.run(statements, self._external, self._external_token,
-                                         occurrences, start)
-        decl_diags, refs = self._decl_checks.run(statements, doc.version, start)
+                                         occurrences, start, size)
+        decl_diags, refs = self._decl_checks.run(statements, doc.version, start, size)
         out += _without_recovery_echoes(doc, decl_diags)
         out += self._expression_checks.run(statements, doc.version, refs, self.text, start)  # as validate
-        out += self._shell_checks.run(statements, start)
+        out += self._shell_checks.run(statements, start, size)
         out += deprecation_diagnostics(_reported_sites(doc.sites, doc.version, reg), doc.version, reg)
-        table = semantic.build_table(statements, refs, occurrences, self._table_decls.run(statements, start))
+        table = semantic.build_table(statements, refs, occurrences,
+                                     self._table_decls.run(statements, start, size))
         settle = _settler(self)
         table.statements = _SettlingList(statements, settle)  # (read for mentions)
         return _LiveResult.of(doc, out, script, table, settle)
