@@ -238,7 +238,7 @@ def test_a_renamed_declaration_updates_references_in_untouched_statements() -> N
 
 
 def test_common_ends() -> None:
-    from codeai_lang.analysis.check_cache import common_ends
+    from codeai_lang.analysis.reuse import common_ends
     a, b, c, d, e = (object() for _ in range(5))
     assert common_ends([a, b, c], [a, b, c]) == (3, 0)
     assert common_ends([a, b, c], [a, d, c]) == (1, 1)

@@ -28,13 +28,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import compress, count
-from operator import is_not
 from typing import Generic, Protocol, TypeVar
 
 from codeai_lang.analysis import decl_checks, semantic
 from codeai_lang.analysis import expression_checks as ex
 from codeai_lang.analysis import script_checks as sc
+from codeai_lang.analysis.reuse import common_ends
 from codeai_lang.analysis.semantic import Occurrence
 from codeai_lang.analysis.shell_checks import check_shell
 from codeai_lang.diagnostics.model import Diagnostic, Severity
@@ -78,18 +77,6 @@ def move(items: Sequence[_Span], delta: int) -> None:
 # -- reuse of the unchanged prefix and suffix ------------------------------------------------
 
 T = TypeVar("T")
-
-
-def common_ends(prev: Sequence[object], cur: Sequence[object]) -> tuple[int, int]:
-    """How many statements at the start and at the end of `cur` are, by identity, those of
-    `prev` (not overlapping)."""
-    size = min(len(prev), len(cur))
-    p = next(compress(count(), map(is_not, prev, cur)), size)
-    if p == size:
-        return p, 0
-    rest = size - p
-    s = next(compress(count(), map(is_not, reversed(prev), reversed(cur))), rest)
-    return p, min(s, rest)
 
 
 class _Stream(Generic[T]):

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 
 from codeai_lang.analysis import schema
+from codeai_lang.analysis.reuse import changed_middle
 from codeai_lang.diagnostics.model import Applicability, Diagnostic, Edit, Fix, Related, Severity
 from codeai_lang.syntax import nodes as n
 
@@ -302,32 +303,6 @@ def build_table(statements: list[n.Node], refs: list[Ref], script_occurrences: l
     return table
 
 
-def renewed_decls(old: FileTable | None, new: FileTable) -> list[tuple[Decl, Decl]] | None:
-    """If `new` declares the same names as `old`, in the same order and with the same fields,
-    the pairs of records that differ (new objects for the same names), else None. An
-    incremental re-analysis reuses the records of the statements an edit did not touch, so
-    this is an identity test for all but a few."""
-    if old is None or len(old.decls) != len(new.decls):
-        return None
-    pairs: list[tuple[Decl, Decl]] = []
-    for a, b in zip(old.decls, new.decls, strict=True):
-        if a is not b:
-            if a.kind != b.kind or a.name != b.name or a.fields != b.fields:
-                return None
-            pairs.append((a, b))
-    return pairs
-
-
-def fields_changed(old: FileTable | None, new: FileTable) -> frozenset[str]:
-    """The data types declared in both tables whose fields differ (their queries' field
-    references may resolve differently in other files)."""
-    if old is None:
-        return frozenset()
-    before = {d.key: d.fields for d in old.decls if d.fields is not None}
-    return frozenset(d.name for d in new.decls
-                     if d.fields is not None and d.key in before and before[d.key] != d.fields)
-
-
 # -- the project -------------------------------------------------------------------------------
 
 
@@ -359,29 +334,55 @@ class ProjectIndex:
 
     # -- updating ----------------------------------------------------------------------------
     def set_file(self, path: str, table: FileTable) -> None:
-        for d in table.decls:
-            d.path = path
         old = self.tables.get(path)
         self.tables[path] = table
-        if old is not None and old.script_names == table.script_names and \
-                (pairs := renewed_decls(old, table)) is not None:
-            if self._decls is not None and pairs:  # same names: swap the new records in
-                for a, b in pairs:
+        if old is None:
+            for d in table.decls:
+                d.path = path
+            self.script_generation += bool(table.script_names)
+            self._changed()
+            return
+        # A file's new table keeps the records of its unchanged declarations (the same
+        # objects, already this file's): only the changed middle is looked at.
+        p, q_old, q_new = changed_middle(old.decls, table.decls)
+        gone, fresh = old.decls[p:q_old], table.decls[p:q_new]
+        for d in fresh:
+            d.path = path
+        if old.script_names != table.script_names:
+            self.script_generation += 1
+            self._changed()
+            return
+        if not gone and not fresh:
+            return
+        if [d.key for d in gone] == [d.key for d in fresh]:  # same names: swap the new records in
+            if self._decls is not None:
+                for a, b in zip(gone, fresh, strict=True):
                     same = self._decls[a.key]
                     same[same.index(a)] = b
-                self._by_name = self._lowered = None
-            return
-        if (old.script_names if old is not None else {}) != table.script_names:
-            self.script_generation += 1
-        if old is None or [d.key for d in old.decls] != [d.key for d in table.decls] or \
-                old.script_names != table.script_names:
-            self._changed()
-        elif self._decls is not None:  # same names, new spans: swap the file's declarations in
-            fresh = iter(table.decls)
-            for d in old.decls:
-                same = self._decls[d.key]
-                same[same.index(d)] = next(fresh)
             self._by_name = self._lowered = None
+        elif self._decls is None:
+            self._changed()
+        else:
+            self._replace_keys(path, gone, fresh)
+
+    def _replace_keys(self, path: str, gone: list[Decl], fresh: list[Decl]) -> None:
+        """Declarations of `path` went and came: rebuild the merged lists of their names only
+        (files in path order, each file's declarations in file order)."""
+        assert self._decls is not None
+        dropped = {id(d) for d in gone}
+        for key in {d.key for d in gone} | {d.key for d in fresh}:
+            current = self._decls.get(key, [])
+            mine = [d for d in current if d.path == path and id(d) not in dropped]
+            mine += [d for d in fresh if d.key == key]
+            mine.sort(key=lambda d: d.start)
+            merged = [d for d in current if d.path < path] + mine + [d for d in current if d.path > path]
+            if merged:
+                self._decls[key] = merged
+            else:
+                self._decls.pop(key, None)
+        self._by_name = self._script = self._lowered = None
+        self._names, self._suggested = {}, {}
+        self.generation += 1
 
     def _changed(self) -> None:
         """Declarations changed: drop what is derived from them."""

@@ -11,14 +11,19 @@ from codeai_lsp import features
 from codeai_lsp.projects import LspProject
 from codeai_lsp.server import create_server
 from codeai_testing.generate import program_2_1
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from lsprotocol import types as t
 
+from codeai_lang.analysis import semantic
 from codeai_lang.analysis.incremental import IncrementalDocument
 from codeai_lang.analysis.validator import validate
 from codeai_lang.files.project import ProjectConfig
 from codeai_lang.syntax.registry import default_registry
 
 URI = "file:///tmp/settle.cai"
+_PIECES = ["entity Order {\n    id: int\n}\n", "event Extra {\n}\n", "Order", "Extra", "x", "", "\n",
+           "var total = 2\n", "}", "entity Other {\n    n: int\n}\n"]
 
 
 def _requests(snap: features.Snapshot) -> tuple[object, ...]:
@@ -95,3 +100,48 @@ def test_document_sync_skips_pyglss_copy_of_the_text() -> None:
         assert ls.docs[URI].text == "var a = 12\n"
     finally:
         gc.set_threshold(*threshold)
+
+
+def _merged(index: semantic.ProjectIndex) -> dict[tuple[str, str], list[tuple[str, int, int]]]:
+    return {key: [(d.path, d.start, d.end) for d in decls] for key, decls in index.decls.items()}
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 30),
+       steps=st.lists(st.tuples(st.floats(0, 1), st.integers(0, 6), st.sampled_from(_PIECES)),
+                      min_size=1, max_size=8))
+def test_project_index_follows_edits_like_a_fresh_index(seed: int, steps: list[tuple[float, int, str]]) -> None:
+    """The open file's declarations are swapped, added and removed in the merged index edit by
+    edit (only the changed ones): it stays what a fresh index of the same tables is, with files
+    before and after it in path order declaring the same names; and a file using a name the
+    edit declares or removes is among the dependents."""
+    reg = default_registry()
+    project = LspProject(None, ProjectConfig(), reg)
+    uses = validate("#version 2.1\nentity Uses {\n    a: Order\n    b: Extra\n}\n")
+    for uri, text in (("file:///a.cai", "#version 2.1\nentity Order {\n    id: int\n}\nevent Extra {\n}\n"),
+                      ("file:///z.cai", "#version 2.1\nentity Order {\n    id: int\n}\nvar total = 1\n")):
+        project.index.set_file(uri, validate(text).table)
+    project.index.set_file("file:///u.cai", uses.table)
+    doc = IncrementalDocument(program_2_1(80, seed=seed), min_incremental=0)
+    project.set_open("file:///m.cai", doc.result)
+    project.index.decls  # noqa: B018 (merged: later edits update it in place)
+    for where, length, piece in steps:
+        at = int(where * len(doc.text))
+        doc.apply_edit(at, at + length, piece)
+        before = set(project.index.tables["file:///m.cai"].keys())
+        dependents = project.set_open("file:///m.cai", doc.result)
+        after = set(doc.result.table.keys())
+        fresh = semantic.ProjectIndex()
+        for uri, table in project.index.tables.items():
+            fresh.set_file(uri, table)
+        assert _merged(project.index) == _merged(fresh)
+        if {("type", "Order"), ("event", "Extra")} & (before ^ after):
+            assert "file:///u.cai" in dependents
+        assert project.diagnostics("file:///u.cai", uses.local) == \
+            fresh_diagnostics(fresh, "file:///u.cai", uses.local)
+
+
+def fresh_diagnostics(index: semantic.ProjectIndex, uri: str, local: list[object]) -> list[object]:
+    diags = list(local) + semantic.resolve_file(index, uri)
+    diags.sort(key=lambda d: d.sort_key())  # type: ignore[attr-defined]
+    return diags
