@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
+from itertools import compress
 
 from codeai_lang.analysis import schema
 from codeai_lang.analysis.reuse import changed_middle
@@ -331,6 +332,8 @@ class ProjectIndex:
         self.generation = 0  # bumped whenever the set of declarations changes
         self._lowered: tuple[int, list[tuple[str, Decl]]] | None = None
         self.script_generation = 0  # bumped whenever a file's top-level script names change
+        self.fields_stamp = 0  # bumped whenever a data type's declared fields may have changed
+        self._resolved: dict[str, _Resolved] = {}  # per file: see `resolve_file`
 
     # -- updating ----------------------------------------------------------------------------
     def set_file(self, path: str, table: FileTable) -> None:
@@ -359,6 +362,8 @@ class ProjectIndex:
                 for a, b in zip(gone, fresh, strict=True):
                     same = self._decls[a.key]
                     same[same.index(a)] = b
+            if any(a.fields != b.fields for a, b in zip(gone, fresh, strict=True)):
+                self.fields_stamp += 1
             self._by_name = self._lowered = None
         elif self._decls is None:
             self._changed()
@@ -391,6 +396,7 @@ class ProjectIndex:
         self.generation += 1
 
     def remove_file(self, path: str) -> None:
+        self._resolved.pop(path, None)
         old = self.tables.pop(path, None)
         if old is not None:
             self.script_generation += bool(old.script_names)
@@ -522,24 +528,62 @@ def _fuzzy(query: str, name: str) -> int | None:
 
 def resolve_file(index: ProjectIndex, path: str, *, script_duplicates: bool = True) -> list[Diagnostic]:
     """CAI101 (duplicates, with a related location) and CAI202 (unresolved, with a
-    did-you-mean and a fix) for one file of the project."""
+    did-you-mean and a fix) for one file of the project.
+
+    Which records have a finding is kept per file (`_Resolved`) and reused while the index's
+    names (`generation`) and data types' fields (`fields_stamp`) are unchanged: then only the
+    records the file's new table does not share with the last one are looked up (an edit
+    changes a few). The findings themselves are made afresh (their ranges move)."""
     table = index.tables[path]
+    kept = index._resolved.get(path)
+    state = (index.generation, index.fields_stamp, script_duplicates)
+    if kept is None or kept.state != state:
+        kept = _Resolved(state, [], [], [], [])
+    p, q_old, q_new = changed_middle(kept.decls, table.decls)
+    decl_flags = kept.decl_flags[:p] + [_is_duplicate(index, d, path, script_duplicates)
+                                        for d in table.decls[p:q_new]] + kept.decl_flags[q_old:]
+    p, q_old, q_new = changed_middle(kept.refs, table.refs)
+    ref_flags = kept.ref_flags[:p] + [_is_unresolved(index, r) for r in table.refs[p:q_new]] + \
+        kept.ref_flags[q_old:]
+    index._resolved[path] = _Resolved(state, list(table.decls), decl_flags, list(table.refs), ref_flags)
     out: list[Diagnostic] = []
-    for d in table.decls:
+    for d in compress(table.decls, decl_flags):
         first = index.lookup(*d.key)
-        if first is None or first is d:
-            continue
-        if d.namespace == SCRIPT and (first.path == path or not script_duplicates):
-            continue  # the script checker reports same-file duplicates, with its scoping
+        assert first is not None
         out.append(_duplicate(d, first))
-    for r in table.refs:
+    for r in compress(table.refs, ref_flags):
         if r.entity:
             missing = _missing_field(index, r)
-            if missing is not None:
-                out.append(missing)
-        elif not (index.resolves(r.namespace, r.name) or (r.also and index.resolves(r.also, r.name))):
+            assert missing is not None
+            out.append(missing)
+        else:
             out.append(_unresolved(index, r))
     return out
+
+
+@dataclass(slots=True)
+class _Resolved:
+    """A file's records at its last `resolve_file`, and which had a finding then."""
+
+    state: tuple[int, int, bool]
+    decls: list[Decl]
+    decl_flags: list[bool]
+    refs: list[Ref]
+    ref_flags: list[bool]
+
+
+def _is_duplicate(index: ProjectIndex, d: Decl, path: str, script_duplicates: bool) -> bool:
+    first = index.lookup(*d.key)
+    if first is None or first is d:
+        return False
+    # the script checker reports same-file duplicates, with its scoping
+    return not (d.namespace == SCRIPT and (first.path == path or not script_duplicates))
+
+
+def _is_unresolved(index: ProjectIndex, r: Ref) -> bool:
+    if r.entity:
+        return _missing_field(index, r) is not None
+    return not (index.resolves(r.namespace, r.name) or (r.also and index.resolves(r.also, r.name)))
 
 
 def _missing_field(index: ProjectIndex, r: Ref) -> Diagnostic | None:

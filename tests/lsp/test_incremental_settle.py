@@ -22,7 +22,7 @@ from codeai_lang.files.project import ProjectConfig
 from codeai_lang.syntax.registry import default_registry
 
 URI = "file:///tmp/settle.cai"
-_PIECES = ["entity Order {\n    id: int\n}\n", "event Extra {\n}\n", "Order", "Extra", "x", "", "\n",
+_PIECES = ["entity Order {\n    id: int\n}\n", "event Extra {\n}\n", "Order", "Extra", "x", "", "\n", "status",
            "var total = 2\n", "}", "entity Other {\n    n: int\n}\n"]
 
 
@@ -139,9 +139,31 @@ def test_project_index_follows_edits_like_a_fresh_index(seed: int, steps: list[t
             assert "file:///u.cai" in dependents
         assert project.diagnostics("file:///u.cai", uses.local) == \
             fresh_diagnostics(fresh, "file:///u.cai", uses.local)
+        # the edited file's name findings, partly reused from the last edit's
+        assert semantic.resolve_file(project.index, "file:///m.cai") == \
+            semantic.resolve_file(fresh, "file:///m.cai")
 
 
 def fresh_diagnostics(index: semantic.ProjectIndex, uri: str, local: list[object]) -> list[object]:
     diags = list(local) + semantic.resolve_file(index, uri)
     diags.sort(key=lambda d: d.sort_key())  # type: ignore[attr-defined]
     return diags
+
+
+def test_name_findings_follow_a_renamed_field_in_untouched_queries() -> None:
+    """The records an edit did not touch keep their lookups only while names and fields are
+    the same: renaming an entity's field makes the untouched queries' `where status` fail."""
+    project = LspProject(None, ProjectConfig(), default_registry())
+    doc = IncrementalDocument(program_2_1(600, seed=4), min_incremental=0)
+    project.set_open("file:///m.cai", doc.result)
+    assert semantic.resolve_file(project.index, "file:///m.cai") == []
+    for old, new in (("    status: string, required", "    statux: string, required"),
+                     ("    statux: string, required", "    status: string, required")):
+        at = doc.text.index(old)
+        doc.apply_edit(at, at + len(old), new)
+        project.set_open("file:///m.cai", doc.result)
+        fresh = semantic.ProjectIndex()
+        fresh.set_file("file:///m.cai", doc.result.table)
+        found = semantic.resolve_file(project.index, "file:///m.cai")
+        assert found == semantic.resolve_file(fresh, "file:///m.cai")
+        assert bool(found) == (new.strip().startswith("statux"))
