@@ -414,13 +414,18 @@ class ScriptCache(_Reusing):
         q0, q1 = len(self.prev) - s, len(statements) - s
         slots = self.slots
         self.rechecked = 0
+        checking = [stmt for stmt in statements[p:q1] if type(stmt) in sc._HANDLERS]
+        gone = [entry for entry in slots[p:q0] if isinstance(entry, _ScriptEntry)]
+        if not checking and not any(entry.writes for entry in gone):
+            # (an edit in declarations: no file-scope state is read or changed)
+            return self._finish(statements, size, p, s, delta, [None] * (q1 - p), [], [], [], occurrences)
+        # The file scope as the prefix leaves it (the state the re-checked statements see).
         for entry in slots[:p]:
             if entry is not None:
                 self._apply(entry, symbols)  # type: ignore[arg-type]
         changed: set[str] = set()  # names whose state may differ from the last run's
-        for entry in slots[p:q0]:
-            if entry is not None:
-                changed.update(w[0] for w in entry.writes)  # type: ignore[attr-defined]
+        for entry in gone:
+            changed.update(w[0] for w in entry.writes)
         mid: list[object] = []
         diag_chunks: list[list[Diagnostic]] = []
         occ_chunks: list[list[Occurrence]] = []
@@ -435,8 +440,11 @@ class ScriptCache(_Reusing):
             mid.append(entry)
             diag_chunks.append(diags)
             occ_chunks.append(occs)
+        fresh = [entry for entry in mid if isinstance(entry, _ScriptEntry)]
+        if _effects(gone) == _effects(fresh):
+            changed = set()  # the kept suffix sees the file scope in the same states as before
         patches: list[tuple[int, _ScriptEntry, list[Diagnostic], list[Occurrence]]] = []
-        for j in range(s):
+        for j in range(s if changed else 0):  # (no state changed: the suffix is kept as it is)
             kept = slots[q0 + j]
             if kept is None:
                 continue
@@ -449,6 +457,18 @@ class ScriptCache(_Reusing):
                 changed.update(w[0] for w in kept.writes)
                 changed.update(w[0] for w in entry.writes)
                 patches.append((q1 + j, entry, diags, occs))
+        return self._finish(statements, size, p, s, delta, mid, diag_chunks, occ_chunks, patches,
+                            occurrences)
+
+    def _finish(self, statements: list[n.Node], size: int | None, p: int, s: int, delta: int,
+                mid: list[object], diag_chunks: list[list[Diagnostic]], occ_chunks: list[list[Occurrence]],
+                patches: list[tuple[int, _ScriptEntry, list[Diagnostic], list[Occurrence]]],
+                occurrences: list[Occurrence]) -> list[Diagnostic]:
+        """Keep the run's entries and outputs (`*_chunks` for the middle; empty when it has
+        no script statement)."""
+        q0 = len(self.prev) - s
+        if not diag_chunks:
+            diag_chunks, occ_chunks = [[] for _ in mid], [[] for _ in mid]
         self.diags.splice(p, q0, diag_chunks, _shifted, delta)
         self.occurrences.splice(p, q0, occ_chunks, _moved, delta)
         self._commit(statements, size, p, s, mid)
@@ -498,6 +518,11 @@ class ScriptCache(_Reusing):
             move(occs, base - stmt.start)
         return (_ScriptEntry(stmt, reads, writes),
                 absolute(relative(checker.diags, stmt.start), base), occs)
+
+
+def _effects(entries: list[_ScriptEntry]) -> list[tuple[str, _Snap]]:
+    """What statements did to the file scope, in order: each name written and its state."""
+    return [(name, state) for entry in entries for name, _, state in entry.writes]
 
 
 # -- declaration checks and the table's declarations -----------------------------------------
