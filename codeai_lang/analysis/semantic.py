@@ -36,6 +36,7 @@ NAMED_KINDS = ("auth", "role", "middleware", "event", "integration", "webhook", 
 BUILTIN = {TYPES: frozenset({"Empty"})}  # the response type with no body (projects.md §2)
 _SEPARATORS = re.compile(r"[._\-]")
 _WHAT = {TYPES: "data type"}
+_TOUCHED_KEPT = 64  # `_replace_keys` changes remembered for `touched_since`
 ScopeTable = dict[str, list[tuple[str, tuple[str, int]]]]  # name → (file, (kind, arity)), files in order
 
 
@@ -334,6 +335,7 @@ class ProjectIndex:
         self.script_generation = 0  # bumped whenever a file's top-level script names change
         self.fields_stamp = 0  # bumped whenever a data type's declared fields may have changed
         self._resolved: dict[str, _Resolved] = {}  # per file: see `resolve_file`
+        self._touched: list[tuple[int, frozenset[str]]] = []  # (generation, names) of `_replace_keys`
 
     # -- updating ----------------------------------------------------------------------------
     def set_file(self, path: str, table: FileTable) -> None:
@@ -351,10 +353,9 @@ class ProjectIndex:
         gone, fresh = old.decls[p:q_old], table.decls[p:q_new]
         for d in fresh:
             d.path = path
-        if old.script_names != table.script_names:
+        if old.script_names != table.script_names:  # (only the script scope derives from them)
             self.script_generation += 1
-            self._changed()
-            return
+            self._script = None
         if not gone and not fresh:
             return
         if [d.key for d in gone] == [d.key for d in fresh]:  # same names: swap the new records in
@@ -388,12 +389,24 @@ class ProjectIndex:
         self._by_name = self._script = self._lowered = None
         self._names, self._suggested = {}, {}
         self.generation += 1
+        self._touched.append((self.generation, frozenset(d.name for d in (*gone, *fresh))))
+        del self._touched[:-_TOUCHED_KEPT]
+
+    def touched_since(self, generation: int) -> frozenset[str] | None:
+        """The names whose declarations came or went since `generation` (None: unknown, or
+        declarations changed wholesale)."""
+        if generation == self.generation:
+            return frozenset()
+        if not self._touched or self._touched[0][0] > generation + 1:
+            return None
+        return frozenset().union(*(names for stamp, names in self._touched if stamp > generation))
 
     def _changed(self) -> None:
         """Declarations changed: drop what is derived from them."""
         self._decls = self._by_name = self._script = None
         self._names, self._suggested = {}, {}
         self.generation += 1
+        self._touched = []  # (wholesale: nothing to tell `touched_since`)
 
     def remove_file(self, path: str) -> None:
         self._resolved.pop(path, None)
@@ -530,22 +543,32 @@ def resolve_file(index: ProjectIndex, path: str, *, script_duplicates: bool = Tr
     """CAI101 (duplicates, with a related location) and CAI202 (unresolved, with a
     did-you-mean and a fix) for one file of the project.
 
-    Which records have a finding is kept per file (`_Resolved`) and reused while the index's
-    names (`generation`) and data types' fields (`fields_stamp`) are unchanged: then only the
-    records the file's new table does not share with the last one are looked up (an edit
-    changes a few). The findings themselves are made afresh (their ranges move)."""
+    Which records have a finding is kept per file (`_Resolved`) and reused while the data
+    types' fields (`fields_stamp`) are unchanged and the index can tell which names came or
+    went since (`touched_since`): then only the records the file's new table does not share
+    with the last one, and those using such a name, are looked up (an edit changes a few).
+    The findings themselves are made afresh (their ranges move)."""
     table = index.tables[path]
     kept = index._resolved.get(path)
-    state = (index.generation, index.fields_stamp, script_duplicates)
-    if kept is None or kept.state != state:
-        kept = _Resolved(state, [], [], [], [])
+    state = (index.fields_stamp, script_duplicates)
+    touched = index.touched_since(kept.generation) if kept is not None and kept.state == state else None
+    if kept is None or touched is None:
+        kept, touched = _Resolved(index.generation, state, [], [], [], []), frozenset()
     p, q_old, q_new = changed_middle(kept.decls, table.decls)
     decl_flags = kept.decl_flags[:p] + [_is_duplicate(index, d, path, script_duplicates)
                                         for d in table.decls[p:q_new]] + kept.decl_flags[q_old:]
     p, q_old, q_new = changed_middle(kept.refs, table.refs)
     ref_flags = kept.ref_flags[:p] + [_is_unresolved(index, r) for r in table.refs[p:q_new]] + \
         kept.ref_flags[q_old:]
-    index._resolved[path] = _Resolved(state, list(table.decls), decl_flags, list(table.refs), ref_flags)
+    if touched:  # names came or went: the kept records that use them are looked up again
+        for i, d in enumerate(table.decls):
+            if d.name in touched:
+                decl_flags[i] = _is_duplicate(index, d, path, script_duplicates)
+        for i, r in enumerate(table.refs):
+            if r.name in touched or r.entity in touched:
+                ref_flags[i] = _is_unresolved(index, r)
+    index._resolved[path] = _Resolved(index.generation, state, list(table.decls), decl_flags,
+                                      list(table.refs), ref_flags)
     out: list[Diagnostic] = []
     for d in compress(table.decls, decl_flags):
         first = index.lookup(*d.key)
@@ -565,7 +588,8 @@ def resolve_file(index: ProjectIndex, path: str, *, script_duplicates: bool = Tr
 class _Resolved:
     """A file's records at its last `resolve_file`, and which had a finding then."""
 
-    state: tuple[int, int, bool]
+    generation: int  # the index's then
+    state: tuple[int, bool]
     decls: list[Decl]
     decl_flags: list[bool]
     refs: list[Ref]

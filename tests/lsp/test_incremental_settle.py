@@ -167,3 +167,31 @@ def test_name_findings_follow_a_renamed_field_in_untouched_queries() -> None:
         found = semantic.resolve_file(project.index, "file:///m.cai")
         assert found == semantic.resolve_file(fresh, "file:///m.cai")
         assert bool(found) == (new.strip().startswith("statux"))
+
+
+def test_name_findings_follow_a_renamed_declaration_in_untouched_statements() -> None:
+    """A declaration's name comes or goes in one statement: the untouched statements that
+    use it (and the other declarations of it) are looked up again."""
+    project = LspProject(None, ProjectConfig(), default_registry())
+    project.index.set_file("file:///a.cai", validate("entity Thing {\n    id: int\n}\n").table)
+    filler = "".join(f"entity Filler{i} {{\n    id: int\n}}\n" for i in range(30))
+    text = (f"entity Thing {{\n    id: int\n}}\nentity Solo {{\n    id: int\n}}\n{filler}"
+            "entity Uses {\n    a: Thing\n    b: Later\n    c: Solo\n}\n")
+    doc = IncrementalDocument(text, min_incremental=0)
+    project.set_open("file:///m.cai", doc.result)
+    assert [d.code for d in semantic.resolve_file(project.index, "file:///m.cai")] == ["CAI101", "CAI202"]
+    steps = [("entity Solo {", "entity Solx {", ["CAI101", "CAI202", "CAI202"]),
+             ("entity Filler3 {", "entity Later {", ["CAI101", "CAI202"]),
+             ("entity Thing {", "entity Thinx {", ["CAI202"]),
+             ("entity Solx {", "entity Solo {", []),
+             ("entity Later {", "entity Filler3 {", ["CAI202"])]
+    for old, new, codes in steps:
+        at = doc.text.index(old)
+        doc.apply_edit(at, at + len(old), new)
+        project.set_open("file:///m.cai", doc.result)
+        fresh = semantic.ProjectIndex()
+        for uri, table in project.index.tables.items():
+            fresh.set_file(uri, table)
+        found = semantic.resolve_file(project.index, "file:///m.cai")
+        assert found == semantic.resolve_file(fresh, "file:///m.cai")
+        assert sorted(d.code for d in found) == codes
