@@ -199,6 +199,7 @@ class IncrementalDocument:
         self._infos: list[_UnitInfo] | None = None
         self._lagging = False  # some unit's offsets are behind the text (see `_UnitInfo.lag`)
         self._errors = 0  # syntax errors of all units
+        self._fresh: dict[int, _UnitInfo] = {}  # units parsed since the last analysis, by node id
         self._decl_checks = DeclCache(self.reg)
         self._table_decls = TableDeclCache()
         self._expression_checks = ExpressionCache(self.reg)
@@ -270,6 +271,7 @@ class IncrementalDocument:
         """Lex and parse the whole text; if the state is not one edits can build on, keep
         only the validator's result (the next edit is a full analysis again)."""
         self.stats.full += 1
+        self._fresh = {}
         text = self.text
         self.lexed = lexed = lex(text)
         self._infos = None
@@ -393,6 +395,7 @@ class IncrementalDocument:
             u.first += w.ia
             u.last += w.ia
         fresh = _make_infos(w.tokens, w.out.units, w.ia, w.ia + len(w.tokens), w.resets)
+        self._fresh.update((id(i.unit.node), i) for i in fresh if i.unit.node is not None)
         replaced = infos[left:right + 1]
         self._errors += sum(len(u.errors) for u in w.out.units) - \
             sum(len(i.unit.errors) for i in replaced)
@@ -459,11 +462,21 @@ class IncrementalDocument:
             info.settle(tokens)
 
     def _start_of(self) -> Callable[[n.Node], int]:
-        """Where a top-level statement starts now (its own `start` may lag behind)."""
-        lags = {id(i.unit.node): i.lag for i in self._infos or () if i.lag}
-        if not lags:
-            return _own_start
-        return lambda stmt: stmt.start + lags.get(id(stmt), 0)
+        """Where a top-level statement starts now (its own `start` may lag behind). The
+        caches ask it only about the statements they re-check: mostly those the edits since
+        the last analysis parsed (`_fresh`), so the map of every unit is made only if needed."""
+        fresh, self._fresh = self._fresh, {}
+        every: dict[int, _UnitInfo] | None = None
+
+        def start(stmt: n.Node) -> int:
+            nonlocal every
+            info = fresh.get(id(stmt))
+            if info is None:
+                if every is None:
+                    every = {id(i.unit.node): i for i in self._infos or () if i.lag}
+                info = every.get(id(stmt))
+            return stmt.start + (info.lag if info is not None else 0)
+        return start
 
     def _adjacent_failures(self) -> bool:
         """Two neighbouring units with errors may be one statement that recovery split; the
@@ -514,11 +527,19 @@ class _CachedSession(ParseSession):
         self.alts[id(alt.statements)] = alt
         return alt.statements
 
+    def _explain_failures(self, version: str, units: list[Unit], errors: list[Diagnostic],
+                          ) -> tuple[dict[int, list[n.Node]], list[Diagnostic], list[Unit]]:
+        if not errors and units is self.units_fed:  # (the units own every error: none failed)
+            return {}, [], []
+        return super()._explain_failures(version, units, errors)
+
     def sites(self, units: list[Unit], replaced: dict[int, list[n.Node]],
               version: str) -> list[Site] | None:
         """The sites `version` reports or removes (the only ones any caller reads), in source
         order, from each unit's (or re-parse's) cache."""
         rules = frozenset(self.reg.reported_rules(version))
+        if not rules:  # (a 1.x file: nothing is reported, whatever the units hold)
+            return []
         sites: list[Site] = []
         for info in self.infos:
             unit = info.unit
@@ -729,10 +750,6 @@ def _splice_diags(items: list[Diagnostic], a: int, b_old: int, delta: int,
         d.start += delta
         d.end += delta
     return kept + fresh + later
-
-
-def _own_start(stmt: n.Node) -> int:
-    return stmt.start
 
 
 def _settler(doc: IncrementalDocument) -> Callable[[], None]:
