@@ -112,6 +112,11 @@ class _Stream(Generic[T]):
         self.items = items[:a] + mid + tail
         self.ends = fresh
 
+    def between(self, p: int, q: int) -> list[T]:
+        """The items of statements p..q-1."""
+        ends = self.ends
+        return self.items[(ends[p - 1] if p else 0):(ends[q - 1] if q else 0)]
+
     def replace(self, j: int, chunk: list[T]) -> None:
         """Statement j's items (already in place after `splice`) become `chunk`."""
         ends = self.ends
@@ -598,6 +603,13 @@ class TableDeclCache(_Reusing):
     def __init__(self) -> None:
         super().__init__()
         self.decls: _Stream[semantic.Decl] = _Stream()
+        # `semantic.script_names_of` the last run's declarations (made again only when a
+        # function or variable declaration came or went)
+        self.script_names: dict[str, tuple[str, int]] | None = None
+
+    def _forget(self) -> None:
+        super()._forget()
+        self.script_names = None
 
     def run(self, statements: list[n.Node], start: Starts = own_start,
             size: int | None = None) -> list[semantic.Decl]:
@@ -623,8 +635,13 @@ class TableDeclCache(_Reusing):
             if base != stmt.start:
                 move(decls, base - stmt.start)
             chunks.append(decls)
-        self.decls.splice(p, len(self.prev) - s, chunks, _moved, delta)
+        q0 = len(self.prev) - s
+        gone = self.decls.between(p, q0)
+        self.decls.splice(p, q0, chunks, _moved, delta)
         self._commit(statements, size, p, s, [None] * len(chunks))
+        if self.script_names is None or any(d.namespace == semantic.SCRIPT for d in gone) or \
+                any(d.namespace == semantic.SCRIPT for chunk in chunks for d in chunk):
+            self.script_names = semantic.script_names_of(self.decls.items)
         return list(self.decls.items)
 
 

@@ -443,8 +443,9 @@ class IncrementalDocument:
         out += self._expression_checks.run(statements, doc.version, refs, self.text, start)  # as validate
         out += self._shell_checks.run(statements, start, size)
         out += deprecation_diagnostics(_reported_sites(doc.sites, doc.version, reg), doc.version, reg)
-        table = semantic.build_table(statements, refs, occurrences,
-                                     self._table_decls.run(statements, start, size))
+        decls = self._table_decls.run(statements, start, size)
+        table = semantic.build_table(statements, refs, occurrences, decls,
+                                     self._table_decls.script_names)
         settle = _settler(self)
         table.statements = _SettlingList(statements, settle)  # (read for mentions)
         return _LiveResult.of(doc, out, script, table, settle)

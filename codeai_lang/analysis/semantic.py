@@ -292,17 +292,26 @@ def mentions(statements: list[n.Node]) -> Iterator[tuple[str, int, int, bool]]:
 
 
 def build_table(statements: list[n.Node], refs: list[Ref], script_occurrences: list[Occurrence],
-                decls: list[Decl] | None = None) -> FileTable:
+                decls: list[Decl] | None = None,
+                script_names: dict[str, tuple[str, int]] | None = None) -> FileTable:
     """A file's table from its statements, the references its checks required and the
-    occurrences the script checker resolved."""
+    occurrences the script checker resolved (`script_names`: those of `decls`, if known)."""
     table = FileTable(decls=file_declarations(statements) if decls is None else decls, refs=refs,
                       statements=statements)
     table.set_script_occurrences(script_occurrences)
-    for d in table.decls:
+    table.script_names = dict(script_names) if script_names is not None else script_names_of(table.decls)
+    return table
+
+
+def script_names_of(decls: list[Decl]) -> dict[str, tuple[str, int]]:
+    """The top-level functions and variables of a file's declarations: name → (kind, arity),
+    the first declaration of a name counting (arity -1: a variable)."""
+    names: dict[str, tuple[str, int]] = {}
+    for d in decls:
         if d.namespace == SCRIPT:
             arity = len(d.node.params) if isinstance(d.node, n.FunctionDecl) else -1
-            table.script_names.setdefault(d.name, (d.kind, arity))
-    return table
+            names.setdefault(d.name, (d.kind, arity))
+    return names
 
 
 # -- the project -------------------------------------------------------------------------------
