@@ -4,21 +4,19 @@ Why: the expression, shell and script checks walk the whole AST, so after an edi
 time in proportion to the file (most of an edit's latency on a large file). A top-level
 statement that an edit did not touch keeps its node (the incremental parser reuses it), so
 its findings can be reused too, provided what they depended on outside the statement is
-unchanged. Each cache therefore keeps, per statement node:
-
-- its findings with offsets *relative to the statement's start* (an edit earlier in the file
-  moves the statement, not its findings; absolute offsets are made when results are built);
-- what the findings depended on outside the statement: the file-scope names read and the
-  symbols' state then (script checks). A cached entry is reused only when every answer is
-  the same again, so an edit re-checks the statement it touched plus those that use a name
-  whose meaning changed.
+unchanged (for the script checks: the file-scope names it read and the symbols' state then;
+the other checks depend on their statement and the DSL version only).
 
 Per edit, the work is proportional to the statements that changed, not to the file: each
-cache keeps the statement list of its last run and its outputs concatenated in statement
-order (`_Stream`). The statements of the new run that are the very objects of the last run's
-common prefix and suffix (the incremental document reuses the nodes of untouched statements)
-keep their outputs: the prefix's as they are, the suffix's moved by the change in the text's
-length (every edit lies between them). Only the statements in between are checked again.
+cache keeps the statement list of its last run and its outputs (findings with absolute
+offsets, references, occurrences, declarations) concatenated in statement order, with the
+count per statement (`_Stream`). The statements of the new run that are the very objects of
+the last run's common prefix and suffix (`reuse.common_ends`) keep their outputs: the
+prefix's as they are, the suffix's moved by the change in the text's length (every edit lies
+between the two: an edit re-parses the statements around it). Only the statements in
+between are checked again — new nodes, and unchanged ones between two edits analysed
+together. A kept script statement after them is checked again when a name it read may now
+be in another state and is.
 
 Every function here gives exactly what the plain check gives on the same statements (same
 diagnostics, same order); the property tests and `scripts/fuzz.py incremental` compare them.
