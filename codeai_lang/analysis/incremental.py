@@ -37,6 +37,7 @@ import weakref
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import MISSING, dataclass, field, fields
+from itertools import islice
 from typing import Any
 
 from codeai_lang.analysis import semantic
@@ -132,6 +133,12 @@ class _UnitInfo:
 def _shift_units(infos: list[_UnitInfo], first: int, delta: int, dindex: int) -> None:
     """Move the units from `first` on by `delta` characters and `dindex` tokens (text before
     them changed): token indices now, offsets when they are read (see `_UnitInfo.lag`)."""
+    if not dindex:  # (a keystroke inside a token: no index moves)
+        for info in islice(infos, first, None):
+            info.lag += delta
+            if info.sites:
+                info.sites_delta += delta
+        return
     for i in range(first, len(infos)):
         info = infos[i]
         unit = info.unit
