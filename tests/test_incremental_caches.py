@@ -159,3 +159,91 @@ def test_a_reset_at_the_window_start_is_kept() -> None:
         start = int(where * len(doc.text))
         doc.apply_edit(start, start + length, piece)
         assert _names(doc.result) == _names(validate(doc.text))
+
+
+# -- the unchanged prefix and suffix (check_cache.common_ends, _Stream) ----------------------
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(kind=st.integers(0, 2), seed=st.integers(0, 40),
+       rounds=st.lists(st.lists(st.tuples(st.floats(0, 1), st.integers(0, 4), st.sampled_from(NAMED + [""])),
+                                min_size=1, max_size=4), min_size=1, max_size=5))
+def test_several_edits_between_analyses_equal_full_analysis(
+        kind: int, seed: int, rounds: list[list[tuple[float, int, str]]]) -> None:
+    """Edits far apart before the next analysis: the statements between them are the same
+    objects but sit between changed ones (re-checked, not taken from the kept outputs)."""
+    text = (program_1_0, program_2_0, program_2_1)[kind](80, seed=seed)
+    doc = IncrementalDocument(text, min_incremental=0)
+    doc.result  # noqa: B018
+    for steps in rounds:
+        for where, length, piece in steps:
+            start = int(where * len(doc.text))
+            doc.apply_edit(start, start + length, piece)
+        _same(doc)
+
+
+def test_findings_before_and_after_an_edit_keep_their_places() -> None:
+    """Kept findings of the prefix stay, those of the suffix move with the text, and a
+    statement whose number of findings changes shifts the kept outputs after it."""
+    body = "function f{n}(a) {{\n    log(a)\n}}\nf{n}(1)\n"
+    text = "".join(body.format(n=i) for i in range(30))
+    doc = IncrementalDocument(text, min_incremental=0)
+    _same(doc)
+    _edit(doc, "f3(1)", "f3(1, 2)")  # a finding in statement 7
+    _same(doc)
+    _edit(doc, "f20(1)", "f20()")  # another one, later
+    _same(doc)
+    _edit(doc, "function f1(a)", "var extra = 1\n\nfunction f1(a)")  # earlier: both move
+    _same(doc)
+    assert [d.code for d in doc.result.diagnostics] == ["CAI105", "CAI105"]
+    _edit(doc, "f3(1, 2)", "f3(1)")  # the first goes, the second stays where it is
+    _same(doc)
+    assert [d.code for d in doc.result.diagnostics] == ["CAI105"]
+    assert doc._script_checks.rechecked <= 6  # the window, not the 60 statements
+
+
+def test_an_unchanged_statement_after_the_edit_sees_a_changed_name() -> None:
+    """The kept suffix is not taken blindly: a later, untouched statement that reads a name
+    whose state the edit changed is checked again (a stale reuse would keep its old result)."""
+    def filler(k: int) -> str:
+        return "".join(f"var v{k}_{i} = {i}\n" for i in range(40))
+    text = (f"var items = [1, 2]\n{filler(0)}items = [3]\n{filler(1)}for i in items {{\n    log(i)\n}}\n"
+            f"{filler(2)}")
+    doc = IncrementalDocument(text, min_incremental=0)
+    _same(doc)
+    assert doc.result.diagnostics == []
+    _edit(doc, "items = [3]", "items = 3")  # `for i in items` (untouched) now loops over a number
+    _same(doc)
+    assert [d.code for d in doc.result.diagnostics] == ["CAI106"]
+    assert doc._script_checks.rechecked <= 8  # the window and the loop, not the 120 statements
+    _edit(doc, "items = 3", "items = [4]")
+    _same(doc)
+    assert doc.result.diagnostics == []
+    _edit(doc, "var items = [1, 2]\n", "var itemz = [1, 2]\n")  # undeclared: both uses fail
+    _same(doc)
+    assert [d.code for d in doc.result.diagnostics] == ["CAI102", "CAI102"]
+
+
+def test_a_renamed_declaration_updates_references_in_untouched_statements() -> None:
+    """References of unchanged statements are resolved again in the table after an edit
+    renames what they refer to (the kept references are reused, their resolution is not)."""
+    doc = IncrementalDocument(program_2_1(600, seed=4), min_incremental=0)
+    _same(doc)
+    _edit(doc, "entity Order {", "entity Ordex {")
+    _same(doc)
+    assert any(d.code == "CAI202" and "Order" in d.message for d in doc.result.diagnostics)
+    _edit(doc, "entity Ordex {", "entity Order {")
+    _same(doc)
+    assert not any(d.code == "CAI202" for d in doc.result.diagnostics)
+
+
+def test_common_ends() -> None:
+    from codeai_lang.analysis.reuse import common_ends
+    a, b, c, d, e = (object() for _ in range(5))
+    assert common_ends([a, b, c], [a, b, c]) == (3, 0)
+    assert common_ends([a, b, c], [a, d, c]) == (1, 1)
+    assert common_ends([a, b, c], [a, c]) == (1, 1)
+    assert common_ends([a, c], [a, b, c]) == (1, 1)
+    assert common_ends([a, a], [a, a, a]) == (2, 0)  # never overlapping
+    assert common_ends([], [d, e]) == (0, 0)
+    assert common_ends([a, b], [d, e]) == (0, 0)

@@ -4,15 +4,19 @@ Why: the expression, shell and script checks walk the whole AST, so after an edi
 time in proportion to the file (most of an edit's latency on a large file). A top-level
 statement that an edit did not touch keeps its node (the incremental parser reuses it), so
 its findings can be reused too, provided what they depended on outside the statement is
-unchanged. Each cache therefore keeps, per statement node:
+unchanged (for the script checks: the file-scope names it read and the symbols' state then;
+the other checks depend on their statement and the DSL version only).
 
-- its findings with offsets *relative to the statement's start* (an edit earlier in the file
-  moves the statement, not its findings; absolute offsets are made when results are built);
-- what the findings depended on outside the statement: the questions asked of the file's
-  type index and their answers (expression checks), the file-scope names read and the
-  symbols' state then (script checks). A cached entry is reused only when every answer is
-  the same again, so an edit re-checks the statement it touched plus those that use a name
-  whose meaning changed.
+Per edit, the work is proportional to the statements that changed, not to the file: each
+cache keeps the statement list of its last run and its outputs (findings with absolute
+offsets, references, occurrences, declarations) concatenated in statement order, with the
+count per statement (`_Stream`). The statements of the new run that are the very objects of
+the last run's common prefix and suffix (`reuse.common_ends`) keep their outputs: the
+prefix's as they are, the suffix's moved by the change in the text's length (every edit lies
+between the two: an edit re-parses the statements around it). Only the statements in
+between are checked again — new nodes, and unchanged ones between two edits analysed
+together. A kept script statement after them is checked again when a name it read may now
+be in another state and is.
 
 Every function here gives exactly what the plain check gives on the same statements (same
 diagnostics, same order); the property tests and `scripts/fuzz.py incremental` compare them.
@@ -22,11 +26,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from codeai_lang.analysis import decl_checks, semantic
 from codeai_lang.analysis import expression_checks as ex
 from codeai_lang.analysis import script_checks as sc
+from codeai_lang.analysis.reuse import common_ends
 from codeai_lang.analysis.semantic import Occurrence
 from codeai_lang.analysis.shell_checks import check_shell
 from codeai_lang.diagnostics.model import Diagnostic, Severity
@@ -67,19 +72,122 @@ def move(items: Sequence[_Span], delta: int) -> None:
         item.end += delta
 
 
+# -- reuse of the unchanged prefix and suffix ------------------------------------------------
+
+T = TypeVar("T")
+
+
+class _Stream(Generic[T]):
+    """A cache's output over the statements of its last run: `items` concatenated in
+    statement order, `ends[i]` the number of items of statements 0..i."""
+
+    __slots__ = ("items", "ends")
+
+    def __init__(self) -> None:
+        self.items: list[T] = []
+        self.ends: list[int] = []
+
+    def splice(self, p: int, q: int, chunks: list[list[T]],
+               shift: Callable[[list[T], int], list[T]], delta: int) -> None:
+        """Statements p..q-1 of the last run are replaced by one statement per chunk; the
+        items of the statements from q on move by `delta` characters."""
+        items, ends = self.items, self.ends
+        a = ends[p - 1] if p else 0
+        b = ends[q - 1] if q else 0
+        mid: list[T] = []
+        fresh = ends[:p]
+        acc = a
+        for chunk in chunks:
+            if chunk:
+                mid += chunk
+                acc += len(chunk)
+            fresh.append(acc)
+        tail = items[b:]
+        if tail and delta:
+            tail = shift(tail, delta)
+        grown = acc - b
+        fresh += [e + grown for e in ends[q:]] if grown else ends[q:]
+        self.items = items[:a] + mid + tail
+        self.ends = fresh
+
+    def between(self, p: int, q: int) -> list[T]:
+        """The items of statements p..q-1."""
+        ends = self.ends
+        return self.items[(ends[p - 1] if p else 0):(ends[q - 1] if q else 0)]
+
+    def replace(self, j: int, chunk: list[T]) -> None:
+        """Statement j's items (already in place after `splice`) become `chunk`."""
+        ends = self.ends
+        a = ends[j - 1] if j else 0
+        b = ends[j]
+        self.items[a:b] = chunk
+        grown = len(chunk) - (b - a)
+        if grown:
+            ends[j:] = [e + grown for e in ends[j:]]
+
+
+def _moved(items: list[T], delta: int) -> list[T]:
+    move(items, delta)  # type: ignore[arg-type]
+    return items
+
+
+def _moved_refs(refs: list[semantic.Ref], delta: int) -> list[semantic.Ref]:
+    _move_refs(refs, delta)
+    return refs
+
+
+def _shifted(diags: list[Diagnostic], delta: int) -> list[Diagnostic]:
+    return [Diagnostic(d.code, d.severity, d.message, d.start + delta, d.end + delta) for d in diags]
+
+
+def _shifted_found(found: list[tuple[Diagnostic, str | None]],
+                   delta: int) -> list[tuple[Diagnostic, str | None]]:
+    return [(Diagnostic(d.code, d.severity, d.message, d.start + delta, d.end + delta), name)
+            for d, name in found]
+
+
+class _Reusing:
+    """What every cache keeps of its last run: the statements, the text's length then, and
+    an entry per statement (None where the check has nothing to keep)."""
+
+    def __init__(self) -> None:
+        self.prev: list[n.Node] = []
+        self.size: int | None = None
+        self.slots: list[object] = []
+
+    def _forget(self) -> None:
+        self.prev, self.size, self.slots = [], None, []
+        for value in vars(self).values():
+            if isinstance(value, _Stream):
+                value.items, value.ends = [], []
+
+    def _ends(self, statements: list[n.Node], size: int | None) -> tuple[int, int, int]:
+        """(p, s, delta): the reused prefix and suffix, and how far the suffix moved."""
+        if size is None or self.size is None:
+            self._forget()
+            return 0, 0, 0
+        p, s = common_ends(self.prev, statements)
+        return p, s, size - self.size
+
+    def _commit(self, statements: list[n.Node], size: int | None, p: int, s: int,
+                mid: list[object]) -> None:
+        prev = self.prev
+        self.slots = self.slots[:p] + mid + self.slots[len(prev) - s:]
+        self.prev = list(statements)
+        self.size = size
+
+
 # -- expression checks (expression_checks.check_expressions) ---------------------------------
 
 
 @dataclass(slots=True)
 class _ExprEntry:
-    node: n.Node  # kept alive, so that its id is not reused while the entry exists
+    node: n.Node
     found: list[Rel]
     undefined: list[str | None]  # for each finding, the name of a CAI102 (else None)
-    refs: list[semantic.Ref]  # the names its records and queries use; absolute for `base`
-    base: int
 
 
-class ExpressionCache:
+class ExpressionCache(_Reusing):
     """`check_expressions(statements, version, reg, refs)` statement by statement.
 
     Each statement is checked alone (`check_expressions([stmt], …)`: no internals of the
@@ -87,17 +195,25 @@ class ExpressionCache:
     only (names are resolved afterwards, in the table), except the §8.2 scope check (CAI102),
     which sees the file's global script names: it runs without them, and with globals G it
     reports exactly its findings whose name is not in G (globals only make more names
-    visible), so an entry stays valid when globals change. Concatenating the statements'
-    findings gives the plain check's findings in another order, but the same list after
-    `finish`'s stable sort by (start, end, code): findings that tie on that key lie in one
-    statement, where their order is the plain check's. References keep the plain order."""
+    visible), so a kept finding stays valid when globals change (it is filtered each run).
+    Concatenating the statements' findings gives the plain check's findings in another order,
+    but the same list after `finish`'s stable sort by (start, end, code): findings that tie
+    on that key lie in one statement, where their order is the plain check's. References
+    keep the plain order."""
 
     def __init__(self, reg: Registry) -> None:
+        super().__init__()
         self.reg = reg
         self.version: str | None = None
-        self.entries: dict[int, _ExprEntry] = {}
+        self.found: _Stream[tuple[Diagnostic, str | None]] = _Stream()
+        self.refs: _Stream[semantic.Ref] = _Stream()
         self.rechecked = 0  # statements checked afresh by the last run (tests read it)
         self.fallbacks = 0  # runs that fell back to the plain check (tests read it)
+
+    @property
+    def entries(self) -> dict[int, _ExprEntry]:
+        """The kept entries by id of their statement (tests read them)."""
+        return {id(e.node): e for e in self.slots if isinstance(e, _ExprEntry)}
 
     def run(self, statements: list[n.Node], version: str, refs: list[semantic.Ref], text: str,
             start: Starts = own_start) -> list[Diagnostic]:
@@ -105,47 +221,57 @@ class ExpressionCache:
         try:
             return self._run(statements, version, refs, text, start)
         except _Unexpected:  # the check changed how it reports CAI102: the plain check
-            self.entries, self.fallbacks = {}, self.fallbacks + 1
+            self._forget()
+            self.fallbacks += 1
             return ex.check_expressions(statements, version, self.reg, refs)
+        except BaseException:
+            self._forget()
+            raise
 
     def _run(self, statements: list[n.Node], version: str, refs: list[semantic.Ref], text: str,
              start: Starts) -> list[Diagnostic]:
         if version != self.version:
-            self.version, self.entries = version, {}
-        globals_: frozenset[str] | None = None
-        fresh: dict[int, _ExprEntry] = {}
-        out: list[Diagnostic] = []
-        mine: list[semantic.Ref] = []  # (only appended once every statement went well)
+            self.version = version
+            self._forget()
+        p, s, delta = self._ends(statements, len(text))
+        q1 = len(statements) - s
         self.rechecked = 0
-        for stmt in statements:
+        mid: list[object] = []
+        found_chunks: list[list[tuple[Diagnostic, str | None]]] = []
+        ref_chunks: list[list[semantic.Ref]] = []
+        for stmt in statements[p:q1]:
             if not isinstance(stmt, _MAY_HOLD_DECLARATIONS):
+                mid.append(None)
+                found_chunks.append([])
+                ref_chunks.append([])
                 continue
-            entry = self.entries.get(id(stmt))
             base = start(stmt)
-            if entry is None or entry.node is not stmt:
-                entry = self._check(stmt, version, text, base - stmt.start)
-                self.rechecked += 1
-            fresh[id(stmt)] = entry
-            if entry.refs:
-                if entry.base != base:
-                    _move_refs(entry.refs, base - entry.base)
-                    entry.base = base
-                mine += entry.refs
-            if entry.found:
-                if globals_ is None:
-                    globals_ = ex._script_globals(statements)
-                out += absolute([rel for rel, name in zip(entry.found, entry.undefined, strict=True)
-                                 if name is None or name not in globals_], base)
-        self.entries = fresh
-        refs += mine
-        return out
+            entry, mine = self._check(stmt, version, text, base - stmt.start)
+            self.rechecked += 1
+            if base != stmt.start:
+                _move_refs(mine, base - stmt.start)
+            mid.append(entry)
+            found_chunks.append(list(zip(absolute(entry.found, base), entry.undefined, strict=True)))
+            ref_chunks.append(mine)
+        q0 = len(self.prev) - s
+        self.found.splice(p, q0, found_chunks, _shifted_found, delta)
+        self.refs.splice(p, q0, ref_chunks, _moved_refs, delta)
+        self._commit(statements, len(text), p, s, mid)
+        refs += self.refs.items
+        found = self.found.items
+        if not any(name is not None for _, name in found):
+            return [d for d, _ in found]
+        globals_ = ex._script_globals(statements)
+        return [d for d, name in found if name is None or name not in globals_]
 
-    def _check(self, stmt: n.Node, version: str, text: str, lag: int) -> _ExprEntry:
-        """`lag`: how far the statement's own offsets are behind `text`."""
+    def _check(self, stmt: n.Node, version: str, text: str,
+               lag: int) -> tuple[_ExprEntry, list[semantic.Ref]]:
+        """`lag`: how far the statement's own offsets are behind `text`. The references are
+        absolute for the statement's own offsets."""
         refs: list[semantic.Ref] = []
         found = ex.check_expressions([stmt], version, self.reg, refs)
         return _ExprEntry(stmt, relative(found, stmt.start),
-                          [_undefined_name(d, text, lag) for d in found], refs, stmt.start)
+                          [_undefined_name(d, text, lag) for d in found]), refs
 
 
 class _Unexpected(Exception):
@@ -169,26 +295,34 @@ def _undefined_name(d: Diagnostic, text: str, lag: int) -> str | None:
 # -- shell checks (shell_checks.check_shell) -------------------------------------------------
 
 
-class ShellCache:
+class ShellCache(_Reusing):
     """`check_shell(statements)` statement by statement: a pure function of each one."""
 
     def __init__(self) -> None:
-        self.entries: dict[int, tuple[n.Node, list[Rel]]] = {}
+        super().__init__()
+        self.diags: _Stream[Diagnostic] = _Stream()
 
-    def run(self, statements: list[n.Node], start: Starts = own_start) -> list[Diagnostic]:
-        out: list[Diagnostic] = []
-        fresh: dict[int, tuple[n.Node, list[Rel]]] = {}
-        for stmt in statements:
+    def run(self, statements: list[n.Node], start: Starts = own_start,
+            size: int | None = None) -> list[Diagnostic]:
+        """`size`: the text's length (None: no reuse of the last run)."""
+        try:
+            return self._run(statements, start, size)
+        except BaseException:
+            self._forget()
+            raise
+
+    def _run(self, statements: list[n.Node], start: Starts, size: int | None) -> list[Diagnostic]:
+        p, s, delta = self._ends(statements, size)
+        chunks: list[list[Diagnostic]] = []
+        for stmt in statements[p:len(statements) - s]:
             if not isinstance(stmt, _SCRIPT_STATEMENTS):
-                continue  # (declarations hold no exec block)
-            entry = self.entries.get(id(stmt))
-            if entry is None or entry[0] is not stmt:
-                entry = (stmt, relative(check_shell([stmt]), stmt.start))
-            fresh[id(stmt)] = entry
-            if entry[1]:
-                out += absolute(entry[1], start(stmt))
-        self.entries = fresh
-        return out
+                chunks.append([])  # (declarations hold no exec block)
+            else:
+                found = check_shell([stmt])
+                chunks.append(absolute(relative(found, stmt.start), start(stmt)) if found else [])
+        self.diags.splice(p, len(self.prev) - s, chunks, _shifted, delta)
+        self._commit(statements, size, p, s, [None] * len(chunks))
+        return list(self.diags.items)
 
 
 _SCRIPT_STATEMENTS = tuple(sc._HANDLERS)
@@ -229,38 +363,49 @@ class _ScriptEntry:
     # file-scope names it declared (with the symbol) or changed (None: the symbol in scope),
     # and their final state
     writes: list[tuple[str, sc.Symbol | None, _Snap]]
-    diags: list[Rel]
-    occurrences: list[Occurrence]  # absolute for `base`, moved in place with the statement
-    base: int
 
 
-class ScriptCache:
+class ScriptCache(_Reusing):
     """`check_script(statements, external, occurrences)` statement by statement. A top-level
-    statement's findings depend on the file scope as earlier statements left it; the entry
-    records the names it read there (with the symbols' state) and its effects on it
-    (declarations, and a global's value kind changed by an assignment), and is replayed while
-    the names it read are in the same state."""
+    statement's findings depend on the file scope as earlier statements left it (names are
+    declared before use); the entry records the names it read there (with the symbols'
+    state) and its effects on it (declarations, and a global's value kind changed by an
+    assignment). Each run replays the effects of the kept statements in order; a kept
+    statement after the re-checked ones is checked again only if a name it read may now be
+    in another state (one that a re-checked statement wrote, before or now) and is."""
 
     def __init__(self) -> None:
-        self.entries: dict[int, _ScriptEntry] = {}
+        super().__init__()
         self.external_token: object = None
+        self.diags: _Stream[Diagnostic] = _Stream()
+        self.occurrences: _Stream[Occurrence] = _Stream()
         self.rechecked = 0
         self.fallbacks = 0
 
+    @property
+    def entries(self) -> dict[int, _ScriptEntry]:
+        return {id(e.node): e for e in self.slots if isinstance(e, _ScriptEntry)}
+
     def run(self, statements: list[n.Node], external: Mapping[str, tuple[str, int]] | None,
             external_token: object, occurrences: list[Occurrence],
-            start: Starts = own_start) -> list[Diagnostic]:
+            start: Starts = own_start, size: int | None = None) -> list[Diagnostic]:
+        """`size`: the text's length (None: no reuse of the last run)."""
         if external_token != self.external_token:
-            self.entries, self.external_token = {}, external_token
+            self._forget()
+            self.external_token = external_token
         try:
-            return self._run(statements, external, occurrences, start)
+            return self._run(statements, external, occurrences, start, size)
         except (AttributeError, TypeError):  # internals moved: the plain check
-            self.entries, self.fallbacks = {}, self.fallbacks + 1
+            self._forget()
+            self.fallbacks += 1
             del occurrences[:]
             return sc.check_script(statements, external, occurrences)
+        except BaseException:
+            self._forget()
+            raise
 
     def _run(self, statements: list[n.Node], external: Mapping[str, tuple[str, int]] | None,
-             occurrences: list[Occurrence], start: Starts) -> list[Diagnostic]:
+             occurrences: list[Occurrence], start: Starts, size: int | None) -> list[Diagnostic]:
         checker = sc._ScriptChecker([])
         outer = sc.builtin_scope()
         if external is not None:
@@ -268,44 +413,99 @@ class ScriptCache:
         scope = sc.Scope(outer)
         symbols = scope.symbols = _FileSymbols()
         checker.file_scope = scope
-        diags: list[Diagnostic] = []
-        fresh: dict[int, _ScriptEntry] = {}
+        p, s, delta = self._ends(statements, size)
+        q0, q1 = len(self.prev) - s, len(statements) - s
+        slots = self.slots
         self.rechecked = 0
-        for stmt in statements:
+        checking = [stmt for stmt in statements[p:q1] if type(stmt) in sc._HANDLERS]
+        gone = [entry for entry in slots[p:q0] if isinstance(entry, _ScriptEntry)]
+        if not checking and not any(entry.writes for entry in gone):
+            # (an edit in declarations: no file-scope state is read or changed)
+            return self._finish(statements, size, p, s, delta, [None] * (q1 - p), [], [], [], occurrences)
+        # The file scope as the prefix leaves it (the state the re-checked statements see).
+        for entry in slots[:p]:
+            if entry is not None:
+                self._apply(entry, symbols)  # type: ignore[arg-type]
+        changed: set[str] = set()  # names whose state may differ from the last run's
+        for entry in gone:
+            changed.update(w[0] for w in entry.writes)
+        mid: list[object] = []
+        diag_chunks: list[list[Diagnostic]] = []
+        occ_chunks: list[list[Occurrence]] = []
+        for stmt in statements[p:q1]:
             if type(stmt) not in sc._HANDLERS:
+                mid.append(None)
+                diag_chunks.append([])
+                occ_chunks.append([])
                 continue
-            entry = self.entries.get(id(stmt))
-            if entry is None or entry.node is not stmt or not self._replay(entry, symbols):
-                entry = self._check(stmt, checker, scope, symbols)
-                self.rechecked += 1
-            fresh[id(stmt)] = entry
-            base = start(stmt)
-            if entry.diags:
-                diags += absolute(entry.diags, base)
-            if base != entry.base:
-                move(entry.occurrences, base - entry.base)
-                entry.base = base
-            occurrences += entry.occurrences
-        self.entries = fresh
-        return diags
+            entry, diags, occs = self._check(stmt, checker, scope, symbols, start(stmt))
+            changed.update(w[0] for w in entry.writes)
+            mid.append(entry)
+            diag_chunks.append(diags)
+            occ_chunks.append(occs)
+        fresh = [entry for entry in mid if isinstance(entry, _ScriptEntry)]
+        if _effects(gone) == _effects(fresh):
+            changed = set()  # the kept suffix sees the file scope in the same states as before
+        patches: list[tuple[int, _ScriptEntry, list[Diagnostic], list[Occurrence]]] = []
+        for j in range(s if changed else 0):  # (no state changed: the suffix is kept as it is)
+            kept = slots[q0 + j]
+            if kept is None:
+                continue
+            assert isinstance(kept, _ScriptEntry)
+            if not changed or changed.isdisjoint(kept.reads):
+                self._apply(kept, symbols)
+            elif not self._replay(kept, symbols):
+                stmt = statements[q1 + j]
+                entry, diags, occs = self._check(stmt, checker, scope, symbols, start(stmt))
+                changed.update(w[0] for w in kept.writes)
+                changed.update(w[0] for w in entry.writes)
+                patches.append((q1 + j, entry, diags, occs))
+        return self._finish(statements, size, p, s, delta, mid, diag_chunks, occ_chunks, patches,
+                            occurrences)
+
+    def _finish(self, statements: list[n.Node], size: int | None, p: int, s: int, delta: int,
+                mid: list[object], diag_chunks: list[list[Diagnostic]], occ_chunks: list[list[Occurrence]],
+                patches: list[tuple[int, _ScriptEntry, list[Diagnostic], list[Occurrence]]],
+                occurrences: list[Occurrence]) -> list[Diagnostic]:
+        """Keep the run's entries and outputs (`*_chunks` for the middle; empty when it has
+        no script statement)."""
+        q0 = len(self.prev) - s
+        if not diag_chunks:
+            diag_chunks, occ_chunks = [[] for _ in mid], [[] for _ in mid]
+        self.diags.splice(p, q0, diag_chunks, _shifted, delta)
+        self.occurrences.splice(p, q0, occ_chunks, _moved, delta)
+        self._commit(statements, size, p, s, mid)
+        for j, entry, diags, occs in patches:
+            self.slots[j] = entry
+            self.diags.replace(j, diags)
+            self.occurrences.replace(j, occs)
+        occurrences += self.occurrences.items
+        return list(self.diags.items)
 
     @staticmethod
-    def _replay(entry: _ScriptEntry, symbols: _FileSymbols) -> bool:
-        """Apply a cached statement's effects if what it read is unchanged."""
-        for name, snap in entry.reads.items():
-            if _snap(dict.get(symbols, name)) != snap:
-                return False
+    def _apply(entry: _ScriptEntry, symbols: _FileSymbols) -> None:
+        """Apply a kept statement's effects on the file scope."""
         for name, declared, state in entry.writes:
             sym = declared if declared is not None else dict.get(symbols, name)
             assert sym is not None and state is not None
             sym.kind, sym.value, sym.min_args, sym.max_args, sym.is_global = state
             if declared is not None:
                 dict.__setitem__(symbols, name, declared)
+
+    @classmethod
+    def _replay(cls, entry: _ScriptEntry, symbols: _FileSymbols) -> bool:
+        """Apply a kept statement's effects if what it read is unchanged."""
+        for name, snap in entry.reads.items():
+            if _snap(dict.get(symbols, name)) != snap:
+                return False
+        cls._apply(entry, symbols)
         return True
 
-    @staticmethod
-    def _check(stmt: n.Node, checker: sc._ScriptChecker, scope: sc.Scope,
-               symbols: _FileSymbols) -> _ScriptEntry:
+    def _check(self, stmt: n.Node, checker: sc._ScriptChecker, scope: sc.Scope,
+               symbols: _FileSymbols, base: int) -> tuple[_ScriptEntry, list[Diagnostic], list[Occurrence]]:
+        """Check a statement in the file scope as it is; its findings and occurrences at
+        `base` (where it starts now)."""
+        self.rechecked += 1
         symbols.reads, symbols.declared = {}, []
         checker.diags, checker.occ = [], []
         checker.statement(stmt, scope)
@@ -315,69 +515,75 @@ class ScriptCache:
             if (sym := dict.get(symbols, name)) is not None]
         writes += [(name, None, _snap(sym)) for name, (sym, snap) in symbols.reads.items()
                    if sym is not None and name not in declared and _snap(sym) != snap]
-        base = stmt.start
         reads = {name: snap for name, (_, snap) in symbols.reads.items()}
-        return _ScriptEntry(stmt, reads, writes, relative(checker.diags, base),
-                            list(checker.occ or ()), base)
+        occs = list(checker.occ or ())
+        if base != stmt.start:
+            move(occs, base - stmt.start)
+        return (_ScriptEntry(stmt, reads, writes),
+                absolute(relative(checker.diags, stmt.start), base), occs)
+
+
+def _effects(entries: list[_ScriptEntry]) -> list[tuple[str, _Snap]]:
+    """What statements did to the file scope, in order: each name written and its state."""
+    return [(name, state) for entry in entries for name, _, state in entry.writes]
 
 
 # -- declaration checks and the table's declarations -----------------------------------------
 
 
-@dataclass(slots=True)
-class _DeclEntry:
-    node: n.Node
-    diags: list[Rel]
-    refs: list[semantic.Ref]  # absolute for `base`
-    base: int
-
-
-class DeclCache:
+class DeclCache(_Reusing):
     """`check_declarations_local(statements, version, reg)` statement by statement: the
     local checks of a declaration depend on nothing else (names are resolved afterwards,
-    by the semantic model), so an entry is reused while the node and DSL version are."""
+    by the semantic model), so its findings are kept while the node and DSL version are."""
 
     def __init__(self, reg: Registry) -> None:
+        super().__init__()
         self.reg = reg
         self.version: str | None = None
-        self.entries: dict[int, _DeclEntry] = {}
+        self.diags: _Stream[Diagnostic] = _Stream()
+        self.refs: _Stream[semantic.Ref] = _Stream()
         self.fallbacks = 0
 
-    def run(self, statements: list[n.Node], version: str,
-            start: Starts = own_start) -> tuple[list[Diagnostic], list[semantic.Ref]]:
+    def run(self, statements: list[n.Node], version: str, start: Starts = own_start,
+            size: int | None = None) -> tuple[list[Diagnostic], list[semantic.Ref]]:
+        """`size`: the text's length (None: no reuse of the last run)."""
         try:
-            return self._run(statements, version, start)
+            return self._run(statements, version, start, size)
         except AttributeError:  # internals moved: the plain check
-            self.entries, self.fallbacks = {}, self.fallbacks + 1
+            self._forget()
+            self.fallbacks += 1
             return decl_checks.check_declarations_local(statements, version, self.reg)
+        except BaseException:
+            self._forget()
+            raise
 
-    def _run(self, statements: list[n.Node], version: str,
-             start: Starts) -> tuple[list[Diagnostic], list[semantic.Ref]]:
+    def _run(self, statements: list[n.Node], version: str, start: Starts,
+             size: int | None) -> tuple[list[Diagnostic], list[semantic.Ref]]:
         if version != self.version:
-            self.version, self.entries = version, {}
+            self.version = version
+            self._forget()
+        p, s, delta = self._ends(statements, size)
         checker: decl_checks._DeclChecker | None = None
-        out: list[Diagnostic] = []
-        refs: list[semantic.Ref] = []
-        fresh: dict[int, _DeclEntry] = {}
-        for decl in statements:
+        diag_chunks: list[list[Diagnostic]] = []
+        ref_chunks: list[list[semantic.Ref]] = []
+        for decl in statements[p:len(statements) - s]:
             if not isinstance(decl, n.Declaration | n.OnHandler):
+                diag_chunks.append([])
+                ref_chunks.append([])
                 continue
-            entry = self.entries.get(id(decl))
-            if entry is None or entry.node is not decl:
-                checker = checker or decl_checks._DeclChecker(version, self.reg)
-                checker.diags, checker.refs = [], []
-                checker.check(decl)
-                entry = _DeclEntry(decl, relative(checker.diags, decl.start), checker.refs, decl.start)
-            fresh[id(decl)] = entry
+            checker = checker or decl_checks._DeclChecker(version, self.reg)
+            checker.diags, checker.refs = [], []
+            checker.check(decl)
             base = start(decl)
-            if entry.diags:
-                out += absolute(entry.diags, base)
-            if entry.base != base:
-                _move_refs(entry.refs, base - entry.base)
-                entry.base = base
-            refs += entry.refs
-        self.entries = fresh
-        return out, refs
+            diag_chunks.append(absolute(relative(checker.diags, decl.start), base))
+            if base != decl.start:
+                _move_refs(checker.refs, base - decl.start)
+            ref_chunks.append(checker.refs)
+        q0 = len(self.prev) - s
+        self.diags.splice(p, q0, diag_chunks, _shifted, delta)
+        self.refs.splice(p, q0, ref_chunks, _moved_refs, delta)
+        self._commit(statements, size, p, s, [None] * len(diag_chunks))
+        return list(self.diags.items), list(self.refs.items)
 
 
 def _move_refs(refs: list[semantic.Ref], delta: int) -> None:
@@ -388,38 +594,53 @@ def _move_refs(refs: list[semantic.Ref], delta: int) -> None:
         ref.name_end += delta
 
 
-class TableDeclCache:
+class TableDeclCache(_Reusing):
     """`semantic.file_declarations(statements)` statement by statement (a pure function of
     each top-level statement), its `Decl`s moved in place with the statement."""
 
     def __init__(self) -> None:
-        self.entries: dict[int, _TableEntry] = {}
+        super().__init__()
+        self.decls: _Stream[semantic.Decl] = _Stream()
+        # `semantic.script_names_of` the last run's declarations (made again only when a
+        # function or variable declaration came or went)
+        self.script_names: dict[str, tuple[str, int]] | None = None
 
-    def run(self, statements: list[n.Node], start: Starts = own_start) -> list[semantic.Decl]:
-        out: list[semantic.Decl] = []
-        fresh: dict[int, _TableEntry] = {}
-        for stmt in statements:
+    def _forget(self) -> None:
+        super()._forget()
+        self.script_names = None
+
+    def run(self, statements: list[n.Node], start: Starts = own_start,
+            size: int | None = None) -> list[semantic.Decl]:
+        """`size`: the text's length (None: no reuse of the last run)."""
+        try:
+            return self._run(statements, start, size)
+        except BaseException:
+            self._forget()
+            raise
+
+    def _run(self, statements: list[n.Node], start: Starts, size: int | None) -> list[semantic.Decl]:
+        items = self.decls.items
+        if items and items[0].node is None:  # a compacted table let go of the nodes: made again
+            self._forget()
+        p, s, delta = self._ends(statements, size)
+        chunks: list[list[semantic.Decl]] = []
+        for stmt in statements[p:len(statements) - s]:
             if not isinstance(stmt, _DECLARING):
+                chunks.append([])
                 continue
-            entry = self.entries.get(id(stmt))
-            # (a compacted table lets go of the nodes: such records are made again)
-            if entry is None or entry.node is not stmt or (entry.decls and entry.decls[0].node is None):
-                entry = _TableEntry(stmt, semantic.file_declarations([stmt]), stmt.start)
+            decls = semantic.file_declarations([stmt])
             base = start(stmt)
-            if entry.base != base:
-                move(entry.decls, base - entry.base)
-                entry.base = base
-            fresh[id(stmt)] = entry
-            out += entry.decls
-        self.entries = fresh
-        return out
-
-
-@dataclass(slots=True)
-class _TableEntry:
-    node: n.Node
-    decls: list[semantic.Decl]  # absolute for `base`
-    base: int
+            if base != stmt.start:
+                move(decls, base - stmt.start)
+            chunks.append(decls)
+        q0 = len(self.prev) - s
+        gone = self.decls.between(p, q0)
+        self.decls.splice(p, q0, chunks, _moved, delta)
+        self._commit(statements, size, p, s, [None] * len(chunks))
+        if self.script_names is None or any(d.namespace == semantic.SCRIPT for d in gone) or \
+                any(d.namespace == semantic.SCRIPT for chunk in chunks for d in chunk):
+            self.script_names = semantic.script_names_of(self.decls.items)
+        return list(self.decls.items)
 
 
 _DECLARING = (n.Declaration, n.FunctionDecl, n.VarDecl)

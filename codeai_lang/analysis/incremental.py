@@ -37,6 +37,7 @@ import weakref
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import MISSING, dataclass, field, fields
+from itertools import islice
 from typing import Any
 
 from codeai_lang.analysis import semantic
@@ -132,6 +133,12 @@ class _UnitInfo:
 def _shift_units(infos: list[_UnitInfo], first: int, delta: int, dindex: int) -> None:
     """Move the units from `first` on by `delta` characters and `dindex` tokens (text before
     them changed): token indices now, offsets when they are read (see `_UnitInfo.lag`)."""
+    if not dindex:  # (a keystroke inside a token: no index moves)
+        for info in islice(infos, first, None):
+            info.lag += delta
+            if info.sites:
+                info.sites_delta += delta
+        return
     for i in range(first, len(infos)):
         info = infos[i]
         unit = info.unit
@@ -199,6 +206,7 @@ class IncrementalDocument:
         self._infos: list[_UnitInfo] | None = None
         self._lagging = False  # some unit's offsets are behind the text (see `_UnitInfo.lag`)
         self._errors = 0  # syntax errors of all units
+        self._fresh: dict[int, _UnitInfo] = {}  # units parsed since the last analysis, by node id
         self._decl_checks = DeclCache(self.reg)
         self._table_decls = TableDeclCache()
         self._expression_checks = ExpressionCache(self.reg)
@@ -270,6 +278,7 @@ class IncrementalDocument:
         """Lex and parse the whole text; if the state is not one edits can build on, keep
         only the validator's result (the next edit is a full analysis again)."""
         self.stats.full += 1
+        self._fresh = {}
         text = self.text
         self.lexed = lexed = lex(text)
         self._infos = None
@@ -393,6 +402,7 @@ class IncrementalDocument:
             u.first += w.ia
             u.last += w.ia
         fresh = _make_infos(w.tokens, w.out.units, w.ia, w.ia + len(w.tokens), w.resets)
+        self._fresh.update((id(i.unit.node), i) for i in fresh if i.unit.node is not None)
         replaced = infos[left:right + 1]
         self._errors += sum(len(u.errors) for u in w.out.units) - \
             sum(len(i.unit.errors) for i in replaced)
@@ -429,15 +439,18 @@ class IncrementalDocument:
         out = list(doc.diagnostics)
         statements = doc.statements
         start = self._start_of()
+        size = len(self.text)  # (the caches reuse the outputs of unchanged statements)
         occurrences: list[semantic.Occurrence] = []
         script = self._script_checks.run(statements, self._external, self._external_token,
-                                         occurrences, start)
-        decl_diags, refs = self._decl_checks.run(statements, doc.version, start)
+                                         occurrences, start, size)
+        decl_diags, refs = self._decl_checks.run(statements, doc.version, start, size)
         out += _without_recovery_echoes(doc, decl_diags)
         out += self._expression_checks.run(statements, doc.version, refs, self.text, start)  # as validate
-        out += self._shell_checks.run(statements, start)
+        out += self._shell_checks.run(statements, start, size)
         out += deprecation_diagnostics(_reported_sites(doc.sites, doc.version, reg), doc.version, reg)
-        table = semantic.build_table(statements, refs, occurrences, self._table_decls.run(statements, start))
+        decls = self._table_decls.run(statements, start, size)
+        table = semantic.build_table(statements, refs, occurrences, decls,
+                                     self._table_decls.script_names)
         settle = _settler(self)
         table.statements = _SettlingList(statements, settle)  # (read for mentions)
         return _LiveResult.of(doc, out, script, table, settle)
@@ -450,20 +463,33 @@ class IncrementalDocument:
         if not self._lagging or not infos:
             return
         tokens = self.lexed.tokens
-        for info in (infos[0], infos[-1], *(i for i in infos if i.unit.errors)):
+        failing = (i for i in infos if i.unit.errors) if self._errors else ()
+        for info in (infos[0], infos[-1], *failing):
             info.settle(tokens)
 
     def _start_of(self) -> Callable[[n.Node], int]:
-        """Where a top-level statement starts now (its own `start` may lag behind)."""
-        lags = {id(i.unit.node): i.lag for i in self._infos or () if i.lag}
-        if not lags:
-            return _own_start
-        return lambda stmt: stmt.start + lags.get(id(stmt), 0)
+        """Where a top-level statement starts now (its own `start` may lag behind). The
+        caches ask it only about the statements they re-check: mostly those the edits since
+        the last analysis parsed (`_fresh`), so the map of every unit is made only if needed."""
+        fresh, self._fresh = self._fresh, {}
+        every: dict[int, _UnitInfo] | None = None
+
+        def start(stmt: n.Node) -> int:
+            nonlocal every
+            info = fresh.get(id(stmt))
+            if info is None:
+                if every is None:
+                    every = {id(i.unit.node): i for i in self._infos or () if i.lag}
+                info = every.get(id(stmt))
+            return stmt.start + (info.lag if info is not None else 0)
+        return start
 
     def _adjacent_failures(self) -> bool:
         """Two neighbouring units with errors may be one statement that recovery split; the
         document layer re-parses such runs together (`document._parse_group`), so analyse in
         full rather than mirror that here."""
+        if not self._errors:  # (kept up to date edit by edit: no pass over the units)
+            return False
         infos = self._infos or []
         return any(a.unit.errors and b.unit.errors for a, b in zip(infos, infos[1:], strict=False))
 
@@ -507,11 +533,19 @@ class _CachedSession(ParseSession):
         self.alts[id(alt.statements)] = alt
         return alt.statements
 
+    def _explain_failures(self, version: str, units: list[Unit], errors: list[Diagnostic],
+                          ) -> tuple[dict[int, list[n.Node]], list[Diagnostic], list[Unit]]:
+        if not errors and units is self.units_fed:  # (the units own every error: none failed)
+            return {}, [], []
+        return super()._explain_failures(version, units, errors)
+
     def sites(self, units: list[Unit], replaced: dict[int, list[n.Node]],
               version: str) -> list[Site] | None:
         """The sites `version` reports or removes (the only ones any caller reads), in source
         order, from each unit's (or re-parse's) cache."""
         rules = frozenset(self.reg.reported_rules(version))
+        if not rules:  # (a 1.x file: nothing is reported, whatever the units hold)
+            return []
         sites: list[Site] = []
         for info in self.infos:
             unit = info.unit
@@ -722,10 +756,6 @@ def _splice_diags(items: list[Diagnostic], a: int, b_old: int, delta: int,
         d.start += delta
         d.end += delta
     return kept + fresh + later
-
-
-def _own_start(stmt: n.Node) -> int:
-    return stmt.start
 
 
 def _settler(doc: IncrementalDocument) -> Callable[[], None]:

@@ -21,8 +21,10 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
+from itertools import compress
 
 from codeai_lang.analysis import schema
+from codeai_lang.analysis.reuse import changed_middle
 from codeai_lang.diagnostics.model import Applicability, Diagnostic, Edit, Fix, Related, Severity
 from codeai_lang.syntax import nodes as n
 
@@ -34,6 +36,7 @@ NAMED_KINDS = ("auth", "role", "middleware", "event", "integration", "webhook", 
 BUILTIN = {TYPES: frozenset({"Empty"})}  # the response type with no body (projects.md §2)
 _SEPARATORS = re.compile(r"[._\-]")
 _WHAT = {TYPES: "data type"}
+_TOUCHED_KEPT = 64  # `_replace_keys` changes remembered for `touched_since`
 ScopeTable = dict[str, list[tuple[str, tuple[str, int]]]]  # name → (file, (kind, arity)), files in order
 
 
@@ -289,43 +292,26 @@ def mentions(statements: list[n.Node]) -> Iterator[tuple[str, int, int, bool]]:
 
 
 def build_table(statements: list[n.Node], refs: list[Ref], script_occurrences: list[Occurrence],
-                decls: list[Decl] | None = None) -> FileTable:
+                decls: list[Decl] | None = None,
+                script_names: dict[str, tuple[str, int]] | None = None) -> FileTable:
     """A file's table from its statements, the references its checks required and the
-    occurrences the script checker resolved."""
+    occurrences the script checker resolved (`script_names`: those of `decls`, if known)."""
     table = FileTable(decls=file_declarations(statements) if decls is None else decls, refs=refs,
                       statements=statements)
     table.set_script_occurrences(script_occurrences)
-    for d in table.decls:
-        if d.namespace == SCRIPT:
-            arity = len(d.node.params) if isinstance(d.node, n.FunctionDecl) else -1
-            table.script_names.setdefault(d.name, (d.kind, arity))
+    table.script_names = dict(script_names) if script_names is not None else script_names_of(table.decls)
     return table
 
 
-def renewed_decls(old: FileTable | None, new: FileTable) -> list[tuple[Decl, Decl]] | None:
-    """If `new` declares the same names as `old`, in the same order and with the same fields,
-    the pairs of records that differ (new objects for the same names), else None. An
-    incremental re-analysis reuses the records of the statements an edit did not touch, so
-    this is an identity test for all but a few."""
-    if old is None or len(old.decls) != len(new.decls):
-        return None
-    pairs: list[tuple[Decl, Decl]] = []
-    for a, b in zip(old.decls, new.decls, strict=True):
-        if a is not b:
-            if a.kind != b.kind or a.name != b.name or a.fields != b.fields:
-                return None
-            pairs.append((a, b))
-    return pairs
-
-
-def fields_changed(old: FileTable | None, new: FileTable) -> frozenset[str]:
-    """The data types declared in both tables whose fields differ (their queries' field
-    references may resolve differently in other files)."""
-    if old is None:
-        return frozenset()
-    before = {d.key: d.fields for d in old.decls if d.fields is not None}
-    return frozenset(d.name for d in new.decls
-                     if d.fields is not None and d.key in before and before[d.key] != d.fields)
+def script_names_of(decls: list[Decl]) -> dict[str, tuple[str, int]]:
+    """The top-level functions and variables of a file's declarations: name → (kind, arity),
+    the first declaration of a name counting (arity -1: a variable)."""
+    names: dict[str, tuple[str, int]] = {}
+    for d in decls:
+        if d.namespace == SCRIPT:
+            arity = len(d.node.params) if isinstance(d.node, n.FunctionDecl) else -1
+            names.setdefault(d.name, (d.kind, arity))
+    return names
 
 
 # -- the project -------------------------------------------------------------------------------
@@ -356,40 +342,83 @@ class ProjectIndex:
         self.generation = 0  # bumped whenever the set of declarations changes
         self._lowered: tuple[int, list[tuple[str, Decl]]] | None = None
         self.script_generation = 0  # bumped whenever a file's top-level script names change
+        self.fields_stamp = 0  # bumped whenever a data type's declared fields may have changed
+        self._resolved: dict[str, _Resolved] = {}  # per file: see `resolve_file`
+        self._touched: list[tuple[int, frozenset[str]]] = []  # (generation, names) of `_replace_keys`
 
     # -- updating ----------------------------------------------------------------------------
     def set_file(self, path: str, table: FileTable) -> None:
-        for d in table.decls:
-            d.path = path
         old = self.tables.get(path)
         self.tables[path] = table
-        if old is not None and old.script_names == table.script_names and \
-                (pairs := renewed_decls(old, table)) is not None:
-            if self._decls is not None and pairs:  # same names: swap the new records in
-                for a, b in pairs:
+        if old is None:
+            for d in table.decls:
+                d.path = path
+            self.script_generation += bool(table.script_names)
+            self._changed()
+            return
+        # A file's new table keeps the records of its unchanged declarations (the same
+        # objects, already this file's): only the changed middle is looked at.
+        p, q_old, q_new = changed_middle(old.decls, table.decls)
+        gone, fresh = old.decls[p:q_old], table.decls[p:q_new]
+        for d in fresh:
+            d.path = path
+        if old.script_names != table.script_names:  # (only the script scope derives from them)
+            self.script_generation += 1
+            self._script = None
+        if not gone and not fresh:
+            return
+        if [d.key for d in gone] == [d.key for d in fresh]:  # same names: swap the new records in
+            if self._decls is not None:
+                for a, b in zip(gone, fresh, strict=True):
                     same = self._decls[a.key]
                     same[same.index(a)] = b
-                self._by_name = self._lowered = None
-            return
-        if (old.script_names if old is not None else {}) != table.script_names:
-            self.script_generation += 1
-        if old is None or [d.key for d in old.decls] != [d.key for d in table.decls] or \
-                old.script_names != table.script_names:
-            self._changed()
-        elif self._decls is not None:  # same names, new spans: swap the file's declarations in
-            fresh = iter(table.decls)
-            for d in old.decls:
-                same = self._decls[d.key]
-                same[same.index(d)] = next(fresh)
+            if any(a.fields != b.fields for a, b in zip(gone, fresh, strict=True)):
+                self.fields_stamp += 1
             self._by_name = self._lowered = None
+        elif self._decls is None:
+            self._changed()
+        else:
+            self._replace_keys(path, gone, fresh)
+
+    def _replace_keys(self, path: str, gone: list[Decl], fresh: list[Decl]) -> None:
+        """Declarations of `path` went and came: rebuild the merged lists of their names only
+        (files in path order, each file's declarations in file order)."""
+        assert self._decls is not None
+        dropped = {id(d) for d in gone}
+        for key in {d.key for d in gone} | {d.key for d in fresh}:
+            current = self._decls.get(key, [])
+            mine = [d for d in current if d.path == path and id(d) not in dropped]
+            mine += [d for d in fresh if d.key == key]
+            mine.sort(key=lambda d: d.start)
+            merged = [d for d in current if d.path < path] + mine + [d for d in current if d.path > path]
+            if merged:
+                self._decls[key] = merged
+            else:
+                self._decls.pop(key, None)
+        self._by_name = self._script = self._lowered = None
+        self._names, self._suggested = {}, {}
+        self.generation += 1
+        self._touched.append((self.generation, frozenset(d.name for d in (*gone, *fresh))))
+        del self._touched[:-_TOUCHED_KEPT]
+
+    def touched_since(self, generation: int) -> frozenset[str] | None:
+        """The names whose declarations came or went since `generation` (None: unknown, or
+        declarations changed wholesale)."""
+        if generation == self.generation:
+            return frozenset()
+        if not self._touched or self._touched[0][0] > generation + 1:
+            return None
+        return frozenset().union(*(names for stamp, names in self._touched if stamp > generation))
 
     def _changed(self) -> None:
         """Declarations changed: drop what is derived from them."""
         self._decls = self._by_name = self._script = None
         self._names, self._suggested = {}, {}
         self.generation += 1
+        self._touched = []  # (wholesale: nothing to tell `touched_since`)
 
     def remove_file(self, path: str) -> None:
+        self._resolved.pop(path, None)
         old = self.tables.pop(path, None)
         if old is not None:
             self.script_generation += bool(old.script_names)
@@ -521,24 +550,73 @@ def _fuzzy(query: str, name: str) -> int | None:
 
 def resolve_file(index: ProjectIndex, path: str, *, script_duplicates: bool = True) -> list[Diagnostic]:
     """CAI101 (duplicates, with a related location) and CAI202 (unresolved, with a
-    did-you-mean and a fix) for one file of the project."""
+    did-you-mean and a fix) for one file of the project.
+
+    Which records have a finding is kept per file (`_Resolved`) and reused while the data
+    types' fields (`fields_stamp`) are unchanged and the index can tell which names came or
+    went since (`touched_since`): then only the records the file's new table does not share
+    with the last one, and those using such a name, are looked up (an edit changes a few).
+    The findings themselves are made afresh (their ranges move)."""
     table = index.tables[path]
+    kept = index._resolved.get(path)
+    state = (index.fields_stamp, script_duplicates)
+    touched = index.touched_since(kept.generation) if kept is not None and kept.state == state else None
+    if kept is None or touched is None:
+        kept, touched = _Resolved(index.generation, state, [], [], [], []), frozenset()
+    p, q_old, q_new = changed_middle(kept.decls, table.decls)
+    decl_flags = kept.decl_flags[:p] + [_is_duplicate(index, d, path, script_duplicates)
+                                        for d in table.decls[p:q_new]] + kept.decl_flags[q_old:]
+    p, q_old, q_new = changed_middle(kept.refs, table.refs)
+    ref_flags = kept.ref_flags[:p] + [_is_unresolved(index, r) for r in table.refs[p:q_new]] + \
+        kept.ref_flags[q_old:]
+    if touched:  # names came or went: the kept records that use them are looked up again
+        for i, d in enumerate(table.decls):
+            if d.name in touched:
+                decl_flags[i] = _is_duplicate(index, d, path, script_duplicates)
+        for i, r in enumerate(table.refs):
+            if r.name in touched or r.entity in touched:
+                ref_flags[i] = _is_unresolved(index, r)
+    index._resolved[path] = _Resolved(index.generation, state, list(table.decls), decl_flags,
+                                      list(table.refs), ref_flags)
     out: list[Diagnostic] = []
-    for d in table.decls:
+    for d in compress(table.decls, decl_flags):
         first = index.lookup(*d.key)
-        if first is None or first is d:
-            continue
-        if d.namespace == SCRIPT and (first.path == path or not script_duplicates):
-            continue  # the script checker reports same-file duplicates, with its scoping
+        assert first is not None
         out.append(_duplicate(d, first))
-    for r in table.refs:
+    for r in compress(table.refs, ref_flags):
         if r.entity:
             missing = _missing_field(index, r)
-            if missing is not None:
-                out.append(missing)
-        elif not (index.resolves(r.namespace, r.name) or (r.also and index.resolves(r.also, r.name))):
+            assert missing is not None
+            out.append(missing)
+        else:
             out.append(_unresolved(index, r))
     return out
+
+
+@dataclass(slots=True)
+class _Resolved:
+    """A file's records at its last `resolve_file`, and which had a finding then."""
+
+    generation: int  # the index's then
+    state: tuple[int, bool]
+    decls: list[Decl]
+    decl_flags: list[bool]
+    refs: list[Ref]
+    ref_flags: list[bool]
+
+
+def _is_duplicate(index: ProjectIndex, d: Decl, path: str, script_duplicates: bool) -> bool:
+    first = index.lookup(*d.key)
+    if first is None or first is d:
+        return False
+    # the script checker reports same-file duplicates, with its scoping
+    return not (d.namespace == SCRIPT and (first.path == path or not script_duplicates))
+
+
+def _is_unresolved(index: ProjectIndex, r: Ref) -> bool:
+    if r.entity:
+        return _missing_field(index, r) is not None
+    return not (index.resolves(r.namespace, r.name) or (r.also and index.resolves(r.also, r.name)))
 
 
 def _missing_field(index: ProjectIndex, r: Ref) -> Diagnostic | None:

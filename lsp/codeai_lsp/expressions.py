@@ -9,6 +9,7 @@ place to re-point at a project-wide index).
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 
 from codeai_lang.analysis.expression_checks import LocalIndex, local_index
 from codeai_lang.analysis.shell_checks import shell_highlights
@@ -83,7 +84,7 @@ def _classify_query(node: n.Node, out: dict[int, tuple[str, bool]]) -> None:
 
 def hover(statements: list[n.Node], offset: int) -> tuple[str, int, int] | None:
     """Markdown and range for a record name, a query's entity or a `set`/`where` field."""
-    index = local_index(statements)
+    index = _LazyIndex(statements)  # (built only for a record or query under the cursor)
     for stmt in statements:
         if not stmt.start <= offset <= stmt.end:
             continue
@@ -94,16 +95,30 @@ def hover(statements: list[n.Node], offset: int) -> tuple[str, int, int] | None:
     return None
 
 
-def _hover_node(node: n.Node, offset: int, index: LocalIndex) -> tuple[str, int, int] | None:
+class _LazyIndex:
+    """`local_index(statements)`, made when first needed: it walks every statement."""
+
+    def __init__(self, statements: list[n.Node]) -> None:
+        self.statements = statements
+        self._index: LocalIndex | None = None
+
+    def get(self) -> LocalIndex:
+        if self._index is None:
+            self._index = local_index(self.statements)
+        return self._index
+
+
+def _hover_node(node: n.Node, offset: int, lazy: _LazyIndex) -> tuple[str, int, int] | None:
     if isinstance(node, n.Record) and _inside(node.name, offset):
         name = node.name.name
+        index = lazy.get()
         what = "event" if index.is_event(name) else "entity" if index.is_entity(name) else "undeclared"
         return f"**record** of {what} `{name}`", node.name.start, node.name.end
     entity = _query_entity(node)
     if entity is None:
         return None
     if _inside(entity, offset):
-        fields = index.fields(entity.name)
+        fields = lazy.get().fields(entity.name)
         shown = ", ".join(sorted(fields)) if fields else "not declared"
         return f"**entity** `{entity.name}` — fields: {shown}", entity.start, entity.end
     for ident in _field_idents(node):
@@ -136,18 +151,19 @@ def completion(statements: list[n.Node], tokens: list[Token], offset: int
                ) -> tuple[str, list[str]] | None:
     """(detail, names) to offer after a query word: entities after `from`/`update`/`delete`,
     the query entity's fields after `set`/`where`/`and`/`or`/`by`; None elsewhere."""
-    before = [tk for tk in tokens if tk.end <= offset][-40:]
+    # Tokens do not overlap, so those ending by `offset` are a prefix of the list.
+    ended = bisect_right(tokens, offset, key=lambda tk: tk.end)
+    before = tokens[max(0, ended - 40):ended]
     if before and before[-1].end == offset and before[-1].kind == "NAME":
         before = before[:-1]  # the word being typed
     if not before:
         return None
-    index = local_index(statements)
     last = before[-1].text
     if last in _ENTITY_WORDS:
-        return "entity", sorted(index.entities)
+        return "entity", sorted(local_index(statements).entities)
     if last in _FIELD_WORDS:
         entity = _entity_before(before)
-        fields = index.fields(entity) if entity else None
+        fields = local_index(statements).fields(entity) if entity else None
         if fields is not None:
             return f"field of {entity}", sorted(fields)
     return None

@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlparse
 
 from codeai_lang.analysis import semantic
 from codeai_lang.analysis.batch import Group, Settings, analyse_all, default_jobs
+from codeai_lang.analysis.reuse import changed_middle
 from codeai_lang.analysis.validator import Result, validate
 from codeai_lang.diagnostics.model import Diagnostic
 from codeai_lang.diagnostics.positions import LineIndex
@@ -127,13 +128,21 @@ class LspProject:
         different project because of it (its declared names changed)."""
         self.closed.pop(uri, None)
         before = self.index.tables.get(uri)
-        if semantic.renewed_decls(before, result.table) is not None:  # the same names
-            self.index.set_file(uri, result.table)
+        table = result.table
+        self.index.set_file(uri, table)
+        if before is None:
+            return frozenset(self.index.dependents(uri, frozenset(), table.keys()))
+        # The new table keeps the records of the declarations an edit did not touch: what
+        # other files can see differently comes from the changed middle alone.
+        p, q_old, q_new = changed_middle(before.decls, table.decls)
+        gone, fresh = before.decls[p:q_old], table.decls[p:q_new]
+        if not gone and not fresh:
             return frozenset()
-        old = before.keys() if before is not None else frozenset()
-        retyped = semantic.fields_changed(before, result.table)
-        self.index.set_file(uri, result.table)
-        new = result.table.keys()
+        old = frozenset(d.key for d in gone)
+        new = frozenset(d.key for d in fresh)
+        typed_before = {(d.key, d.fields) for d in gone if d.fields is not None}
+        typed_now = {(d.key, d.fields) for d in fresh if d.fields is not None}
+        retyped = frozenset(key[1] for key, _ in typed_before ^ typed_now if key in old and key in new)
         if old == new and not retyped:
             return frozenset()
         return frozenset(self.index.dependents(uri, old, new, retyped))

@@ -19,7 +19,7 @@ import json
 import logging
 import os
 import traceback
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 from lsprotocol import types as t
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol, lsp_method
 
 from codeai_lang import __version__ as core_version
 from codeai_lang.analysis.incremental import IncrementalDocument
@@ -96,9 +97,34 @@ class DocState:
         return self.live.text
 
 
+class CodeAIProtocol(LanguageServerProtocol):
+    """pygls's protocol without its own copy of each open document: pygls would apply every
+    `didChange` to a second copy of the text (splitting a 20,000-line file into lines each
+    keystroke), while the server keeps the text itself (`DocState.live`) and never reads
+    pygls's. The notifications go straight to the server's handlers."""
+
+    # (generator functions, as pygls's own: it runs the handler they yield)
+    @lsp_method(t.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params: t.DidOpenTextDocumentParams) -> Iterator[Any]:
+        yield from self._user_handler(t.TEXT_DOCUMENT_DID_OPEN, params)
+
+    @lsp_method(t.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: t.DidChangeTextDocumentParams) -> Iterator[Any]:
+        yield from self._user_handler(t.TEXT_DOCUMENT_DID_CHANGE, params)
+
+    @lsp_method(t.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(self, params: t.DidCloseTextDocumentParams) -> Iterator[Any]:
+        yield from self._user_handler(t.TEXT_DOCUMENT_DID_CLOSE, params)
+
+    def _user_handler(self, method: str, params: Any) -> Iterator[Any]:
+        handler = self.fm.features.get(method)
+        if handler is not None:
+            yield handler, (params,), None
+
+
 class CodeAIServer(LanguageServer):
     def __init__(self, debounce_ms: int | None = None) -> None:
-        super().__init__("codeai-lsp", core_version)
+        super().__init__("codeai-lsp", core_version, protocol_cls=CodeAIProtocol)
         self.reg = default_registry()
         self.settings = Settings()
         if debounce_ms is None:
