@@ -191,3 +191,17 @@ def test_a_closer_after_the_edit_that_closes_the_new_bracket_matches_full_analys
     doc.apply_edit(end, end, "}\n")
     assert _key(doc.result) == _key(validate(doc.text))
     assert doc.stats.internal_errors == 0
+
+
+def test_an_edit_that_moves_the_end_of_an_earlier_stray_group_matches_full_analysis() -> None:
+    """Regression (found by scripts/fuzz.py): recovery at a stray `(` looks for the closer that
+    ends its group, possibly several statements later; deleting a `{` there moves that closer,
+    so the statement holding the `(` parses differently although the edit is far from it."""
+    text = ('config {\n    (database: postgres {\n        host:(v("DB_HOST")\n    }\n}\n'
+            'entity Customer {\n}\n    steps {\n        reserve_stock\n    }\n}')
+    doc = IncrementalDocument(text, min_incremental=0)
+    at = text.index("{\n        reserve")
+    doc.apply_edit(at, at + 3, "OrderShipped")
+    assert _key(doc.result) == _key(validate(doc.text))
+    assert [d.start for d in doc.result.diagnostics if d.code == "CAI001"] == [13]
+    assert doc.stats.internal_errors == 0

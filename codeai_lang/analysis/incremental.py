@@ -21,7 +21,9 @@ what a full pass would produce:
   the untouched unit kept as the first unit of the window) and its last unit is the old,
   error-free unit after the edit, parsed to the same token range;
 - no global state of the parser comes into play (unclosed brackets at end of file, the cap
-  on syntax errors).
+  on syntax errors), and no recovery looked further than the window: a stray group's closer
+  is searched for ahead (`Unit.reach`), so a window whose recovery reached its end is grown,
+  and an edit in tokens an earlier unit's recovery read is analysed in full.
 
 Anything else extends the window a few units, then falls back to a full analysis. Semantic
 checks (script and declaration checks) are global but cheap and run on the whole AST each
@@ -144,6 +146,8 @@ def _shift_units(infos: list[_UnitInfo], first: int, delta: int, dindex: int) ->
         unit = info.unit
         unit.first += dindex
         unit.last += dindex
+        if unit.reach:
+            unit.reach += dindex
         info.ext += dindex
         info.lag += delta
         if info.sites:
@@ -206,6 +210,7 @@ class IncrementalDocument:
         self._infos: list[_UnitInfo] | None = None
         self._lagging = False  # some unit's offsets are behind the text (see `_UnitInfo.lag`)
         self._errors = 0  # syntax errors of all units
+        self._reaching = 0  # units whose recovery read tokens past their end (`Unit.reach`)
         self._fresh: dict[int, _UnitInfo] = {}  # units parsed since the last analysis, by node id
         self._decl_checks = DeclCache(self.reg)
         self._table_decls = TableDeclCache()
@@ -293,6 +298,7 @@ class IncrementalDocument:
             return
         self._infos = _make_infos(lexed.tokens, out.units, 0, len(lexed.tokens), lexed.resets)
         self._errors = sum(len(u.errors) for u in out.units)  # (kept up to date by _splice)
+        self._reaching = sum(_reaches(u) for u in out.units)
         self.stats.reparsed_units += len(out.units)
 
     def _validate(self) -> Result:
@@ -313,6 +319,8 @@ class IncrementalDocument:
         tokens = self.lexed.tokens
         k, m = _touched(old, tokens, infos, start, end)
         left = _left_anchor(tokens, infos, k - 1)
+        if self._reaching and any(i.unit.reach > infos[k].unit.first for i in islice(infos, left)):
+            raise _Fallback  # an earlier unit's recovery read the tokens this edit changes
         right = m + 1
         for _ in range(MAX_WINDOW_GROWTH):
             window = self._try_window(old, left, right, start, end, delta)
@@ -374,6 +382,8 @@ class IncrementalDocument:
                            unclosed_reported=False, eof=eof, resets=resets)
         if not _units_cover(out, len(wtokens)):
             return None
+        if not at_end and any(u.reach >= len(wtokens) for u in out.units):
+            return None  # recovery looked for a closer up to the window's end: the text may hold one
         if not at_end:
             anchor = infos[right]
             last = out.units[-1] if out.units else None
@@ -401,11 +411,14 @@ class IncrementalDocument:
         for u in w.out.units:
             u.first += w.ia
             u.last += w.ia
+            if u.reach:
+                u.reach += w.ia
         fresh = _make_infos(w.tokens, w.out.units, w.ia, w.ia + len(w.tokens), w.resets)
         self._fresh.update((id(i.unit.node), i) for i in fresh if i.unit.node is not None)
         replaced = infos[left:right + 1]
         self._errors += sum(len(u.errors) for u in w.out.units) - \
             sum(len(i.unit.errors) for i in replaced)
+        self._reaching += sum(_reaches(u) for u in w.out.units) - sum(_reaches(i.unit) for i in replaced)
         infos[left:right + 1] = fresh
         self.stats.reparsed_units += len(fresh)
         self._splice_lexed(w, delta)
@@ -608,6 +621,11 @@ def _lexically_incremental(lexed: Lexed) -> bool:
     return not any((d.code == "CAI003" and d.message.endswith("of exec block: expected a matching '}'"))
                    or (d.code == "CAI001" and d.message.startswith("brackets nested"))
                    for d in lexed.diagnostics)
+
+
+def _reaches(unit: Unit) -> bool:
+    """Did recovery in this unit read tokens past its end (`Unit.reach`)?"""
+    return unit.reach > unit.last
 
 
 def _units_cover(out: ParseOutput, ntok: int) -> bool:

@@ -40,6 +40,9 @@ class Unit:
     last: int  # exclusive token index
     node: n.Node | None
     errors: list[Diagnostic] = field(default_factory=list)
+    # How far recovery looked ahead while parsing it (exclusive token index; 0: not past the
+    # unit): a stray group's closer may lie in a later unit, and an edit there changes this one.
+    reach: int = 0
 
 
 @dataclass(slots=True)
@@ -147,6 +150,7 @@ class _Driver:
              if act == SHIFT and sym.startswith("__program")), -1)
         self.unit_first = -1
         self.unit_errors: list[Diagnostic] = []
+        self.reach = 0  # see Unit.reach: the furthest token read by recovery in this unit
         # Closers whose opener recovery deleted: the mistake is reported once, at the opener.
         self.orphan_closers: set[int] = set()
 
@@ -333,16 +337,17 @@ class _Driver:
     def _end_unit(self, node: n.Node) -> None:
         # The unit ends at the lookahead token, so tokens dropped by recovery stay inside it.
         nxt = self.pos if self.unit_errors else self._index_after_node(node.end)
-        self.units.append(Unit(self.unit_first, nxt, node, self.unit_errors))
-        self.unit_first, self.unit_errors = -1, []
+        self.units.append(Unit(self.unit_first, nxt, node, self.unit_errors, self.reach))
+        self.unit_first, self.unit_errors, self.reach = -1, [], 0
 
     def _close_unit(self, i: int) -> None:
         """Close a unit that recovery abandoned (its node is lost)."""
         if self.unit_first >= 0 and self.unit_errors:
-            self.units.append(Unit(self.unit_first, i, None, self.unit_errors))
+            self.units.append(Unit(self.unit_first, i, None, self.unit_errors, self.reach))
         elif self.unit_errors and self.units:
             self.units[-1].errors.extend(self.unit_errors)
-        self.unit_first, self.unit_errors = -1, []
+            self.units[-1].reach = max(self.units[-1].reach, self.reach)
+        self.unit_first, self.unit_errors, self.reach = -1, [], 0
 
     def _index_after_node(self, offset: int) -> int:
         """`_token_index_after(offset)` for a node that just reduced: almost always the
@@ -456,6 +461,7 @@ class _Driver:
             if self._accepts("NL"):
                 return True
             j += 1
+        self.reach = max(self.reach, j + 1)
         nxt = tokens[j] if j < len(tokens) else self.eof
         return any(self._accepts(k) for k in self._kinds(nxt))
 
@@ -475,14 +481,17 @@ class _Driver:
     def _group_end(self, i: int) -> int:
         """Index of the closer matching the opener at token i (i itself if none is near)."""
         tokens, depth = self.tokens, 0
-        for j in range(i, min(len(tokens), i + _GROUP_SCAN)):
+        stop = min(len(tokens), i + _GROUP_SCAN)
+        for j in range(i, stop):
             kind = tokens[j].kind
             if kind in _OPENERS:
                 depth += 1
             elif kind in _CLOSERS:
                 depth -= 1
                 if depth == 0:
+                    self.reach = max(self.reach, j + 1)
                     return j
+        self.reach = max(self.reach, stop + 1)  # (+1: the scan also learnt where tokens end)
         return i
 
     def _supply_missing(self, i: int, tok: Token) -> bool:
