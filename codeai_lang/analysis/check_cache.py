@@ -137,6 +137,7 @@ def _moved_refs(refs: list[semantic.Ref], delta: int) -> list[semantic.Ref]:
 
 
 def _shifted(diags: list[Diagnostic], delta: int) -> list[Diagnostic]:
+    """New diagnostics `delta` characters later (the plain fields: these checks make no fixes)."""
     return [Diagnostic(d.code, d.severity, d.message, d.start + delta, d.end + delta) for d in diags]
 
 
@@ -319,7 +320,7 @@ class ShellCache(_Reusing):
                 chunks.append([])  # (declarations hold no exec block)
             else:
                 found = check_shell([stmt])
-                chunks.append(absolute(relative(found, stmt.start), start(stmt)) if found else [])
+                chunks.append(_shifted(found, start(stmt) - stmt.start) if found else [])
         self.diags.splice(p, len(self.prev) - s, chunks, _shifted, delta)
         self._commit(statements, size, p, s, [None] * len(chunks))
         return list(self.diags.items)
@@ -520,7 +521,7 @@ class ScriptCache(_Reusing):
         if base != stmt.start:
             move(occs, base - stmt.start)
         return (_ScriptEntry(stmt, reads, writes),
-                absolute(relative(checker.diags, stmt.start), base), occs)
+                _shifted(checker.diags, base - stmt.start), occs)
 
 
 def _effects(entries: list[_ScriptEntry]) -> list[tuple[str, _Snap]]:
@@ -575,7 +576,7 @@ class DeclCache(_Reusing):
             checker.diags, checker.refs = [], []
             checker.check(decl)
             base = start(decl)
-            diag_chunks.append(absolute(relative(checker.diags, decl.start), base))
+            diag_chunks.append(_shifted(checker.diags, base - decl.start))
             if base != decl.start:
                 _move_refs(checker.refs, base - decl.start)
             ref_chunks.append(checker.refs)
