@@ -122,7 +122,7 @@ def verify_local(doc: Document, out: str, cut_starts: list[int], cut_offsets: li
             return False
         before = tokens[bisect_left(tokens, a0, key=_START):bisect_left(tokens, a1, key=_START)]
         if not _same_in(lexed.comments, a0, a1, again.comments, _comment_text) or \
-                not _same_in(lexed.directives, a0, a1, again.directives, _directive_of):
+                not _same_in(lexed.directives, a0, a1, again.directives, _directive):
             return False
         after = again.tokens
         if list(map(_KIND_TEXT, before)) == list(map(_KIND_TEXT, after)) and (
@@ -187,10 +187,6 @@ def _same_in(items: list[Any], start: int, end: int, again: list[Any], key: Any)
 
 def _comment_text(text: str) -> str:
     return text.rstrip(" \t")
-
-
-def _directive_of(text: str) -> tuple[str, str]:
-    return _directive(text)
 
 
 def _same_tokens(a: list[Token], b: list[Token]) -> None:
