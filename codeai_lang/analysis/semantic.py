@@ -347,7 +347,9 @@ class ProjectIndex:
         self._touched: list[tuple[int, frozenset[str]]] = []  # (generation, names) of `_replace_keys`
 
     # -- updating ----------------------------------------------------------------------------
-    def set_file(self, path: str, table: FileTable) -> None:
+    def set_file(self, path: str, table: FileTable) -> tuple[list[Decl], list[Decl]]:
+        """Enter `path`'s table; the declarations that went and came (for a new file: none
+        and all of its own)."""
         old = self.tables.get(path)
         self.tables[path] = table
         if old is None:
@@ -355,7 +357,7 @@ class ProjectIndex:
                 d.path = path
             self.script_generation += bool(table.script_names)
             self._changed()
-            return
+            return [], table.decls
         # A file's new table keeps the records of its unchanged declarations (the same
         # objects, already this file's): only the changed middle is looked at.
         p, q_old, q_new = changed_middle(old.decls, table.decls)
@@ -366,7 +368,7 @@ class ProjectIndex:
             self.script_generation += 1
             self._script = None
         if not gone and not fresh:
-            return
+            return gone, fresh
         if [d.key for d in gone] == [d.key for d in fresh]:  # same names: swap the new records in
             if self._decls is not None:
                 for a, b in zip(gone, fresh, strict=True):
@@ -379,6 +381,7 @@ class ProjectIndex:
             self._changed()
         else:
             self._replace_keys(path, gone, fresh)
+        return gone, fresh
 
     def _replace_keys(self, path: str, gone: list[Decl], fresh: list[Decl]) -> None:
         """Declarations of `path` went and came: rebuild the merged lists of their names only

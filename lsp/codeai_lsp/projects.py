@@ -18,7 +18,6 @@ from urllib.parse import unquote, urlparse
 
 from codeai_lang.analysis import semantic
 from codeai_lang.analysis.batch import Group, Settings, analyse_all, default_jobs
-from codeai_lang.analysis.reuse import changed_middle
 from codeai_lang.analysis.validator import Result, validate
 from codeai_lang.diagnostics.model import Diagnostic
 from codeai_lang.diagnostics.positions import LineIndex
@@ -127,15 +126,9 @@ class LspProject:
         """Enter an open document's analysis; the URIs of the other files that may see a
         different project because of it (its declared names changed)."""
         self.closed.pop(uri, None)
-        before = self.index.tables.get(uri)
-        table = result.table
-        self.index.set_file(uri, table)
-        if before is None:
-            return frozenset(self.index.dependents(uri, frozenset(), table.keys()))
         # The new table keeps the records of the declarations an edit did not touch: what
-        # other files can see differently comes from the changed middle alone.
-        p, q_old, q_new = changed_middle(before.decls, table.decls)
-        gone, fresh = before.decls[p:q_old], table.decls[p:q_new]
+        # other files can see differently comes from the ones that went and came alone.
+        gone, fresh = self.index.set_file(uri, result.table)
         if not gone and not fresh:
             return frozenset()
         old = frozenset(d.key for d in gone)
