@@ -80,3 +80,18 @@ def test_no_tool_mutates_the_shared_empty_list() -> None:
             format_text(text, verify=False)
         migrate_text(text)
     assert ast_builder.NO_NODES == []
+
+
+def test_nodes_share_one_repr_that_prints_every_field() -> None:
+    """Node classes do not generate a repr each (start-up); the shared one prints what the
+    generated one did: the class and every field in order, leaves and subclasses included."""
+    call = n.Call(0, 6, n.Ident(0, 3, "abc"), [n.NumberLit(4, 5, "1")])
+    assert repr(call) == ("Call(start=0, end=6, callee=Ident(start=0, end=3, name='abc'), "
+                          "args=[NumberLit(start=4, end=5, text='1')])")
+    local = n.LocalVar(0, 9, n.Ident(0, 3, "var"), False, [], None, n.Ident(4, 5, "x"))
+    assert repr(local) == ("LocalVar(start=0, end=9, key=Ident(start=0, end=3, name='var'), colon=False, "
+                           "value=[], body=None, name=Ident(start=4, end=5, name='x'))")
+    for cls in vars(n).values():
+        if isinstance(cls, type) and issubclass(cls, n.Node):
+            assert cls.__repr__ is n.Node.__repr__, cls  # none generated its own
+            assert not (cls.__doc__ or "").startswith(f"{cls.__name__}("), cls  # documented

@@ -13,8 +13,9 @@ import pytest
 # codeai.yaml to read and no project tree to walk: no YAML, no gitignore matching).
 FORBIDDEN = ("psycopg", "sqlite3", "ruamel", "pygls", "lsprotocol", "starlette", "uvicorn", "jwt",
              "codeai_lsp", "codeai_lang.platform", "codeai_lang.fixes", "pydantic", "yaml", "pathspec")
-# With the grammar tables cached, Lark (its parser generator included) is not needed either.
-FORBIDDEN_WARM = ("lark",)
+# With the grammar tables and the manifest cached, neither Lark (its parser generator included)
+# nor the TOML parser is needed.
+FORBIDDEN_WARM = ("lark", "tomllib")
 
 _PROBE = """
 import json, sys

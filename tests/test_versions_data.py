@@ -115,11 +115,17 @@ def test_every_keyword_is_documented_for_hover() -> None:
     assert keywords.all_keywords() - set(keywords.DOCS) == set()
 
 
-def test_keywords_come_from_the_grammar(tmp_path: Path) -> None:
-    """A keyword added to a grammar's declarations is a keyword — no list to update."""
+def _copy_grammar_dir(target: Path) -> Path:
+    target.mkdir(exist_ok=True)
     for f in REG.grammar_dir.iterdir():
         if f.is_file():  # not __pycache__
-            (tmp_path / f.name).write_bytes(f.read_bytes())
+            (target / f.name).write_bytes(f.read_bytes())
+    return target
+
+
+def test_keywords_come_from_the_grammar(tmp_path: Path) -> None:
+    """A keyword added to a grammar's declarations is a keyword — no list to update."""
+    _copy_grammar_dir(tmp_path)
     grammar = tmp_path / "cai_2_1.lark"
     text = grammar.read_text().replace("%declare AND OR NOT", "%declare UNLESS AND OR NOT")
     text = text.replace("?c_not: c_cmp | NOT c_not -> unary", "?c_not: c_cmp | NOT c_not -> unary | UNLESS c_not -> unary")
@@ -128,3 +134,31 @@ def test_keywords_come_from_the_grammar(tmp_path: Path) -> None:
     assert reg.keywords("2.1")["unless"] == "UNLESS"
     assert "unless" not in reg.keywords("2.0")
     assert reg.tables("2.1").keywords["unless"] == "UNLESS"
+
+
+
+def test_the_manifest_is_read_from_its_cache_and_an_edit_is_seen(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The parsed versions.toml is cached (start-up); the cache is keyed by the whole text, so
+    an edited manifest is parsed again, and a corrupt entry only costs a parse."""
+    import tomllib
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    grammar = _copy_grammar_dir(tmp_path / "grammar")
+    assert Registry(grammar).names == VERSIONS
+    assert len(list((cache / "codeai").glob("manifest-*.pickle"))) == 1
+
+    def no_parse(text: str) -> None:
+        raise AssertionError("parsed again although cached")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(tomllib, "loads", no_parse)
+        assert Registry(grammar).latest == REG.latest  # from the cache
+
+    manifest = grammar / "versions.toml"
+    manifest.write_text(manifest.read_text().replace(f'latest = "{REG.latest}"', 'latest = "2.0"'))
+    assert Registry(grammar).latest == "2.0"  # the edit is seen
+    for entry in (cache / "codeai").glob("manifest-*.pickle"):
+        entry.write_bytes(b"not a pickle")
+    assert Registry(grammar).latest == "2.0"  # a corrupt entry is ignored

@@ -163,6 +163,8 @@ def _scope_of(scopes: Scopes, where: Where) -> semantic.ScriptScope | None:
 
 @dataclass(frozen=True, slots=True)
 class _Pool:
+    """How outcomes are computed: at most `jobs` worker processes, started by `start_method`."""
+
     jobs: int
     start_method: str | None = None
 

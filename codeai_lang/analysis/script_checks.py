@@ -28,6 +28,8 @@ BUILTINS: dict[str, tuple[int, int | None]] = {
 
 @dataclass(slots=True)
 class Symbol:
+    """A name a script scope defines: what it is and, for functions, how many arguments it takes."""
+
     name: str
     kind: str  # "variable" | "parameter" | "loop variable" | "function" | "builtin"
     node: n.Node | None

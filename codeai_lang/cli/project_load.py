@@ -28,6 +28,8 @@ from codeai_lang.syntax.registry import default_registry
 
 @dataclass
 class LoadedProject:
+    """A project found for the paths given: its analysis and the files asked for and read."""
+
     project: Project
     analysis: ProjectAnalysis
     requested: list[str] = field(default_factory=list)  # keys (display paths) asked for

@@ -36,6 +36,8 @@ _KINDS = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR,
 
 @dataclass(slots=True)
 class Source:
+    """A source file as read: its text, and the decoding problem if its bytes were not UTF-8."""
+
     path: str  # as shown to the user
     text: str
     decode_error: Diagnostic | None = None

@@ -19,6 +19,8 @@ _BLANKS = re.compile(r"\s+")
 
 @dataclass(slots=True)
 class FileReport:
+    """One file's results as every output format needs them."""
+
     path: str
     text: str
     diagnostics: list[Diagnostic]

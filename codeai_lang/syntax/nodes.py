@@ -13,18 +13,16 @@ from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Node:
+    """Every node: its `start` and `end` character offsets into the source."""
+
     start: int
     end: int
 
     def children(self) -> Iterator[Node]:
         """Direct child nodes, in source order."""
-        names = _FIELD_NAMES.get(type(self))
-        if names is None:
-            names = _FIELD_NAMES[type(self)] = tuple(
-                f.name for f in fields(self) if f.name not in ("start", "end"))
-        for name in names:
+        for name in _field_names(type(self))[2:]:
             value = getattr(self, name)
             if isinstance(value, Node):
                 yield value
@@ -51,8 +49,22 @@ class Node:
         out["range"] = [self.start, self.end]
         return out
 
+    def __repr__(self) -> str:
+        # One repr for every node class, as the generated one would print it: generating one
+        # per class costs start-up (48 classes; see docs/decisions.md, "Start-up").
+        values = ", ".join(f"{name}={getattr(self, name)!r}" for name in _field_names(type(self)))
+        return f"{type(self).__qualname__}({values})"
+
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type[Node]) -> tuple[str, ...]:
+    """A node class's field names in order, `start` and `end` first (computed once)."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names
 
 
 def name_text(node: Node | None) -> str:
@@ -137,15 +149,19 @@ _SPELLING = Node.__dict__["end"]  # Node's `end` slot: a spelled leaf's spelling
 
 
 @_spelled_leaf("name")
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Ident(Node):
+    """A name: `user`, `order_id`."""
+
     __slots__ = ()
     name: str
 
 
 @_spelled_leaf("raw")
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class StringLit(Node):
+    """A double-quoted string, kept as written (`value` is the unescaped text)."""
+
     __slots__ = ()
     raw: str  # with quotes and escapes, exactly as written
 
@@ -156,40 +172,52 @@ class StringLit(Node):
 
 
 @_spelled_leaf("text")
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class NumberLit(Node):
+    """A number, kept as written."""
+
     __slots__ = ()
     text: str
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class BoolLit(Node):
+    """`true` or `false`."""
+
     value: bool
 
 
 @_spelled_leaf("text")
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class DurationLit(Node):
+    """A duration such as `30s` or `5m`, kept as written."""
+
     __slots__ = ()
     text: str
 
 
 @_spelled_leaf("text")
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class PathLit(Node):
+    """A URL path such as `/users/:id`, kept as written."""
+
     __slots__ = ()
     text: str
 
 
 @_spelled_leaf("text")
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Operator(Node):
+    """An operator word or symbol inside a value phrase (`>=`, `in`)."""
+
     __slots__ = ()
     text: str
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class DottedName(Node):
+    """`a.b.c`: a name qualified by dots."""
+
     parts: list[str]
 
     @property
@@ -197,13 +225,17 @@ class DottedName(Node):
         return ".".join(self.parts)
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class ArrayLit(Node):
+    """`[a, b, c]`."""
+
     items: list[Node]
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Call(Node):
+    """`name(args…)`."""
+
     callee: Ident
     args: list[Node]
 
@@ -212,7 +244,7 @@ class Call(Node):
 
 
 @_spelled_leaf("raw")
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class TripleStringLit(StringLit):
     """A triple-quoted string: raw text over several lines, no escapes (GraphQL, templates)."""
 
@@ -224,27 +256,33 @@ class TripleStringLit(StringLit):
         return raw[3:-3] if len(raw) >= 6 and raw.endswith('"""') else raw[3:]
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class UnaryOp(Node):
+    """`-x` or `not x`."""
+
     op: str  # "-" or "not"
     operand: Node
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class BinaryOp(Node):
+    """`left op right`."""
+
     left: Node
     op: str  # + - * / % == != < <= > >= = and or  (`=` compares in conditions/queries)
     right: Node
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Ternary(Node):
+    """`condition ? then : orelse`."""
+
     condition: Node
     then: Node
     orelse: Node
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Member(Node):
     """`x.name` where `x` is not a plain (dotted) name: `rates[0].id`, `f().x`."""
 
@@ -252,7 +290,7 @@ class Member(Node):
     name: Ident
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class MethodCall(Node):
     """`github.starred(first: 10)`: a call of a member (an integration's operation, a
     runtime action on a value). Like other calls in values, not checked for a declaration."""
@@ -262,18 +300,22 @@ class MethodCall(Node):
     args: list[Node]
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Index(Node):
+    """`obj[index]`."""
+
     obj: Node
     index: Node
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Paren(Node):
+    """`(expr)`: kept so that positions and formatting see the parentheses."""
+
     expr: Node
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class NamedArg(Node):
     """`retry(max: 3)`: a named call argument."""
 
@@ -281,13 +323,15 @@ class NamedArg(Node):
     value: Node
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class StarArg(Node):
     """`count(*)`, `select *`."""
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class ObjField(Node):
+    """`key: value` inside an object literal."""
+
     key: Node  # Ident (hyphens allowed) or StringLit
     value: Node
 
@@ -296,7 +340,7 @@ class ObjField(Node):
         return name_text(self.key)
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class ObjectLit(Node):
     """`{ a: 1, b: x }` (commas or newlines between fields; a bare expression is allowed)."""
 
@@ -307,7 +351,7 @@ class ObjectLit(Node):
         return [i for i in self.items if isinstance(i, ObjField)]
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Record(Node):
     """`OrderShipped { order_id: order.id }`: a value of a declared event or entity."""
 
@@ -315,20 +359,26 @@ class Record(Node):
     obj: ObjectLit
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class SelectItem(Node):
+    """One item of a select list: `expr [as alias]`."""
+
     expr: Node
     alias: Ident | None
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class OrderItem(Node):
+    """One `order by` item: `expr [asc|desc]`."""
+
     expr: Node
     descending: bool
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class SelectQuery(Node):
+    """`select items [from source] [where …] [group by …] [order by …] [limit …]`."""
+
     items: list[Node]  # SelectItem or StarArg
     source: Ident | None
     where: Node | None
@@ -337,21 +387,27 @@ class SelectQuery(Node):
     limit: Node | None
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class SetClause(Node):
+    """`field = value` in an update query."""
+
     field: Ident
     value: Node
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class UpdateQuery(Node):
+    """`update Entity set … [where …]`."""
+
     entity: Ident
     sets: list[SetClause]
     where: Node | None
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class DeleteQuery(Node):
+    """`delete [from] Entity [where …]`."""
+
     entity: Ident
     where: Node | None
 
@@ -362,59 +418,75 @@ QUERY_TYPES = (SelectQuery, UpdateQuery, DeleteQuery)
 # ---- scripting core ---------------------------------------------------------------
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Block(Node):
+    """`{ statements }` of the scripting core."""
+
     statements: list[Node]
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class VarDecl(Node):
+    """`var name = value`."""
+
     name: Ident
     value: Node
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Assignment(Node):
+    """`name = value`."""
+
     target: Ident
     value: Node
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class IfStmt(Node):
+    """`if condition { … } [else …]`; `orelse` is a block or a chained `if`."""
+
     condition: Node
     then: Block
     orelse: Block | IfStmt | None
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class ForStmt(Node):
+    """`for var in iterable { … }`."""
+
     var: Ident
     iterable: Node
     body: Block
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class FunctionDecl(Node):
+    """`function name(params) { … }`."""
+
     name: Ident
     params: list[Ident]
     body: Block
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class ExecBlock(Node):
+    """`exec { shell text }`: the shell text and where it starts."""
+
     shell: str
     shell_start: int
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class CallStmt(Node):
+    """A call used as a statement."""
+
     call: Call
 
 
 # ---- declarations -------------------------------------------------------------------
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Entry(Node):
     """One line of a declarative body: `key[:] part… [{ body }]`.
 
@@ -432,7 +504,7 @@ class Entry(Node):
         return key.name if isinstance(key, Ident) else key.value if isinstance(key, StringLit) else ""
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class LocalVar(Entry):
     """`var x = expr` inside a step/job/endpoint body (2.1). `value` is `[init]`."""
 
@@ -443,7 +515,7 @@ class LocalVar(Entry):
         return self.value[0]
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class IfEntry(Entry):
     """`if cond { … } else { … }` inside a body (2.1). `value` is `[condition]`, `body` the
     then-branch (None only for the 1.0 step clause `if "cond"`, built as a plain Entry)."""
@@ -455,7 +527,7 @@ class IfEntry(Entry):
         return self.value[0]
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class ForEntry(Entry):
     """`for x in expr { … }` inside a body (2.1). `value` is `[iterable]`."""
 
@@ -466,18 +538,22 @@ class ForEntry(Entry):
         return self.value[0]
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Body(Node):
+    """The `{ … }` of a declaration or entry: its entries."""
+
     entries: list[Entry]
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Decorator(Node):
+    """`@name(args…)` before a declaration."""
+
     name: Ident
     args: list[Node]
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Declaration(Node):
     """`[@decorators] keyword head… { body }` — config, database, entity, endpoint, …"""
 
@@ -491,7 +567,7 @@ class Declaration(Node):
         return self.keyword.name
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class OnHandler(Node):
     """`on "event" do action "target" [async]` (1.x) or `on "event" { … }` (1.1+)."""
 
@@ -502,12 +578,14 @@ class OnHandler(Node):
     body: Body | None
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Program(Node):
+    """A whole file: its top-level statements."""
+
     statements: list[Node]
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class ErrorNode(Node):
     """A region the parser skipped while recovering from a syntax error."""
 

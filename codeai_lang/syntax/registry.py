@@ -12,12 +12,12 @@ import importlib.util
 import os
 import pickle
 import re
-import tomllib
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from codeai_grammar import GRAMMAR_DIR
 
@@ -98,6 +98,8 @@ class Addition:
 
 @dataclass(frozen=True, slots=True)
 class Deprecation:
+    """A deprecated form (manifest `deprecations`): the version that deprecates and removes it."""
+
     id: str
     form: str
     replacement: str
@@ -108,6 +110,8 @@ class Deprecation:
 
 @dataclass(slots=True)
 class Version:
+    """One DSL version of the manifest: its grammar, parent and what it adds, deprecates and removes."""
+
     name: str
     grammar_file: str
     parent: str
@@ -134,7 +138,7 @@ class Registry:
 
     def __init__(self, grammar_dir: Path = GRAMMAR_DIR) -> None:
         self.grammar_dir = grammar_dir
-        data = tomllib.loads((grammar_dir / "versions.toml").read_text(encoding="utf-8"))
+        data = _manifest((grammar_dir / "versions.toml").read_text(encoding="utf-8"))
         self.versions: dict[str, Version] = {}
         for name, entry in data["versions"].items():
             self.versions[name] = Version(
@@ -257,41 +261,56 @@ def _lark_stamp() -> str:
     return f"{origin}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
-def _cache_key(grammar_text: str) -> str:
-    return f"{_TABLES_FORMAT}\0{_lark_stamp()}\0{grammar_text}"
-
-
-def _cache_path(key: str) -> Path:
-    # A checksum names the file; the full key stored inside decides (`_load_cached`), so two
+def _cache_path(prefix: str, key: str) -> Path:
+    # A checksum names the file; the full key stored inside decides (`_cached`), so two
     # keys sharing a name only cost a recompile. Not hashlib: importing it loads OpenSSL,
     # ~4 MB of resident memory in every process that parses (issue 13's memory bar).
     data = key.encode()
     digest = f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}{len(data):x}"
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "codeai" / f"tables-{digest}.pickle"
+    return base / "codeai" / f"{prefix}-{digest}.pickle"
 
 
-def _load_cached(grammar_text: str) -> Tables:
-    """Compile with Lark, caching the tables on disk: loading them is ~20× faster than analysis."""
-    key = _cache_key(grammar_text)
-    path = _cache_path(key)
+_T = TypeVar("_T")
+
+
+def _cached(prefix: str, key: str, kind: type[_T], compute: Callable[[], _T]) -> _T:
+    """`compute()`, cached on disk under the full `key` (a pickle of `kind`)."""
+    path = _cache_path(prefix, key)
     try:
         with path.open("rb") as fh:
             cached_key, cached = pickle.load(fh)
-        if cached_key == key and isinstance(cached, Tables):
+        if cached_key == key and isinstance(cached, kind):
             return cached
     except Exception:  # a missing, stale or corrupt cache only costs a recompile
         pass
-    tables = compile_grammar(grammar_text)
+    value = compute()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         with tmp.open("wb") as fh:
-            pickle.dump((key, tables), fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((key, value), fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
     except OSError:
         pass  # a read-only home only costs the cache
-    return tables
+    return value
+
+
+def _load_cached(grammar_text: str) -> Tables:
+    """Compile with Lark, caching the tables on disk: loading them is ~20× faster than analysis."""
+    key = f"{_TABLES_FORMAT}\0{_lark_stamp()}\0{grammar_text}"
+    return _cached("tables", key, Tables, lambda: compile_grammar(grammar_text))
+
+
+def _manifest(text: str) -> dict[str, Any]:
+    """The parsed `versions.toml`, cached beside the tables: every command that parses reads
+    it, and importing and running the TOML parser is ~3 ms of a ~100 ms start-up."""
+    def parse() -> dict[str, Any]:
+        import tomllib
+
+        return tomllib.loads(text)
+
+    return _cached("manifest", f"manifest-1\0{text}", dict, parse)
 
 
 def compile_grammar(grammar_text: str) -> Tables:
