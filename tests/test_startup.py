@@ -75,3 +75,39 @@ def test_every_command_is_in_the_lazy_table() -> None:
     registered = set(group.commands)
     assert registered == set(cli.CORE_COMMANDS) | set(cli.LAZY_COMMANDS), (
         "add new commands to LAZY_COMMANDS in codeai_lang/cli/__init__.py")
+
+
+_GC_PROBE = """
+import gc, json, sys
+import codeai_lang.cli as cli
+seen, kept = {}, []
+class App:  # the real app (commands register on it); running it only records the collector
+    def __getattr__(self, name):
+        return getattr(real, name)
+    def __call__(self):
+        seen.update(enabled=gc.isenabled(), frozen=gc.get_freeze_count(),
+                    command_module="codeai_lang.cli.language_cmds" in sys.modules)
+        kept.extend([] for _ in range(1000))  # what the command leaves when it exits
+        raise SystemExit(0)
+real, cli.app = cli.app, App()
+sys.argv = ["codeai", "validate", "x.cai"]
+before = gc.get_freeze_count()
+try:
+    cli.main()
+except SystemExit:
+    pass
+print(json.dumps({**seen, "before": before, "at_exit": gc.get_freeze_count(), "after_enabled": gc.isenabled()}))
+"""
+
+
+def test_imported_objects_are_frozen_and_the_collector_runs_for_the_command() -> None:
+    """`main` keeps the cyclic collector off while importing the command modules and freezes
+    what was imported (the collector would scan it again and again, and once more at exit:
+    ~12 ms of a cold start); the command itself runs with the collector on."""
+    proc = subprocess.run([sys.executable, "-c", _GC_PROBE], capture_output=True, text=True, timeout=120,
+                          check=True)
+    seen = json.loads(proc.stdout)
+    assert seen["before"] == 0
+    assert seen["command_module"] and seen["frozen"] > 10_000  # the imports, frozen before the command
+    assert seen["enabled"] and seen["after_enabled"]
+    assert seen["at_exit"] >= seen["frozen"] + 1000  # what the command left: frozen on the way out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 
 import typer
@@ -53,5 +54,16 @@ def main() -> None:
     """Console-script entry point."""
     # Deeply nested input is bounded by the lexer; give the AST walkers room for it.
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 20_000))
-    _register(sys.argv)
-    app()
+    # What is imported lives as long as the process: the cyclic collector need not scan it
+    # again and again while importing (disabled), nor ever after (frozen).
+    gc.disable()
+    try:
+        _register(sys.argv)
+    finally:
+        gc.freeze()
+        gc.enable()
+    try:
+        app()
+    finally:
+        # Exiting, CPython collects once more over every object: nothing is left to collect.
+        gc.freeze()
