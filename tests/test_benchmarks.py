@@ -31,3 +31,12 @@ def test_parse_throughput_prints_both_lark_baselines() -> None:
     for line in ("plain Lark parse ", "plain Lark, no positions ", "speed-up over plain Lark parse: parse ",
                  "speed-up over plain Lark, no positions: parse "):
         assert line in proc.stdout, proc.stdout
+
+
+def test_startup_prints_the_bare_python_floor_and_cpu_times() -> None:
+    proc = _run("startup.py", "--runs", "1")
+    assert proc.returncode in (0, 1), proc.stderr  # one run on a busy machine may miss the bar
+    for case in ("python -c pass", "codeai version", "codeai validate (150 lines)", "the same, --no-cache"):
+        line = next((ln for ln in proc.stdout.splitlines() if case in ln), "")
+        assert " CPU " in line and "over bare Python" in line, proc.stdout
+    assert "codeai validate median" in proc.stdout and "bar 150 ms" in proc.stdout
