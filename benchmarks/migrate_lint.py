@@ -29,10 +29,12 @@ BAR_MS = 20.0
 
 
 def migrations(count: int) -> list[Migration]:
-    """Each creates a table with an index, then adds a column to the previous table."""
+    """Each creates a table (with an enum-checked column) and an index, then adds a column to the
+    previous table."""
     out = []
     for i in range(count):
-        up = (f"CREATE TABLE IF NOT EXISTS t{i} (id INTEGER PRIMARY KEY, name TEXT NOT NULL, n INTEGER);\n"
+        up = (f"CREATE TABLE IF NOT EXISTS t{i} (id INTEGER PRIMARY KEY, name TEXT NOT NULL, n INTEGER, "
+              "status TEXT NOT NULL DEFAULT 'new' CHECK (status IN ('new', 'done')));\n"
               f"CREATE INDEX IF NOT EXISTS t{i}_name ON t{i} (name);\n")
         down = f"DROP INDEX IF EXISTS t{i}_name;\nDROP TABLE IF EXISTS t{i};\n"
         if i:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 TRACKING = "schema_migrations"
@@ -128,17 +129,28 @@ def read_sqlite(conn: sqlite3.Connection) -> Schema:
 
 
 def sqlite_enums(create_sql: str) -> dict[str, tuple[str, ...]]:
-    """``col → values`` of column checks ``CHECK (col IN ('a', 'b'))`` in a CREATE TABLE (sqlglot's tree)."""
+    """``col → values`` of column checks ``CHECK (col IN ('a', 'b'))`` in a CREATE TABLE (sqlglot's tree).
+
+    The schema is read before and after every migration `migrate lint` round-trips, each time
+    with every table's CREATE: a table is parsed once per text, and one without CHECK not at
+    all (parsing each table on each read made linting a history quadratic in its length)."""
+    if "check" not in create_sql.lower():
+        return {}
+    return dict(_sqlite_enums(create_sql))
+
+
+@lru_cache(maxsize=4096)
+def _sqlite_enums(create_sql: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     import sqlglot
     from sqlglot import exp
 
     try:
         tree = sqlglot.parse_one(create_sql, read="sqlite")
     except sqlglot.errors.SqlglotError:
-        return {}
+        return ()
     out: dict[str, tuple[str, ...]] = {}
     if tree is None:
-        return out
+        return ()
     for col in tree.find_all(exp.ColumnDef):
         for constraint in col.args.get("constraints") or ():
             check = constraint.args.get("kind")
@@ -147,7 +159,7 @@ def sqlite_enums(create_sql: str) -> dict[str, tuple[str, ...]]:
                 if check.this.this.name == col.name and all(isinstance(v, exp.Literal) and v.is_string
                                                              for v in values):
                     out[col.name] = tuple(v.this for v in values)
-    return out
+    return tuple(out.items())
 
 
 def pg_enum(definition: str) -> tuple[str, tuple[str, ...]] | None:
