@@ -24,7 +24,8 @@ diagnostics, same order); the property tests and `scripts/fuzz.py incremental` c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
@@ -162,6 +163,15 @@ class _Reusing:
             if isinstance(value, _Stream):
                 value.items, value.ends = [], []
 
+    @contextmanager
+    def _forgetting(self) -> Iterator[None]:
+        """Whatever goes wrong in a run, nothing half-updated is reused by the next one."""
+        try:
+            yield
+        except BaseException:
+            self._forget()
+            raise
+
     def _ends(self, statements: list[n.Node], size: int | None) -> tuple[int, int, int]:
         """(p, s, delta): the reused prefix and suffix, and how far the suffix moved."""
         if size is None or self.size is None:
@@ -220,14 +230,11 @@ class ExpressionCache(_Reusing):
             start: Starts = own_start) -> list[Diagnostic]:
         """The findings; the references are appended to `refs`."""
         try:
-            return self._run(statements, version, refs, text, start)
+            with self._forgetting():
+                return self._run(statements, version, refs, text, start)
         except _Unexpected:  # the check changed how it reports CAI102: the plain check
-            self._forget()
             self.fallbacks += 1
             return ex.check_expressions(statements, version, self.reg, refs)
-        except BaseException:
-            self._forget()
-            raise
 
     def _run(self, statements: list[n.Node], version: str, refs: list[semantic.Ref], text: str,
              start: Starts) -> list[Diagnostic]:
@@ -306,11 +313,8 @@ class ShellCache(_Reusing):
     def run(self, statements: list[n.Node], start: Starts = own_start,
             size: int | None = None) -> list[Diagnostic]:
         """`size`: the text's length (None: no reuse of the last run)."""
-        try:
+        with self._forgetting():
             return self._run(statements, start, size)
-        except BaseException:
-            self._forget()
-            raise
 
     def _run(self, statements: list[n.Node], start: Starts, size: int | None) -> list[Diagnostic]:
         p, s, delta = self._ends(statements, size)
@@ -395,15 +399,12 @@ class ScriptCache(_Reusing):
             self._forget()
             self.external_token = external_token
         try:
-            return self._run(statements, external, occurrences, start, size)
+            with self._forgetting():
+                return self._run(statements, external, occurrences, start, size)
         except (AttributeError, TypeError):  # internals moved: the plain check
-            self._forget()
             self.fallbacks += 1
             del occurrences[:]
             return sc.check_script(statements, external, occurrences)
-        except BaseException:
-            self._forget()
-            raise
 
     def _run(self, statements: list[n.Node], external: Mapping[str, tuple[str, int]] | None,
              occurrences: list[Occurrence], start: Starts, size: int | None) -> list[Diagnostic]:
@@ -549,14 +550,11 @@ class DeclCache(_Reusing):
             size: int | None = None) -> tuple[list[Diagnostic], list[semantic.Ref]]:
         """`size`: the text's length (None: no reuse of the last run)."""
         try:
-            return self._run(statements, version, start, size)
+            with self._forgetting():
+                return self._run(statements, version, start, size)
         except AttributeError:  # internals moved: the plain check
-            self._forget()
             self.fallbacks += 1
             return decl_checks.check_declarations_local(statements, version, self.reg)
-        except BaseException:
-            self._forget()
-            raise
 
     def _run(self, statements: list[n.Node], version: str, start: Starts,
              size: int | None) -> tuple[list[Diagnostic], list[semantic.Ref]]:
@@ -613,11 +611,8 @@ class TableDeclCache(_Reusing):
     def run(self, statements: list[n.Node], start: Starts = own_start,
             size: int | None = None) -> list[semantic.Decl]:
         """`size`: the text's length (None: no reuse of the last run)."""
-        try:
+        with self._forgetting():
             return self._run(statements, start, size)
-        except BaseException:
-            self._forget()
-            raise
 
     def _run(self, statements: list[n.Node], start: Starts, size: int | None) -> list[semantic.Decl]:
         items = self.decls.items
