@@ -588,9 +588,9 @@ def resolve_file(index: ProjectIndex, path: str, *, script_duplicates: bool = Tr
         out.append(_duplicate(d, first))
     for r in compress(table.refs, ref_flags):
         if r.entity:
-            missing = _missing_field(index, r)
-            assert missing is not None
-            out.append(missing)
+            entity = _lacking(index, r)
+            assert entity is not None
+            out.append(_missing_field(r, entity))
         else:
             out.append(_unresolved(index, r))
     return out
@@ -618,16 +618,22 @@ def _is_duplicate(index: ProjectIndex, d: Decl, path: str, script_duplicates: bo
 
 def _is_unresolved(index: ProjectIndex, r: Ref) -> bool:
     if r.entity:
-        return _missing_field(index, r) is not None
+        return _lacking(index, r) is not None
     return not (index.resolves(r.namespace, r.name) or (r.also and index.resolves(r.also, r.name)))
 
 
-def _missing_field(index: ProjectIndex, r: Ref) -> Diagnostic | None:
-    """CAI202 when `r.name` is not a field of the data type `r.entity` (with a did-you-mean)."""
+def _lacking(index: ProjectIndex, r: Ref) -> Decl | None:
+    """The data type `r.entity` when it is declared with fields and `r.name` is not one."""
     decl = index.lookup(TYPES, r.entity)
     if decl is None or decl.fields is None or r.name in decl.fields:
         return None
-    close = difflib.get_close_matches(r.name, sorted(decl.fields), n=1)
+    return decl
+
+
+def _missing_field(r: Ref, entity: Decl) -> Diagnostic:
+    """CAI202: `r.name` is not a field of the data type `entity` (with a did-you-mean)."""
+    assert entity.fields is not None
+    close = difflib.get_close_matches(r.name, sorted(entity.fields), n=1)
     hint = f"; did you mean '{close[0]}'?" if close else ""
     return Diagnostic(r.code, Severity.ERROR, f"'{r.name}' is not a field of entity '{r.entity}'{hint}",
                       r.start, r.end)
