@@ -15,6 +15,7 @@ from codeai_lang.analysis.semantic import TYPES, Ref
 from codeai_lang.diagnostics.model import Diagnostic, Severity
 from codeai_lang.syntax import nodes as n
 from codeai_lang.syntax.deprecations import DURATION_TEXT
+from codeai_lang.syntax.lexer import HTTP_METHODS
 from codeai_lang.syntax.registry import Registry
 
 _CRON_ATOM = r"(?:[0-9]+|[A-Za-z]{3})"
@@ -220,9 +221,9 @@ class _DeclChecker:
                             f"{self.version}", entry.key)
 
     def _endpoint(self, decl: n.Declaration) -> None:
-        if decl.head and _name_of(decl.head[0]) not in schema.HTTP_METHODS:
+        if decl.head and _name_of(decl.head[0]) not in HTTP_METHODS:
             self.report("CAI203", f"unknown HTTP method '{_name_of(decl.head[0])}' (expected one "
-                        f"of {', '.join(sorted(schema.HTTP_METHODS))})", decl.head[0])
+                        f"of {', '.join(sorted(HTTP_METHODS))})", decl.head[0])
         params = self._path_params(decl)
         for entry in decl.body.entries:
             key = entry.key_name

@@ -79,5 +79,4 @@ FIELD_MODIFIERS = frozenset({
 # Keys that are not fields inside field containers.
 NON_FIELD_KEYS = frozenset({"description", "index", "indexes", "table", "timestamps"})
 
-HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 PRIMITIVE_TYPES = FIELD_TYPES

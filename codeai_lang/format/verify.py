@@ -40,7 +40,7 @@ from operator import attrgetter
 from typing import Any
 
 from codeai_lang.syntax import nodes as n
-from codeai_lang.syntax.lexer import _EXEC_LOOKAHEAD, HTTP_METHODS, Lexed, Token, lex
+from codeai_lang.syntax.lexer import EXEC_LOOKAHEAD, HTTP_METHODS, Lexed, Token, lex
 from codeai_lang.syntax.parser import parse_tokens
 from codeai_lang.syntax.registry import default_registry
 from codeai_lang.syntax.versioned_parse import Document, parse_document
@@ -52,7 +52,7 @@ _EXEC_WORD = re.compile(r"(?<![A-Za-z0-9_])exec(?![A-Za-z0-9_])")
 _BLANK = " \t\r\f\v\ufeff"
 # How far before a changed segment an `exec` can look into it: the lexer's look-ahead for its
 # `{`, plus the word itself (and a margin)
-_EXEC_REACH = _EXEC_LOOKAHEAD + 8
+_EXEC_REACH = EXEC_LOOKAHEAD + 8
 _DIRECTIVE = re.compile(r"#version[ \t]*(\S*)[ \t]*(.*?)\s*$")
 
 

@@ -28,6 +28,7 @@ _BRACKETS = frozenset("{}()[]")
 # What continues a run of junk (punctuation, operators, invalid characters, white space between):
 # anything but names, numbers, strings, brackets, `/` (comments) and `#` (directives).
 _JUNK_RUN = re.compile(r"(?:\s*+[^\sA-Za-z0-9_\"{}()\[\]/#]++)*+")
+# The DSL's HTTP methods: a `/` after one starts a path (also what an endpoint may name).
 HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 
 # STRING uses possessive quantifiers (Python 3.11+): with a plain `(?:[^"\\]|\\.)*`, `re` keeps a
@@ -75,7 +76,9 @@ TOKEN_KINDS = frozenset({
 DRIVER_TERMINALS = frozenset({"KEY", *OPERATOR_TERMINALS.values()})
 _CLOSER_OF = {"{": "}", "(": ")", "[": "]"}
 _PATH = re.compile(r"/[A-Za-z0-9_\-.~:/*{}]*")
-_EXEC_LOOKAHEAD = 4096  # bounds the search for `{` after `exec` (no quadratic rescans)
+# Bounds the search for `{` after `exec` (no quadratic rescans); the formatter's local proof
+# relies on it (format/verify.py).
+EXEC_LOOKAHEAD = 4096
 # A whole block comment: `[\s\S]*?\*/` could, backtracking, run on past its `*/` to a later one.
 _WHOLE_BLOCK_COMMENT = r"/\*(?:[^*]++|\*(?!/))*+\*/"
 _EXEC_OPEN = re.compile(r"(?:[ \t\r\n\f\v]|//[^\r\n]*|" + _WHOLE_BLOCK_COMMENT + r")*\{")
@@ -353,10 +356,10 @@ class _Lexer:
     def _exec_brace(self, start: int) -> int:
         """Where the `{` of the exec block starting at `start` is, or -1 if `exec` is a name."""
         end = start + 4
-        opener = _EXEC_OPEN.match(self.text, end, end + _EXEC_LOOKAHEAD)
+        opener = _EXEC_OPEN.match(self.text, end, end + EXEC_LOOKAHEAD)
         if opener is not None:
             return opener.end() - 1
-        stray = _EXEC_STRAY.match(self.text, end, end + _EXEC_LOOKAHEAD)
+        stray = _EXEC_STRAY.match(self.text, end, end + EXEC_LOOKAHEAD)
         if stray is not None and self._statement_starts_at(start):
             return stray.end() - 1
         return -1
