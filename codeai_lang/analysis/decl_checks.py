@@ -52,11 +52,11 @@ def check_declarations_local(statements: list[n.Node], version: str,
 _name_of = n.name_text
 
 
-def _type_blocks(decl: n.Declaration) -> Iterator[tuple[str, n.Node, n.Body]]:
-    """(name, name node, body) of every data type the declaration defines."""
-    if decl.kind in schema.TYPE_DECLARING_KINDS and decl.head:
+def _type_blocks(decl: n.Declaration, kind: str) -> Iterator[tuple[str, n.Node, n.Body]]:
+    """(name, name node, body) of every data type the declaration (of `kind`) defines."""
+    if kind in schema.TYPE_DECLARING_KINDS and decl.head:
         yield _name_of(decl.head[0]), decl.head[0], decl.body
-    elif decl.kind == "database":
+    elif kind == "database":
         for entry in decl.body.entries:
             if entry.key_name in ("model", "collection") and entry.value and entry.body:
                 yield _name_of(entry.value[0]), entry.value[0], entry.body
@@ -68,6 +68,7 @@ class _DeclChecker:
         self.registry = registry
         self.diags: list[Diagnostic] = []
         self.refs: list[Ref] = []
+        self.property_style = registry.has_feature(version, "property_style")
 
     def report(self, code: str, message: str, node: n.Node, severity: Severity = Severity.ERROR) -> None:
         self.diags.append(Diagnostic(code, severity, message, node.start, node.end))
@@ -85,17 +86,20 @@ class _DeclChecker:
         if isinstance(decl, n.OnHandler):
             self._check_on(decl)
             return
-        self._known_keys(decl.kind, decl.body)
-        for _, _, body in _type_blocks(decl):
+        kind = decl.kind  # a property: asked once per declaration, not once per check
+        self._known_keys(kind, decl.body)
+        for _, _, body in _type_blocks(decl, kind):
             self._fields(body)
-        for body in _field_blocks(decl):
-            self._fields(body, container=True)
-        self._property_style(decl)
-        if decl.kind == "config":
+        if kind in schema.FIELD_BLOCK_KINDS:
+            for body in _field_blocks(decl):
+                self._fields(body, container=True)
+        if kind in schema.PROPERTY_STYLE_KINDS and not self.property_style:
+            self._property_style(decl)
+        if kind == "config":
             self._config(decl)
-        if decl.kind == "endpoint":
+        if kind == "endpoint":
             self._endpoint(decl)
-        if decl.kind in ("workflow", "webhook", "integration", "job", "endpoint"):
+        if kind in ("workflow", "webhook", "integration", "job", "endpoint"):
             self._values(decl.body)
 
     def _known_keys(self, kind: str, body: n.Body) -> None:
@@ -284,9 +288,10 @@ class _DeclChecker:
 
     def _values(self, body: n.Body) -> None:
         for entry in _walk_entries(body):
-            if entry.colon and entry.key_name in schema.DURATION_KEYS:
+            key_name = entry.key_name if entry.colon else ""
+            if key_name in schema.DURATION_KEYS:
                 self._duration_property(entry)
-            if entry.colon and entry.key_name in ("trigger", "event", "emit"):
+            if key_name in ("trigger", "event", "emit"):
                 self._trigger(entry)
             seq = [entry.key, *entry.value]
             for key, value in zip(seq, seq[1:], strict=False):
@@ -325,10 +330,8 @@ class _DeclChecker:
             self._ref("event", values[1])
 
     def _property_style(self, decl: n.Declaration) -> None:
-        """CAI403: `key: value` properties in event/integration/job/workflow/endpoint are 1.1."""
-        if self.registry.has_feature(self.version, "property_style") or \
-                decl.kind not in schema.PROPERTY_STYLE_KINDS:
-            return
+        """CAI403: `key: value` properties in event/integration/job/workflow/endpoint are 1.1
+        (called for those kinds when the version lacks them)."""
         first = next((e for e in decl.body.entries if e.colon or e.key_name in ("payload",
                                                                                   "operation")),
                      None)
@@ -373,9 +376,8 @@ class _DeclChecker:
 
 
 def _field_blocks(decl: n.Declaration) -> Iterator[n.Body]:
-    """`payload`/`body`/`query`/`returns`/`params` blocks: their lines are fields."""
-    if decl.kind not in schema.FIELD_BLOCK_KINDS:
-        return
+    """`payload`/`body`/`query`/`returns`/`params` blocks (in a declaration whose kind has
+    them, `schema.FIELD_BLOCK_KINDS`): their lines are fields."""
     for entry in _walk_entries(decl.body):
         if entry.body is not None and entry.key_name in schema.FIELD_BLOCKS:
             yield entry.body

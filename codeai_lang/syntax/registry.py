@@ -155,6 +155,7 @@ class Registry:
         self.latest: str = data.get("latest") or max(self.versions, key=version_key)
         self.deprecations = self._read_deprecations(data.get("deprecations", {}))
         self._tables: dict[str, Tables] = {}
+        self._features: dict[tuple[str, str], bool] = {}
 
     def _read_deprecations(self, raw: dict[str, dict[str, Any]]) -> dict[str, Deprecation]:
         since = {d: v.name for v in self.ordered for d in v.deprecates}
@@ -172,9 +173,12 @@ class Registry:
 
     def has_feature(self, version: str, feature: str) -> bool:
         """Does `version` have `feature` (added by it or an older version)? Checks ask this
-        instead of comparing version numbers."""
-        since = self.since(feature)
-        return bool(since) and version_key(since) <= version_key(version)
+        instead of comparing version numbers (per declaration: the answers are kept)."""
+        known = self._features.get((version, feature))
+        if known is None:
+            since = self.since(feature)
+            known = self._features[(version, feature)] = bool(since) and version_key(since) <= version_key(version)
+        return known
 
     def inherited_continuations(self, name: str) -> frozenset[str]:
         """A version's continuation keywords: its own, else its parent's (recursively)."""
