@@ -8,7 +8,10 @@ NATIVE := $(VENV)/.native
 # The compiled parser modules (scripts/build_native.py) are rebuilt when one of these changes;
 # a failed build is a one-line note, and the pure-Python modules are used.
 NATIVE_SRC := $(addprefix codeai_lang/syntax/,lexer.py parser.py ast_builder.py tokens.py nodes.py registry.py \
-	versioned_parse.py native.py) codeai_lang/format/layout.py codeai_lang/diagnostics/model.py scripts/build_native.py
+	versioned_parse.py deprecations.py native.py) codeai_lang/format/layout.py codeai_lang/diagnostics/model.py \
+	codeai_lang/analysis/decl_checks.py codeai_lang/analysis/expression_checks.py \
+	codeai_lang/analysis/script_checks.py codeai_lang/analysis/schema.py codeai_lang/analysis/semantic.py \
+	scripts/build_native.py
 
 .PHONY: demo test lint bench fuzz setup clean docs
 

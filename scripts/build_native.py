@@ -1,4 +1,4 @@
-"""Compile the parser's hot modules with mypyc into codeai_lang/_native/ (optional).
+"""Compile the hot modules (parser, layout, checks) with mypyc into codeai_lang/_native/ (optional).
 
 Run by `make setup`. Never required and never fails the caller: without mypyc or a C compiler,
 or on any build error, it prints one line and exits 0, and the pure-Python modules are used

@@ -24,12 +24,14 @@ NATIVE_DIR = PACKAGE_DIR / "_native"
 MANIFEST = "manifest.txt"
 GROUP = "codeai_lang.syntax._native"  # mypyc's shared library: `codeai_lang.syntax._native__mypyc`
 # Compiled modules, relative to codeai_lang/: the lexer, the LALR driver and its AST builders,
-# and the formatter's layout engine.
-COMPILED = ("syntax/lexer.py", "syntax/parser.py", "syntax/ast_builder.py", "format/layout.py")
+# the formatter's layout engine, and the checks `validate` runs over every statement.
+COMPILED = ("syntax/lexer.py", "syntax/parser.py", "syntax/ast_builder.py", "format/layout.py",
+            "analysis/decl_checks.py", "analysis/expression_checks.py")
 # Sources whose content the compiled code depends on: the compiled modules, and the plain
 # modules whose names and classes they use with compiled-in types.
 HASHED = (*COMPILED, "syntax/tokens.py", "syntax/nodes.py", "syntax/registry.py",
-          "syntax/versioned_parse.py", "diagnostics/model.py")
+          "syntax/versioned_parse.py", "syntax/deprecations.py", "diagnostics/model.py",
+          "analysis/schema.py", "analysis/semantic.py", "analysis/script_checks.py")
 PURE_ENV = "CODEAI_PURE_PYTHON"
 
 # Why the pure modules are in use ("" when the compiled ones are): set by the first `select()`.
@@ -89,7 +91,8 @@ def why_not_native(native_dir: Path = NATIVE_DIR, root: Path | None = None) -> s
 
 
 def select(package_path: list[str], package: str) -> None:
-    """Put the compiled modules of `package` (`syntax`, `format`) first on its path when usable.
+    """Put the compiled modules of `package` (`syntax`, `format`, `analysis`) first on its path
+    when usable.
 
     Decided once per process, so the packages never mix compiled and pure modules."""
     global reason
