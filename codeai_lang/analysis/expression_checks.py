@@ -187,7 +187,10 @@ def _body_statements(decls: list[n.Declaration], entries: list[n.Entry]) -> Iter
 
 
 def _looks_like_statement(entry: n.Entry) -> bool:
-    key, values = entry.key_name, entry.value
+    values = entry.value
+    if entry.body is None and len(values) < 3:  # most entries (fields): no key name needed
+        return False
+    key = entry.key_name
     if key == "var":
         return len(values) >= 3 and isinstance(values[1], n.Operator) and values[1].text == "="
     if key == "for":
@@ -240,12 +243,13 @@ class _BodyScopes:
         self.outer: tuple[frozenset[str], ...] = ()
 
     def declaration(self, decl: n.Declaration) -> None:
-        if decl.kind in ("workflow", "job"):
+        kind = decl.kind
+        if kind in ("workflow", "job"):
             self.outer = (_BODY_NAMES, self.globals)
             for entry in decl.body.entries:
                 if entry.key_name == "steps" and entry.body is not None:
                     self.steps(entry.body, set())
-        elif decl.kind == "endpoint":
+        elif kind == "endpoint":
             self.outer = (_BODY_NAMES, _ENDPOINT_NAMES, self.globals)
             for entry in decl.body.entries:
                 if entry.key_name == "do" and entry.body is not None:
