@@ -200,9 +200,12 @@ class _Lexer:
         doomed = self.doomed
         names: dict[str, str] = {}  # one string object per distinct name or literal (memory)
         intern = names.setdefault
-        # The commonest kinds are built inline (no Python-level constructor call): speed.
+        # The commonest kinds (names, punctuation, newlines, operators, strings, numbers and
+        # durations) are built inline (no Python-level constructor call): speed.
         new, new_fixed = object.__new__, int.__new__
         name_cls, nl_cls, punct_cls = texted_class("NAME"), FIXED_CLASSES["NL"], PUNCT_CLASSES
+        op_cls, string_cls = texted_class("OP"), texted_class("STRING")
+        word_classes = {kind: texted_class(kind) for kind in ("NUMBER", "DURATION")}
         run = 0  # length of the current run of identical PUNCT/OP/ERROR tokens
         junk = 0  # length of the current run of PUNCT/OP/ERROR tokens other than brackets
         while pos < n:
@@ -264,7 +267,10 @@ class _Lexer:
                     after = skip_blanks(text, end)
                     append(Token("PATH", pm.group(), pos, end))
                 else:
-                    append(Token("OP", op, pos, end))
+                    op_tok = new(op_cls)
+                    op_tok.text = op
+                    op_tok.start = pos
+                    append(op_tok)
             elif kind == "TSTRING":
                 s = m.group(kind)
                 end = pos + len(s)
@@ -282,7 +288,10 @@ class _Lexer:
                 end = pos + len(s)
                 if len(s) < 2 or not s.endswith('"') or _escaped_quote_at_end(s):
                     self._diag("CAI002", "unterminated string literal", pos, end)
-                append(Token("STRING", intern(s, s) if len(s) <= _INTERN_MAX else s, pos))
+                string_tok = new(string_cls)
+                string_tok.text = intern(s, s) if len(s) <= _INTERN_MAX else s
+                string_tok.start = pos
+                append(string_tok)
             elif kind == "DIRECTIVE":
                 word = m.group(kind)
                 end = pos + len(word)
@@ -295,7 +304,11 @@ class _Lexer:
             else:  # NUMBER, DURATION
                 word = m.group(kind)
                 end = pos + len(word)
-                append(Token(kind, intern(word, word), pos))
+                word_cls = word_classes.get(kind)
+                word_tok = new(word_cls if word_cls is not None else texted_class(kind))
+                word_tok.text = intern(word, word)
+                word_tok.start = pos
+                append(word_tok)
             last_nl = False
             pos = after
             if kind in _RUN_KINDS:

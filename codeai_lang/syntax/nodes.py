@@ -121,7 +121,7 @@ def _spelled_leaf(attr: str) -> Callable[[_Leaf], _Leaf]:
     def apply(cls: _Leaf) -> _Leaf:
         if cls.__dict__.get("__slots__") != ():
             raise TypeError(f"{cls.__name__}: a spelled leaf declares `__slots__ = ()`")
-        get, put = _SPELLING.__get__, _SPELLING.__set__
+        get, put = SPELLING.__get__, SPELLING.__set__
 
         def __init__(self: Any, start: int, end: int, spelling: Any) -> None:
             self.start = start
@@ -137,7 +137,7 @@ def _spelled_leaf(attr: str) -> Callable[[_Leaf], _Leaf]:
         def __reduce__(self: Any) -> tuple[type, tuple[int, int, Any]]:
             return (type(self), (self.start, self.end, get(self)))
 
-        setattr(cls, attr, _SPELLING)
+        setattr(cls, attr, SPELLING)
         cls.__init__ = __init__  # type: ignore[assignment]
         cls.end = property(get_end, set_end)  # type: ignore[assignment,misc]
         cls.__reduce__ = __reduce__  # type: ignore[method-assign]
@@ -145,7 +145,8 @@ def _spelled_leaf(attr: str) -> Callable[[_Leaf], _Leaf]:
     return apply
 
 
-_SPELLING = Node.__dict__["end"]  # Node's `end` slot: a spelled leaf's spelling
+# Node's `end` slot: a spelled leaf's spelling (the AST builder fills it directly: `ast_builder._leaf`)
+SPELLING = Node.__dict__["end"]
 
 
 @_spelled_leaf("name")
