@@ -9,7 +9,7 @@ blocks, whose depth the lexer bounds.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,7 +43,9 @@ class Scope:
     def __init__(self, parent: Scope | None = None,
                  fallback: Callable[[str], Symbol | None] | None = None) -> None:
         self.parent = parent
-        self.symbols: dict[str, Symbol] = {}
+        # A mapping, not a dict, for compiled code: the editor's cache (`check_cache`) puts a
+        # dict subclass here that notes reads and writes, which native dict operations bypass.
+        self.symbols: MutableMapping[str, Symbol] = {}
         self.fallback = fallback  # names looked up elsewhere on demand (other files' globals)
 
     def lookup(self, name: str) -> Symbol | None:

@@ -26,12 +26,12 @@ GROUP = "codeai_lang.syntax._native"  # mypyc's shared library: `codeai_lang.syn
 # Compiled modules, relative to codeai_lang/: the lexer, the LALR driver and its AST builders,
 # the formatter's layout engine, and the checks `validate` runs over every statement.
 COMPILED = ("syntax/lexer.py", "syntax/parser.py", "syntax/ast_builder.py", "format/layout.py",
-            "analysis/decl_checks.py", "analysis/expression_checks.py")
+            "analysis/decl_checks.py", "analysis/expression_checks.py", "analysis/script_checks.py")
 # Sources whose content the compiled code depends on: the compiled modules, and the plain
 # modules whose names and classes they use with compiled-in types.
 HASHED = (*COMPILED, "syntax/tokens.py", "syntax/nodes.py", "syntax/registry.py",
           "syntax/versioned_parse.py", "syntax/deprecations.py", "diagnostics/model.py",
-          "analysis/schema.py", "analysis/semantic.py", "analysis/script_checks.py")
+          "analysis/schema.py", "analysis/semantic.py")
 PURE_ENV = "CODEAI_PURE_PYTHON"
 
 # Why the pure modules are in use ("" when the compiled ones are): set by the first `select()`.
