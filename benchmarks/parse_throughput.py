@@ -19,7 +19,7 @@ in bodies: `program_2_1`) at least as fast as of the 1.x programs of the same li
 the tokens of a 1.x line (`a.b + c[0]` where 1.x writes `ref(A)`), so lines/s compares unequal
 amounts of code; lines/s and MB/s are printed beside it (docs/decisions.md, DSL 2.1).
 Bars (issue 13): peak memory ≤ 100 MB, and parse+validate ≥ 3× the plain-Lark parse of the same
-run on the largest file (both printed; not part of the exit code until both hold reliably).
+run on the largest file. Exits 1 when any bar is missed.
 Compiled (mypyc) or pure-Python parser modules: whichever `make setup` left in use (printed
 first); `CODEAI_PURE_PYTHON=1` runs the pure ones, for an A/B of the two.
 
@@ -274,15 +274,16 @@ def main() -> int:
     ok_2_1 = rate_2_1 >= rate_1x
     print(f"bar 2.1 parse+validate >= 1.x: {rate_2_1:,.0f} vs {rate_1x:,.0f} tokens/s  "
           f"{'PASS' if ok_2_1 else 'FAIL'}")
-    print(f"bar (issue 13) peak memory <= {BAR_PEAK_MB_13} MB: {peak:.1f} MB  "
-          f"{'PASS' if peak <= BAR_PEAK_MB_13 else 'FAIL'}")
+    ok_mem_13 = peak <= BAR_PEAK_MB_13
+    print(f"bar (issue 13) peak memory <= {BAR_PEAK_MB_13} MB: {peak:.1f} MB  {'PASS' if ok_mem_13 else 'FAIL'}")
     over = speedups[largest]
+    ok_lark_13 = over >= BAR_OVER_LARK_13
     print(f"bar (issue 13) parse+validate >= {BAR_OVER_LARK_13:.0f}x plain Lark parse: {over:.2f}x  "
-          f"{'PASS' if over >= BAR_OVER_LARK_13 else 'FAIL'}")
+          f"{'PASS' if ok_lark_13 else 'FAIL'}")
     if args.json:
         print(json.dumps({"figures": figures, "peak_mb": peak,
                           "dsl_2_1": {"2.1": rate_2_1, "slowest_1x": rate_1x}}))
-    return 0 if ok_rate and ok_mem and ok_2_1 else 1
+    return 0 if ok_rate and ok_mem and ok_2_1 and ok_mem_13 and ok_lark_13 else 1
 
 
 if __name__ == "__main__":
