@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from codeai_lang.analysis.validator import validate
@@ -106,3 +108,22 @@ def test_declarations_are_order_free() -> None:
 def test_property_style_bodies_are_cai403_under_1_0_once_per_declaration() -> None:
     text = "integration i {\n    type: rest\n    base_url: \"https://x\"\n}\n"
     assert codes(text, "1.0") == ["CAI403"]
+
+
+def test_entry_key_is_the_key_name_of_every_entry() -> None:
+    """The compiled checks read `entry_key(e)` instead of the `Entry.key_name` property."""
+    from codeai_lang.analysis.decl_checks import entry_key
+    from codeai_lang.syntax import nodes as n
+    from codeai_lang.syntax.versioned_parse import parse_document
+
+    corpus = Path(__file__).resolve().parent.parent / "corpus"
+    seen = 0
+    for path in sorted(corpus.rglob("*.cai")):
+        program = parse_document(path.read_text(encoding="utf-8")).program
+        for node in program.walk():
+            if isinstance(node, n.Entry):
+                assert entry_key(node) == node.key_name, (path, node)
+                seen += 1
+    quoted = n.Entry(0, 5, n.StringLit(0, 5, '"a\\tb"'), True, [], None)
+    assert entry_key(quoted) == quoted.key_name == "a\tb"
+    assert seen > 1000

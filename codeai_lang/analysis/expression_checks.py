@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from codeai_lang.analysis import schema
+from codeai_lang.analysis.decl_checks import entry_key
 from codeai_lang.analysis.semantic import FIELD, TYPES, Ref, field_names
 from codeai_lang.diagnostics.model import Diagnostic, Severity
 from codeai_lang.syntax import nodes as n
@@ -64,7 +65,7 @@ def local_index(statements: list[n.Node]) -> LocalIndex:
             index.events.add(name)
         elif stmt.kind == "database":
             for entry in stmt.body.entries:
-                if entry.key_name in ("model", "collection") and entry.value and entry.body:
+                if entry_key(entry) in ("model", "collection") and entry.value and entry.body:
                     index.entities[n.name_text(entry.value[0])] = _field_names(entry.body)
     return index
 
@@ -190,7 +191,7 @@ def _looks_like_statement(entry: n.Entry) -> bool:
     values = entry.value
     if entry.body is None and len(values) < 3:  # most entries (fields): no key name needed
         return False
-    key = entry.key_name
+    key = entry_key(entry)
     if key == "var":
         return len(values) >= 3 and isinstance(values[1], n.Operator) and values[1].text == "="
     if key == "for":
@@ -247,12 +248,12 @@ class _BodyScopes:
         if kind in ("workflow", "job"):
             self.outer = (_BODY_NAMES, self.globals)
             for entry in decl.body.entries:
-                if entry.key_name == "steps" and entry.body is not None:
+                if entry_key(entry) == "steps" and entry.body is not None:
                     self.steps(entry.body, set())
         elif kind == "endpoint":
             self.outer = (_BODY_NAMES, _ENDPOINT_NAMES, self.globals)
             for entry in decl.body.entries:
-                if entry.key_name == "do" and entry.body is not None:
+                if entry_key(entry) == "do" and entry.body is not None:
                     self.body(entry.body, [set()])
 
     def steps(self, steps: n.Body, visible: set[str]) -> None:
@@ -260,7 +261,7 @@ class _BodyScopes:
         for step in steps.entries:
             if step.body is None:
                 continue
-            if step.key_name == "parallel":
+            if entry_key(step) == "parallel":
                 self.steps(step.body, visible)
                 continue
             self.body(step.body, [visible, set()])  # the step's own `var`s go in the new set
@@ -301,7 +302,7 @@ class _BodyScopes:
 
 def _as_names(body: n.Body) -> set[str]:
     return {n.name_text(e.value[0]) for e in body.entries
-            if e.key_name == "as" and e.colon and len(e.value) == 1
+            if entry_key(e) == "as" and e.colon and len(e.value) == 1
             and isinstance(e.value[0], n.Ident)}
 
 

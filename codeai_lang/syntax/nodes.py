@@ -78,12 +78,15 @@ def name_text(node: Node | None) -> str:
     return ""
 
 
-def iter_statements(statements: list[Node]) -> Iterator[Node]:
-    """Every statement, including those nested in blocks (not descending into expressions)."""
+def iter_statements(statements: list[Node]) -> list[Node]:
+    """Every statement, including those nested in blocks (not descending into expressions),
+    in source order (a list: the checks that walk it are compiled, and resuming a generator
+    per statement cost them more than the walk)."""
+    out: list[Node] = []
     stack = list(reversed(statements))
     while stack:
         stmt = stack.pop()
-        yield stmt
+        out.append(stmt)
         if isinstance(stmt, IfStmt):
             nested = list(stmt.then.statements)
             if isinstance(stmt.orelse, Block):
@@ -93,6 +96,7 @@ def iter_statements(statements: list[Node]) -> Iterator[Node]:
             stack.extend(reversed(nested))
         elif isinstance(stmt, ForStmt | FunctionDecl):
             stack.extend(reversed(stmt.body.statements))
+    return out
 
 
 def _json_value(value: Any) -> Any:
