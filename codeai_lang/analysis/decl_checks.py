@@ -127,8 +127,9 @@ class _DeclChecker:
     def _nested_keys(self, name: str, body: n.Body) -> None:
         known = schema.NESTED_KEYS[name]
         for entry in body.entries:
-            if entry_key(entry) and entry_key(entry) not in known:
-                self.report("CAI206", f"unknown property '{entry_key(entry)}' in {name} "
+            key = entry_key(entry)
+            if key and key not in known:
+                self.report("CAI206", f"unknown property '{key}' in {name} "
                             f"(expected one of: {', '.join(sorted(known))})", entry.key,
                             Severity.WARNING)
 
@@ -297,10 +298,10 @@ class _DeclChecker:
 
     def _values(self, body: n.Body) -> None:
         for entry in _walk_entries(body):
-            key_name = entry_key(entry) if entry.colon else ""
-            if key_name in schema.DURATION_KEYS:
+            key_name = entry_key(entry)
+            if entry.colon and key_name in schema.DURATION_KEYS:
                 self._duration_property(entry)
-            if key_name in ("trigger", "event", "emit"):
+            if entry.colon and key_name in ("trigger", "event", "emit"):
                 self._trigger(entry)
             seq = [entry.key, *entry.value]
             for key, value in zip(seq, seq[1:], strict=False):
@@ -313,7 +314,7 @@ class _DeclChecker:
                     self.report("CAI203", f"malformed duration {value.raw} (expected e.g. "
                                 "\"30s\", \"10m\", \"24h\")", value)
                 elif key.name == "event" and isinstance(value, n.StringLit) and \
-                        entry_key(entry) in ("trigger", "event"):
+                        key_name in ("trigger", "event"):
                     self._ref("event", value)
 
     def _duration_property(self, entry: n.Entry) -> None:
