@@ -42,10 +42,8 @@ class Node:
     def to_json(self) -> dict[str, Any]:
         """A JSON-able dict: node kind, its fields, and its range (offsets)."""
         out: dict[str, Any] = {"kind": type(self).__name__}
-        for f in fields(self):
-            if f.name in ("start", "end"):
-                continue
-            out[f.name] = _json_value(getattr(self, f.name))
+        for name in _field_names(type(self))[2:]:
+            out[name] = _json_value(getattr(self, name))
         out["range"] = [self.start, self.end]
         return out
 
